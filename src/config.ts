@@ -1,0 +1,218 @@
+import { z } from 'zod';
+
+/**
+ * Settings, parsed once from an injected environment. This module is the only reader of
+ * `process.env` (through `main.ts`, which passes it in). Errors name the variable, never its value.
+ */
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const str = (def: string) => z.string().min(1).default(def);
+const optionalStr = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const optionalUrl = optionalStr.pipe(z.url().optional());
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const emoji = (def: string) =>
+  z
+    .string()
+    .regex(/^[a-z0-9_+'-]+$/, 'must be an emoji name without colons, e.g. white_check_mark')
+    .default(def);
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are Backchannel, a helpful assistant in a Slack workspace. Several people may take part in a ' +
+  'thread; their messages are prefixed with their names. Answer concisely in Markdown.';
+
+const schema = z
+  .object({
+    NODE_ENV: z.string().default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    PORT: int(3000, 0).pipe(z.number().max(65535)),
+    SLACK_BOT_TOKEN: z.string({ error: 'required' }).regex(/^xox[a-z]-/, 'must be a bot token (xoxb-…)'),
+    SLACK_SIGNING_SECRET: optionalStr,
+    SLACK_APP_TOKEN: optionalStr.pipe(
+      z
+        .string()
+        .regex(/^xapp-/, 'must be an app-level token (xapp-…)')
+        .optional(),
+    ),
+    SLACK_API_URL: optionalUrl,
+    OPENAI_API_KEY: optionalStr,
+    OPENAI_BASE_URL: optionalUrl,
+    OPENAI_MODEL: str('gpt-4o-mini'),
+    REDIS_URL: optionalStr.pipe(z.url().optional()),
+    SYSTEM_PROMPT: str(DEFAULT_SYSTEM_PROMPT),
+    MAX_ANSWER_TOKENS: int(1024, 1),
+    CONTEXT_TOKEN_BUDGET: int(16000, 256),
+    LLM_TIMEOUT_MS: int(120_000, 1000),
+    LLM_MAX_RETRIES: int(3, 0),
+    HISTORY_TTL_SECONDS: int(86_400, 60),
+    BACKGROUND_TOKEN_THRESHOLD: int(8000, 1),
+    FOREGROUND_MAX_IN_FLIGHT: int(16, 1),
+    WORKER_CONCURRENCY: int(4, 1),
+    JOB_ATTEMPTS: int(4, 1),
+    JOB_RETENTION_SECONDS: int(86_400, 1),
+    RESULT_RETENTION_SECONDS: int(7 * 86_400, 60),
+    USER_MAX_QUEUED: int(10, 1),
+    USER_MAX_RUNNING: int(2, 1),
+    USER_RATE_LIMIT_PER_MINUTE: int(12, 1),
+    BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
+    SHUTDOWN_TIMEOUT_MS: int(25_000, 1000),
+    EMOJI_SEEN: emoji('eyes'),
+    EMOJI_QUEUED: emoji('hourglass_flowing_sand'),
+    EMOJI_RUNNING: emoji('gear'),
+    EMOJI_DONE: emoji('white_check_mark'),
+    EMOJI_FAILED: emoji('x'),
+    EMOJI_CANCELLED: emoji('no_entry_sign'),
+    NATIVE_STREAMING: bool(true),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SLACK_SIGNING_SECRET'],
+        message: 'required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+      });
+    }
+  });
+
+type Env = z.infer<typeof schema>;
+
+export type Role = 'all' | 'web' | 'worker';
+
+export interface Config {
+  env: string;
+  production: boolean;
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  role: Role;
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+    socketMode: boolean;
+    bodyLimitBytes: number;
+  };
+  openai: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string;
+    systemPrompt: string;
+    maxAnswerTokens: number;
+    contextTokenBudget: number;
+    timeoutMs: number;
+    maxRetries: number;
+  };
+  redis: {
+    /** Undefined when REDIS_URL was not set: the default address is used (and, outside production, a local child may be started). */
+    url: string | undefined;
+    defaultUrl: string;
+  };
+  sessions: { historyTtlSeconds: number; resultRetentionSeconds: number };
+  queue: {
+    backgroundTokenThreshold: number;
+    foregroundMaxInFlight: number;
+    workerConcurrency: number;
+    attempts: number;
+    retentionSeconds: number;
+    userMaxQueued: number;
+    userMaxRunning: number;
+    userRateLimitPerMinute: number;
+  };
+  emoji: { seen: string; queued: string; running: string; done: string; failed: string; cancelled: string };
+  nativeStreaming: boolean;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** Parses and freezes the settings. Throws ConfigError with one line per bad setting, never a value. */
+export const loadConfig = (env: Record<string, string | undefined>, role: Role = 'all'): Readonly<Config> => {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'settings');
+      const raw = env[name];
+      const missing = issue.code === 'invalid_type' && (raw === undefined || raw.trim() === '');
+      // zod's own messages can quote the input ("received …"); keep only our wording, never the value.
+      const ours = issue.code === 'custom' || issue.message.startsWith('must');
+      const message = missing
+        ? 'required'
+        : ours
+          ? issue.message
+          : `malformed (${issue.code.replace(/_/g, ' ')})`;
+      if (!lines.has(name)) lines.set(name, `${name}: ${message}`);
+    }
+    throw new ConfigError([...lines.values()]);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    env: e.NODE_ENV,
+    production: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    role,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
+      socketMode: Boolean(e.SLACK_APP_TOKEN),
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    },
+    openai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      systemPrompt: e.SYSTEM_PROMPT,
+      maxAnswerTokens: e.MAX_ANSWER_TOKENS,
+      contextTokenBudget: e.CONTEXT_TOKEN_BUDGET,
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      maxRetries: e.LLM_MAX_RETRIES,
+    },
+    redis: { url: e.REDIS_URL, defaultUrl: DEFAULT_REDIS_URL },
+    sessions: {
+      historyTtlSeconds: e.HISTORY_TTL_SECONDS,
+      resultRetentionSeconds: e.RESULT_RETENTION_SECONDS,
+    },
+    queue: {
+      backgroundTokenThreshold: e.BACKGROUND_TOKEN_THRESHOLD,
+      foregroundMaxInFlight: e.FOREGROUND_MAX_IN_FLIGHT,
+      workerConcurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      retentionSeconds: e.JOB_RETENTION_SECONDS,
+      userMaxQueued: e.USER_MAX_QUEUED,
+      userMaxRunning: e.USER_MAX_RUNNING,
+      userRateLimitPerMinute: e.USER_RATE_LIMIT_PER_MINUTE,
+    },
+    emoji: {
+      seen: e.EMOJI_SEEN,
+      queued: e.EMOJI_QUEUED,
+      running: e.EMOJI_RUNNING,
+      done: e.EMOJI_DONE,
+      failed: e.EMOJI_FAILED,
+      cancelled: e.EMOJI_CANCELLED,
+    },
+    nativeStreaming: e.NATIVE_STREAMING,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+  return deepFreeze(config);
+};
+
+const deepFreeze = <T>(obj: T): Readonly<T> => {
+  for (const v of Object.values(obj as object)) if (v && typeof v === 'object') deepFreeze(v);
+  return Object.freeze(obj);
+};

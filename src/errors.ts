@@ -1,0 +1,70 @@
+/**
+ * Errors carry a code and a cause, and are classified once as retryable or final.
+ * Final ones become BullMQ's UnrecoverableError at the queue boundary.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'redis_unavailable'
+  | 'llm_rate_limited'
+  | 'llm_quota_exceeded'
+  | 'llm_timeout'
+  | 'llm_server_error'
+  | 'llm_bad_request'
+  | 'llm_auth'
+  | 'llm_stream_cut'
+  | 'llm_unreachable'
+  | 'slack_api'
+  | 'slack_not_in_channel'
+  | 'cancelled'
+  | 'invalid_payload';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  /** Server hint (e.g. `retry-after`) in milliseconds, when one was given. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { cause?: unknown; retryable?: boolean; retryAfterMs?: number } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
+
+/** A short sentence a Slack user can act on; never includes secrets or raw payloads. */
+export const userMessageFor = (err: unknown): string => {
+  if (!isAppError(err)) return 'Something went wrong on my side. Please ask again in a moment.';
+  switch (err.code) {
+    case 'llm_rate_limited':
+      return 'The language model is rate-limiting us right now. Please ask again in a minute.';
+    case 'llm_quota_exceeded':
+      return 'The language model account has run out of quota. An admin needs to check the billing; asking again will not help until then.';
+    case 'llm_timeout':
+      return 'The language model took too long to answer. Please ask again.';
+    case 'llm_server_error':
+    case 'llm_unreachable':
+      return 'The language model is unavailable right now. Please ask again in a few minutes.';
+    case 'llm_auth':
+      return 'The language model rejected our credentials. An admin needs to check the API key.';
+    case 'llm_bad_request':
+      return 'The language model refused this request. Try rephrasing or starting a new thread.';
+    case 'llm_stream_cut':
+      return 'The answer was cut off midway. Please ask again.';
+    case 'cancelled':
+      return 'This request was cancelled.';
+    case 'slack_not_in_channel':
+      return 'I am not a member of this channel. Invite me with `/invite @Backchannel` and try again.';
+    case 'redis_unavailable':
+      return 'I could not save your request right now. Please try again in a moment.';
+    default:
+      return 'Something went wrong on my side. Please ask again in a moment.';
+  }
+};

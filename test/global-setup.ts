@@ -1,0 +1,18 @@
+import 'vitest';
+import type { TestProject } from 'vitest/node';
+import { startRedis } from './support/redis-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+/** One throwaway Redis for the whole run; tests isolate themselves with unique key prefixes. */
+export default async function setup(project: TestProject) {
+  const redis = await startRedis();
+  project.provide('redisUrl', redis.url);
+  return async () => {
+    await redis.stop();
+  };
+}
