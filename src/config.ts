@@ -45,6 +45,10 @@ const schema = z
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: str('gpt-4o-mini'),
     REDIS_URL: optionalStr.pipe(z.url().optional()),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, dot, dash or underscore')
+      .default('bc'),
     SYSTEM_PROMPT: str(DEFAULT_SYSTEM_PROMPT),
     MAX_ANSWER_TOKENS: int(1024, 1),
     CONTEXT_TOKEN_BUDGET: int(16000, 256),
@@ -112,6 +116,8 @@ export interface Config {
     /** Undefined when REDIS_URL was not set: the default address is used (and, outside production, a local child may be started). */
     url: string | undefined;
     defaultUrl: string;
+    /** Prefix of every key and queue this app writes, so several deployments can share one Redis. */
+    prefix: string;
   };
   sessions: { historyTtlSeconds: number; resultRetentionSeconds: number };
   queue: {
@@ -183,7 +189,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
     },
-    redis: { url: e.REDIS_URL, defaultUrl: DEFAULT_REDIS_URL },
+    redis: { url: e.REDIS_URL, defaultUrl: DEFAULT_REDIS_URL, prefix: e.REDIS_PREFIX },
     sessions: {
       historyTtlSeconds: e.HISTORY_TTL_SECONDS,
       resultRetentionSeconds: e.RESULT_RETENTION_SECONDS,

@@ -20,6 +20,8 @@ export interface AcceptedRequest {
   ts?: string;
   /** Thread the message is in (absent for a top-level message). */
   threadTs?: string;
+  /** A direct message with the bot: every message there is a request. */
+  isDm: boolean;
   /** Slash command only: where to answer the command privately. */
   responseUrl?: string;
   receivedAt: number;

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'llm_unreachable'
   | 'slack_api'
   | 'slack_not_in_channel'
+  | 'slack_response_url_expired'
   | 'cancelled'
   | 'invalid_payload';
 

@@ -21,7 +21,8 @@ export interface ThrowawayRedis {
   port: number;
   dir: string;
   child: ChildProcess;
-  stop(): Promise<void>;
+  /** Stops the server; its data directory is removed unless `keepData` (to restart on it). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 /**
@@ -75,14 +76,14 @@ export const startRedis = async (
     };
     poll();
   });
-  const stop = async () => {
+  const stop = async ({ keepData = false }: { keepData?: boolean } = {}) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
-    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    if (!keepData && !opts.dir) rmSync(dir, { recursive: true, force: true });
   };
   return { url: `redis://127.0.0.1:${port}`, port, dir, child, stop };
 };

@@ -1,0 +1,53 @@
+import type { Queue } from 'bullmq';
+import type { AcceptedRequest } from '../domain.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { intakeJobOptions, QUEUES } from '../queue/registry.js';
+import { withTimeout } from '../redis.js';
+import type { Claims } from './claims.js';
+
+export type IntakeResult = 'accepted' | 'duplicate';
+
+export interface IntakeDeps {
+  claims: Claims;
+  queue: Pick<Queue, 'add'>;
+  logger: Logger;
+  /** Bound on the durable write, well inside Slack's 3 s ack window. */
+  writeTimeoutMs?: number;
+}
+
+/**
+ * The one thing every request does before the ack: claim it, write it durably to Redis as a work
+ * item (a BullMQ job, recovered by BullMQ's stalled-job check if this process dies), then make
+ * the claim final. Throws `redis_unavailable` when the write did not happen; the claim is then
+ * released so Slack's redelivery is taken.
+ */
+export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: IntakeDeps) => ({
+  async accept(request: AcceptedRequest, claimIds: string[]): Promise<IntakeResult> {
+    let state: Awaited<ReturnType<Claims['claim']>>;
+    try {
+      state = await withTimeout(claims.claim(claimIds), writeTimeoutMs, 'claim');
+    } catch (cause) {
+      throw new AppError('redis_unavailable', 'could not claim the request', { cause, retryable: true });
+    }
+    if (state !== 'new') {
+      logger.debug({ requestId: request.id, state }, 'duplicate delivery ignored');
+      return 'duplicate';
+    }
+    try {
+      await withTimeout(
+        queue.add(QUEUES.intake.job, request, intakeJobOptions(request.id)),
+        writeTimeoutMs,
+        'intake write',
+      );
+      await claims.confirm(claimIds);
+    } catch (cause) {
+      await claims.release(claimIds).catch(() => {});
+      throw new AppError('redis_unavailable', 'could not store the request', { cause, retryable: true });
+    }
+    logger.info({ requestId: request.id, source: request.source }, 'request accepted');
+    return 'accepted';
+  },
+});
+
+export type Intake = ReturnType<typeof createIntake>;

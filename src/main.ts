@@ -1,0 +1,246 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { WebClient } from '@slack/web-api';
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type Config, ConfigError, loadConfig, type Role } from './config.js';
+import type { AcceptedRequest } from './domain.js';
+import { createClaims } from './intake/claims.js';
+import { createIntake } from './intake/intake.js';
+import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
+import { createLogger, type Logger, toBoltLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { QUEUES } from './queue/registry.js';
+import { createRedis, pingRedis, waitUntilReady } from './redis.js';
+import { createFollowedThreads } from './sessions/follow.js';
+import { createKeys } from './sessions/keys.js';
+import { runShutdown, type ShutdownStep } from './shutdown.js';
+import { createSlackApp, type SlackIdentity } from './slack/app.js';
+import { createHttpServer } from './slack/http-server.js';
+import { registerAskCommand } from './slack/listeners/commands/ask.js';
+import { registerMessageListeners } from './slack/listeners/events/messages.js';
+
+export interface StartOptions {
+  env: Record<string, string | undefined>;
+  role?: Role;
+  /** Where a development Redis keeps its data. */
+  dataDir?: string;
+  /** Tests pass their own logger destination. */
+  logger?: Logger;
+}
+
+export interface Backchannel {
+  config: Readonly<Config>;
+  /** The HTTP port actually bound (PORT=0 picks a free one). */
+  port: number;
+  stop(): Promise<boolean>;
+}
+
+/** Only called at start-up: who the bot is, so no Slack call runs on the ack path later. */
+const fetchIdentity = async (client: WebClient, logger: Logger): Promise<SlackIdentity> => {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await client.auth.test();
+      if (!res.user_id || !res.bot_id || !res.team_id) throw new Error('auth.test returned no bot identity');
+      return { botUserId: res.user_id, botId: res.bot_id, teamId: res.team_id };
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error;
+      // A bad token never gets better: stop at once with the reason.
+      if (
+        code === 'invalid_auth' ||
+        code === 'not_authed' ||
+        code === 'account_inactive' ||
+        code === 'token_revoked'
+      )
+        throw new Error(`SLACK_BOT_TOKEN was rejected by Slack (${code})`);
+      if (attempt >= 5)
+        throw new Error(`could not reach Slack to identify the bot: ${(err as Error).message}`);
+      logger.warn({ attempt, err: { message: (err as Error).message } }, 'auth.test failed, retrying');
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+};
+
+/** The composition root: config → logger → redis → deps → roles → shutdown. */
+export const startBackchannel = async (opts: StartOptions): Promise<Backchannel> => {
+  const config = loadConfig(opts.env, opts.role ?? 'all');
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const steps: ShutdownStep[] = [];
+  const webRole = config.role !== 'worker';
+  const workerRole = config.role !== 'web';
+
+  // Redis: the configured one, or outside production a local child when nothing answers.
+  let redisUrl = config.redis.url ?? config.redis.defaultUrl;
+  let localRedis: Awaited<ReturnType<typeof startLocalRedis>> | undefined;
+  if (!config.redis.url && !(await isRedisAnswering(redisUrl))) {
+    if (config.production)
+      throw new Error(
+        `No Redis answers at ${redisUrl}; set REDIS_URL (production never starts its own Redis)`,
+      );
+    localRedis = await startLocalRedis({ url: redisUrl, dataDir: opts.dataDir ?? '.data', logger });
+    redisUrl = config.redis.defaultUrl;
+  }
+  const producer = createRedis(redisUrl, 'producer', logger);
+  const workerConnection = createRedis(redisUrl, 'worker', logger);
+  await waitUntilReady(producer);
+  const keys = createKeys(config.redis.prefix);
+  const metrics = createMetrics({ defaultMetrics: true });
+  const bullPrefix = config.redis.prefix;
+
+  const slackClient = new WebClient(config.slack.botToken, {
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+    logger: toBoltLogger(logger, 'slack-web'),
+    timeout: 10_000,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
+    rejectRateLimitedCalls: true,
+  });
+  const identity = await fetchIdentity(slackClient, logger);
+  logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
+
+  const closers: { http?: () => Promise<void>; slack?: () => Promise<void> } = {};
+  const workers: Worker[] = [];
+  const queues: Queue[] = [];
+  let port = config.port;
+
+  const onError = (what: string) => (err: Error) =>
+    logger.error({ err: { message: err.message }, what }, 'queue error');
+
+  if (webRole) {
+    const intakeQueue = new Queue(QUEUES.intake.name, { connection: producer, prefix: bullPrefix });
+    intakeQueue.on('error', onError('intake queue'));
+    queues.push(intakeQueue);
+    const intake = createIntake({
+      claims: createClaims({ redis: producer, keys }),
+      queue: intakeQueue,
+      logger,
+    });
+    const followed = createFollowedThreads({ redis: producer, keys, ttlSeconds: 30 * 86_400 });
+    const slack = createSlackApp({ config, identity, logger });
+    slack.app.error(async (error) => {
+      logger.error(
+        { err: { message: error.message, code: (error as { code?: string }).code } },
+        'slack listener error',
+      );
+      // Rethrow so the HTTP receiver answers 5xx and Slack redelivers the event.
+      throw error;
+    });
+    registerMessageListeners(slack.app, { intake, followed, identity, logger, metrics });
+    registerAskCommand(slack.app, { intake, logger, metrics });
+    const http = createHttpServer({
+      ...(slack.httpListener ? { slackListener: slack.httpListener } : {}),
+      bodyLimitBytes: config.slack.bodyLimitBytes,
+      healthy: () =>
+        pingRedis(producer).then(
+          () => true,
+          () => false,
+        ),
+      metrics,
+      logger,
+    });
+    port = await http.listen(config.port);
+    await slack.start();
+    closers.http = http.close;
+    closers.slack = slack.stop;
+
+    const handleRequest = async (request: AcceptedRequest) => {
+      // Issue 2: a visible but minimal acknowledgement; answers come next.
+      if (request.ts) {
+        try {
+          await slackClient.reactions.add({
+            channel: request.channelId,
+            timestamp: request.ts,
+            name: config.emoji.seen,
+          });
+        } catch (err) {
+          if ((err as { data?: { error?: string } }).data?.error !== 'already_reacted') throw err;
+        }
+      }
+    };
+    const intakeWorker = new Worker(
+      QUEUES.intake.name,
+      async (job: Job) => handleRequest(QUEUES.intake.schema.parse(job.data)),
+      { connection: workerConnection, prefix: bullPrefix, concurrency: 64 },
+    );
+    intakeWorker.on('error', onError('intake worker'));
+    workers.push(intakeWorker);
+  } else {
+    const http = createHttpServer({
+      bodyLimitBytes: config.slack.bodyLimitBytes,
+      healthy: () =>
+        pingRedis(producer).then(
+          () => true,
+          () => false,
+        ),
+      metrics,
+      logger,
+    });
+    port = await http.listen(config.port);
+    closers.http = http.close;
+  }
+  void workerRole;
+
+  steps.push(
+    { name: 'http', run: async () => closers.http?.() },
+    { name: 'slack', run: async () => closers.slack?.() },
+    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    { name: 'queues', run: () => Promise.all(queues.map((q) => q.close())) },
+    { name: 'redis', run: () => Promise.all([quit(producer), quit(workerConnection)]) },
+    { name: 'local redis', run: async () => localRedis?.stop() },
+  );
+  logger.info(
+    { port, role: config.role, mode: config.slack.socketMode ? 'socket' : 'http' },
+    'backchannel started',
+  );
+
+  let stopping: Promise<boolean> | undefined;
+  return {
+    config,
+    port,
+    stop: () => {
+      stopping ??= runShutdown(steps, config.shutdownTimeoutMs, logger);
+      return stopping;
+    },
+  };
+};
+
+const quit = async (redis: Redis) => {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+};
+
+const parseRole = (argv: string[]): Role => {
+  const i = argv.indexOf('--role');
+  const value = i >= 0 ? argv[i + 1] : undefined;
+  if (value === undefined) return 'all';
+  if (value === 'web' || value === 'worker' || value === 'all') return value;
+  throw new ConfigError([`--role: must be web, worker or all`]);
+};
+
+/** CLI entry: `node dist/src/main.js [--role web|worker|all]`. */
+const runCli = async () => {
+  // A local .env is a convenience for development; variables already set win.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let app: Backchannel;
+  try {
+    app = await startBackchannel({ env: process.env, role: parseRole(process.argv.slice(2)) });
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof LocalRedisUnavailable)
+      process.stderr.write(`${err.message}\n`);
+    else process.stderr.write(`backchannel failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`received ${signal}, shutting down\n`);
+    // Hard deadline: whatever happens, exit within 30 s of SIGTERM.
+    setTimeout(() => process.exit(0), 29_000).unref();
+    void app.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) void runCli();

@@ -1,0 +1,50 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export type RequestKind = 'event' | 'command' | 'action' | 'other';
+export type RequestOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' | 'error' | 'answered';
+
+/** Prometheus metrics, one registry per process (tests build their own). */
+export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'backchannel_' });
+  const requests = new Counter({
+    name: 'backchannel_requests_total',
+    help: 'Slack requests received, by kind and outcome',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ackSeconds = new Histogram({
+    name: 'backchannel_ack_seconds',
+    help: 'Time from receiving a Slack request to sending the HTTP acknowledgement',
+    labelNames: ['kind', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const answers = new Counter({
+    name: 'backchannel_answers_total',
+    help: 'Answers finished, by path (foreground, background) and outcome',
+    labelNames: ['path', 'outcome'] as const,
+    registers: [registry],
+  });
+  const answerSeconds = new Histogram({
+    name: 'backchannel_answer_seconds',
+    help: 'Time from accepting a request to its complete answer',
+    labelNames: ['path'] as const,
+    buckets: [0.5, 1, 2, 5, 10, 20, 40, 80, 160],
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'backchannel_foreground_in_flight',
+    help: 'Foreground answers being produced by this process',
+    registers: [registry],
+  });
+  const llmCalls = new Counter({
+    name: 'backchannel_llm_calls_total',
+    help: 'LLM calls by outcome code',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  return { registry, requests, ackSeconds, answers, answerSeconds, inFlight, llmCalls };
+};
+
+export type Metrics = ReturnType<typeof createMetrics>;

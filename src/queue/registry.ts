@@ -1,0 +1,82 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import type { AcceptedRequest, Priority } from '../domain.js';
+
+/**
+ * The one typed registry of queues, job names, payload schemas and options. Workers parse
+ * `job.data` with the schema again before using it: a job may have been written by an older or
+ * newer version of the app.
+ */
+
+export const acceptedRequestSchema = z.object({
+  id: z.string().min(1),
+  source: z.enum(['mention', 'thread_reply', 'dm', 'command']),
+  teamId: z.string().min(1),
+  channelId: z.string().min(1),
+  userId: z.string().min(1),
+  text: z.string(),
+  ts: z.string().optional(),
+  threadTs: z.string().optional(),
+  isDm: z.boolean(),
+  responseUrl: z.string().optional(),
+  receivedAt: z.number(),
+}) satisfies z.ZodType<AcceptedRequest>;
+
+/** Background answer: the request, where its thread is, and why it was queued. */
+export const answerJobSchema = z.object({
+  request: acceptedRequestSchema,
+  /** The session thread the answer goes to (known once the request was routed). */
+  threadTs: z.string().min(1),
+  /** Message that carries the badge (the user's message, or the /ask thread root). */
+  badgeTs: z.string().min(1),
+  priority: z.enum(['high', 'normal', 'low']),
+  reason: z.enum(['later', 'long', 'overflow']),
+  question: z.string(),
+  enqueuedAt: z.number(),
+});
+export type AnswerJob = z.infer<typeof answerJobSchema>;
+
+/** BullMQ priorities: 1 is the highest. Every job gets one (unprioritised jobs would jump the line). */
+export const PRIORITY: Record<Priority, number> = { high: 1, normal: 5, low: 10 };
+
+export const QUEUES = {
+  /** Accepted Slack requests, written before the ack; the web role turns them into answers. */
+  intake: {
+    name: 'intake',
+    job: 'request',
+    schema: acceptedRequestSchema,
+  },
+  /** Background answers, run by the worker role. */
+  answers: {
+    name: 'answers',
+    job: 'answer',
+    schema: answerJobSchema,
+  },
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
+
+export const intakeJobOptions = (requestId: string): JobsOptions => ({
+  // The request id doubles as BullMQ's job id: a second add of the same request is a no-op.
+  jobId: requestId.replace(/:/g, '_'),
+  priority: PRIORITY.high,
+  // An intake job is short: it hands the answer to the foreground or the queue. If it fails
+  // (Slack or Redis hiccup), try again soon; the answer pipeline is idempotent per request.
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 10_000 },
+  removeOnFail: { age: 86_400 },
+});
+
+export const answerJobOptions = (
+  requestId: string,
+  priority: Priority,
+  opts: { attempts: number; retentionSeconds: number },
+): JobsOptions => ({
+  jobId: `answer_${requestId.replace(/:/g, '_')}`,
+  priority: PRIORITY[priority],
+  attempts: opts.attempts,
+  backoff: { type: 'jittered' },
+  removeOnComplete: { age: opts.retentionSeconds },
+  removeOnFail: { age: opts.retentionSeconds },
+});

@@ -1,0 +1,42 @@
+/**
+ * Every Redis key the app writes, in one place. All start with the configured prefix so a test (or a
+ * second deployment) can share a Redis without touching anyone else's keys.
+ */
+export const createKeys = (prefix: string) => {
+  const thread = (teamId: string, channelId: string, threadTs: string) =>
+    `${teamId}:${channelId}:${threadTs}`;
+  return {
+    prefix,
+    /** Short-lived, then final, claim of one delivery of a Slack event or message. */
+    claim: (id: string) => `${prefix}:claim:${id}`,
+    /** Session record (hash) of a thread. */
+    session: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:session:${thread(teamId, channelId, threadTs)}`,
+    /** Cached thread history (list of JSON turns) of a session. */
+    history: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:history:${thread(teamId, channelId, threadTs)}`,
+    /** Mutual exclusion for answering one thread at a time, across processes. */
+    threadLock: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:lock:${thread(teamId, channelId, threadTs)}`,
+    /** A user's request record (hash). */
+    request: (requestId: string) => `${prefix}:req:${requestId}`,
+    /** A user's requests, scored by last activity (sorted set). */
+    userRequests: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:requests`,
+    /** A user's foreground rate-limit window. */
+    userRate: (teamId: string, userId: string, window: number) =>
+      `${prefix}:rate:${teamId}:${userId}:${window}`,
+    /** A user's background jobs in flight (queued/running counters and sets). */
+    userQueued: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:queued`,
+    userRunning: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:running`,
+    userPrefs: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prefs`,
+    /** Cancellation flag of a request (checked by workers during backoff and at start). */
+    cancelled: (requestId: string) => `${prefix}:cancelled:${requestId}`,
+    /** Pub/sub channel on which cancellations are announced to running workers. */
+    cancelChannel: () => `${prefix}:cancel`,
+  };
+};
+
+export type Keys = ReturnType<typeof createKeys>;
+
+/** The id of a user's message: unique per workspace, channel and timestamp. */
+export const messageId = (teamId: string, channelId: string, ts: string) => `${teamId}:${channelId}:${ts}`;
