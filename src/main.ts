@@ -1,25 +1,36 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { createContextBuilder } from './answer/context.js';
+import { createForegroundAnswerer } from './answer/foreground.js';
+import { createRequestHandler } from './answer/handle-request.js';
 import { type Config, ConfigError, loadConfig, type Role } from './config.js';
-import type { AcceptedRequest } from './domain.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
+import { loadTokenizer } from './llm/budget.js';
+import { createLlmClient } from './llm/client.js';
 import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
-import { createLogger, type Logger, toBoltLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { answerBackoff, createAnswerProcessor } from './queue/answer-processor.js';
+import { createEnqueuer } from './queue/enqueue.js';
 import { QUEUES } from './queue/registry.js';
 import { createRedis, pingRedis, waitUntilReady } from './redis.js';
 import { createFollowedThreads } from './sessions/follow.js';
+import { createHistoryStore } from './sessions/history.js';
 import { createKeys } from './sessions/keys.js';
+import { createThreadLocks } from './sessions/thread-lock.js';
 import { runShutdown, type ShutdownStep } from './shutdown.js';
 import { createSlackApp, type SlackIdentity } from './slack/app.js';
 import { createHttpServer } from './slack/http-server.js';
 import { registerAskCommand } from './slack/listeners/commands/ask.js';
 import { registerMessageListeners } from './slack/listeners/events/messages.js';
+import { createSlackPoster } from './slack/poster.js';
+import { createThreadReader } from './slack/threads.js';
+import { createSlackClient } from './slack/web-client.js';
 
 export interface StartOptions {
   env: Record<string, string | undefined>;
@@ -36,6 +47,9 @@ export interface Backchannel {
   port: number;
   stop(): Promise<boolean>;
 }
+
+/** Session threads started by a top-level mention or /ask are followed this long after their last use. */
+const FOLLOW_TTL_SECONDS = 30 * 86_400;
 
 /** Only called at start-up: who the bot is, so no Slack call runs on the ack path later. */
 const fetchIdentity = async (client: WebClient, logger: Logger): Promise<SlackIdentity> => {
@@ -88,23 +102,47 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const metrics = createMetrics({ defaultMetrics: true });
   const bullPrefix = config.redis.prefix;
 
-  const slackClient = new WebClient(config.slack.botToken, {
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    logger: toBoltLogger(logger, 'slack-web'),
-    timeout: 10_000,
-    retryConfig: { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 },
-    rejectRateLimitedCalls: true,
+  const slackClient = createSlackClient({
+    token: config.slack.botToken,
+    apiUrl: config.slack.apiUrl,
+    logger,
   });
   const identity = await fetchIdentity(slackClient, logger);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
+  // The tokenizer's ranks take ~0.5 s to load: do it now, never on a request's path.
+  await loadTokenizer();
 
   const closers: { http?: () => Promise<void>; slack?: () => Promise<void> } = {};
   const workers: Worker[] = [];
   const queues: Queue[] = [];
-  let port = config.port;
-
   const onError = (what: string) => (err: Error) =>
     logger.error({ err: { message: err.message }, what }, 'queue error');
+  const llm = createLlmClient({ config: config.openai, logger });
+
+  /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
+  const answering = (client: WebClient) => {
+    const poster = createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming });
+    const reader = createThreadReader({ client, redis: producer, keys, identity, logger });
+    const history = createHistoryStore({
+      redis: producer,
+      keys,
+      ttlSeconds: config.sessions.historyTtlSeconds,
+      reader,
+    });
+    const context = createContextBuilder({ history, config: config.openai });
+    return { client, poster, reader, history, context };
+  };
+
+  const answersQueue = new Queue(QUEUES.answers.name, { connection: producer, prefix: bullPrefix });
+  answersQueue.on('error', onError('answers queue'));
+  queues.push(answersQueue);
+
+  const healthy = () =>
+    pingRedis(producer).then(
+      () => true,
+      () => false,
+    );
+  let port = config.port;
 
   if (webRole) {
     const intakeQueue = new Queue(QUEUES.intake.name, { connection: producer, prefix: bullPrefix });
@@ -115,7 +153,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       queue: intakeQueue,
       logger,
     });
-    const followed = createFollowedThreads({ redis: producer, keys, ttlSeconds: 30 * 86_400 });
+    const followed = createFollowedThreads({ redis: producer, keys, ttlSeconds: FOLLOW_TTL_SECONDS });
     const slack = createSlackApp({ config, identity, logger });
     slack.app.error(async (error) => {
       logger.error(
@@ -127,14 +165,39 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     });
     registerMessageListeners(slack.app, { intake, followed, identity, logger, metrics });
     registerAskCommand(slack.app, { intake, logger, metrics });
+
+    const fg = answering(slackClient);
+    const handler = createRequestHandler({
+      config,
+      client: fg.client,
+      poster: fg.poster,
+      reader: fg.reader,
+      context: fg.context,
+      foreground: createForegroundAnswerer({ llm, poster: fg.poster, logger }),
+      enqueuer: createEnqueuer({ queue: answersQueue, poster: fg.poster, config, logger }),
+      history: fg.history,
+      followed,
+      locks: createThreadLocks({ redis: producer, keys }),
+      metrics,
+      logger,
+    });
+    const intakeWorker = new Worker(
+      QUEUES.intake.name,
+      async (job: Job) => handler.handle(QUEUES.intake.schema.parse(job.data)),
+      // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
+      {
+        connection: workerConnection,
+        prefix: bullPrefix,
+        concurrency: Math.max(64, config.queue.foregroundMaxInFlight * 2),
+      },
+    );
+    intakeWorker.on('error', onError('intake worker'));
+    workers.push(intakeWorker);
+
     const http = createHttpServer({
       ...(slack.httpListener ? { slackListener: slack.httpListener } : {}),
       bodyLimitBytes: config.slack.bodyLimitBytes,
-      healthy: () =>
-        pingRedis(producer).then(
-          () => true,
-          () => false,
-        ),
+      healthy,
       metrics,
       logger,
     });
@@ -142,43 +205,45 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     await slack.start();
     closers.http = http.close;
     closers.slack = slack.stop;
-
-    const handleRequest = async (request: AcceptedRequest) => {
-      // Issue 2: a visible but minimal acknowledgement; answers come next.
-      if (request.ts) {
-        try {
-          await slackClient.reactions.add({
-            channel: request.channelId,
-            timestamp: request.ts,
-            name: config.emoji.seen,
-          });
-        } catch (err) {
-          if ((err as { data?: { error?: string } }).data?.error !== 'already_reacted') throw err;
-        }
-      }
-    };
-    const intakeWorker = new Worker(
-      QUEUES.intake.name,
-      async (job: Job) => handleRequest(QUEUES.intake.schema.parse(job.data)),
-      { connection: workerConnection, prefix: bullPrefix, concurrency: 64 },
-    );
-    intakeWorker.on('error', onError('intake worker'));
-    workers.push(intakeWorker);
-  } else {
-    const http = createHttpServer({
-      bodyLimitBytes: config.slack.bodyLimitBytes,
-      healthy: () =>
-        pingRedis(producer).then(
-          () => true,
-          () => false,
-        ),
-      metrics,
-      logger,
-    });
-    port = await http.listen(config.port);
-    closers.http = http.close;
   }
-  void workerRole;
+
+  if (workerRole) {
+    // Background work gets its own Slack client and its own concurrency budget.
+    const bg = answering(
+      createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }),
+    );
+    const answerWorker = new Worker(
+      QUEUES.answers.name,
+      createAnswerProcessor({
+        llm,
+        poster: bg.poster,
+        reader: bg.reader,
+        context: bg.context,
+        history: bg.history,
+        config,
+        metrics,
+        logger,
+      }),
+      {
+        connection: workerConnection,
+        prefix: bullPrefix,
+        concurrency: config.queue.workerConcurrency,
+        settings: { backoffStrategy: answerBackoff },
+      },
+    );
+    answerWorker.on('error', onError('answer worker'));
+    workers.push(answerWorker);
+    if (!webRole) {
+      const http = createHttpServer({
+        bodyLimitBytes: config.slack.bodyLimitBytes,
+        healthy,
+        metrics,
+        logger,
+      });
+      port = await http.listen(config.port);
+      closers.http = http.close;
+    }
+  }
 
   steps.push(
     { name: 'http', run: async () => closers.http?.() },

@@ -32,6 +32,10 @@ export const answerJobSchema = z.object({
   priority: z.enum(['high', 'normal', 'low']),
   reason: z.enum(['later', 'long', 'overflow']),
   question: z.string(),
+  /** ts of the question's turn in the thread (the user's message or the /ask root). */
+  questionTs: z.string().min(1),
+  /** Read the thread from Slack rather than the cache (the bot does not see every message there). */
+  freshHistory: z.boolean(),
   enqueuedAt: z.number(),
 });
 export type AnswerJob = z.infer<typeof answerJobSchema>;

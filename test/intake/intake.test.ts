@@ -23,18 +23,42 @@ const twin = (ts: string, text = `<@${BOT_USER}> what is our refund policy?`) =>
   event_ts: ts,
 });
 
-/** Records reactions.add calls the bot makes; answers like Slack. */
-const recordReactions = () => {
-  const calls: Record<string, string>[] = [];
+/**
+ * Records the Slack calls the bot makes after the ack (answering), answering each like Slack would
+ * closely enough; the LLM answers a one-word stream.
+ */
+const recordSlack = () => {
+  const calls: { method: string; body: Record<string, string> }[] = [];
   nock(SLACK_BASE)
     .persist()
-    .post('/api/reactions.add', (body) => {
-      calls.push(body as Record<string, string>);
-      return true;
-    })
-    .reply(200, { ok: true });
+    .post(/\/api\/.*/)
+    .reply(200, (uri, body) => {
+      const method = uri.replace('/api/', '');
+      calls.push({
+        method,
+        body: (typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : body) as Record<
+          string,
+          string
+        >,
+      });
+      if (method === 'auth.test') return { ok: true, user_id: BOT_USER, bot_id: 'B0BOT', team_id: 'T0TEAM' };
+      if (method === 'conversations.replies') return { ok: true, messages: [], has_more: false };
+      if (method === 'users.info')
+        return { ok: true, user: { id: 'U0ALICE', profile: { display_name: 'Alice' } } };
+      return { ok: true, ts: `${Date.now() / 1000}`, channel: 'C0GENERAL' };
+    });
+  nock('http://llm.test')
+    .persist()
+    .post('/v1/chat/completions')
+    .reply(
+      200,
+      'data: {"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello."},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+      { 'content-type': 'text/event-stream' },
+    );
   return calls;
 };
+const answersIn = (calls: ReturnType<typeof recordSlack>, ts: string) =>
+  calls.filter((c) => ['chat.startStream', 'chat.postMessage'].includes(c.method) && c.body.thread_ts === ts);
 
 const waitFor = async (check: () => boolean | Promise<boolean>, ms = 5_000) => {
   const end = Date.now() + ms;
@@ -47,7 +71,7 @@ const waitFor = async (check: () => boolean | Promise<boolean>, ms = 5_000) => {
 describe('intake: each user message is taken exactly once', () => {
   let bot: TestBot;
   let redis: Redis;
-  let reactions: Record<string, string>[];
+  let slack: ReturnType<typeof recordSlack>;
   const jobCount = async () => {
     const q = new Queue('intake', { connection: redis, prefix: bot.prefix });
     const counts = await q.getJobCounts('completed', 'active', 'waiting', 'prioritized', 'failed', 'delayed');
@@ -64,7 +88,7 @@ describe('intake: each user message is taken exactly once', () => {
     nock.enableNetConnect();
   });
   beforeEach(async () => {
-    reactions = recordReactions();
+    slack = recordSlack();
     bot = await startTestBot({ redisUrl: inject('redisUrl') });
   });
   afterEach(async () => {
@@ -72,16 +96,11 @@ describe('intake: each user message is taken exactly once', () => {
     nock.cleanAll();
   });
 
-  it('acks a mention after storing it, and marks the message with 👀', async () => {
+  it('acks a mention after storing it, then starts answering in its thread', async () => {
     const ack = await bot.sendEvent(mention('1700000000.000100'));
     expect(ack.status).toBe(200);
     expect(await jobCount()).toBe(1);
-    await waitFor(() => reactions.length === 1);
-    expect(reactions[0]).toMatchObject({
-      channel: 'C0GENERAL',
-      timestamp: '1700000000.000100',
-      name: 'eyes',
-    });
+    await waitFor(() => answersIn(slack, '1700000000.000100').length === 1);
   });
 
   it('takes a mention and its message twin once', async () => {
@@ -91,9 +110,9 @@ describe('intake: each user message is taken exactly once', () => {
     const c = await bot.sendEvent(twin(ts));
     expect(c.status).toBe(200);
     expect(await jobCount()).toBe(1);
-    await waitFor(() => reactions.length >= 1);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(reactions).toHaveLength(1);
+    await waitFor(() => answersIn(slack, ts).length >= 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answersIn(slack, ts)).toHaveLength(1);
   });
 
   it('takes sequential redeliveries of one event once', async () => {
@@ -169,7 +188,7 @@ describe('intake when Redis is down', () => {
     nock.disableNetConnect();
     nock.enableNetConnect('127.0.0.1');
     own = await startRedis({ appendonly: true });
-    recordReactions();
+    recordSlack();
     bot = await startTestBot({ redisUrl: own.url });
   });
   afterAll(async () => {

@@ -5,6 +5,7 @@ import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
 import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
+import { stripMention } from '../../mentions.js';
 import { eventEnvelopeSchema, type MessageEvent, messageEventSchema, TEXT_SUBTYPES } from '../../payloads.js';
 
 export interface MessageListenerDeps {
@@ -14,13 +15,6 @@ export interface MessageListenerDeps {
   logger: Logger;
   metrics: Pick<Metrics, 'requests'>;
 }
-
-/** Removes the bot's own mention from a message's text. */
-export const stripMention = (text: string, botUserId: string) =>
-  text
-    .replaceAll(new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g'), '')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 /**
  * Decides whether a message is a request to the bot, and of which kind. Pure: the caller looks up

@@ -1,0 +1,37 @@
+import type { Config } from '../config.js';
+import type { ChatMessage, Turn } from '../domain.js';
+import { trimToBudget } from '../llm/budget.js';
+import type { HistoryStore, ThreadRef } from '../sessions/history.js';
+
+export interface BuiltContext {
+  messages: ChatMessage[];
+  /** Prompt tokens after trimming. */
+  tokens: number;
+  droppedTurns: number;
+}
+
+export interface ContextDeps {
+  history: Pick<HistoryStore, 'load'>;
+  config: Pick<Config['openai'], 'systemPrompt' | 'contextTokenBudget' | 'maxAnswerTokens'>;
+}
+
+/**
+ * The Chat Completions messages for one question: the session thread up to and including the
+ * question (later messages belong to later questions), trimmed to the token budget. Used alike by
+ * the foreground and the background worker.
+ */
+export const createContextBuilder = (deps: ContextDeps) => ({
+  async build(thread: ThreadRef, question: Turn, opts: { fresh: boolean }): Promise<BuiltContext> {
+    const { turns } = await deps.history.load(thread, { fresh: opts.fresh, extra: [question] });
+    const upTo = turns.filter((t) => Number(t.ts) <= Number(question.ts));
+    const trimmed = await trimToBudget({
+      systemPrompt: deps.config.systemPrompt,
+      turns: upTo,
+      budget: deps.config.contextTokenBudget,
+      reserve: deps.config.maxAnswerTokens,
+    });
+    return { messages: trimmed.messages, tokens: trimmed.tokens, droppedTurns: trimmed.droppedTurns };
+  },
+});
+
+export type ContextBuilder = ReturnType<typeof createContextBuilder>;

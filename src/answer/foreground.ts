@@ -1,0 +1,59 @@
+import type { ChatMessage, ThreadTarget } from '../domain.js';
+import { userMessageFor } from '../errors.js';
+import { type LlmClient, type LlmResult, partialTextOf } from '../llm/client.js';
+import type { Logger } from '../logger.js';
+import type { SlackPoster } from '../slack/poster.js';
+
+export interface ForegroundDeps {
+  llm: Pick<LlmClient, 'stream'>;
+  poster: Pick<SlackPoster, 'setStatus' | 'startAnswer'>;
+  logger: Logger;
+}
+
+export type ForegroundOutcome =
+  | { ok: true; result: LlmResult; ts: string[] }
+  | { ok: false; error: unknown; ts: string[] };
+
+/**
+ * Streams one answer into its thread. The user sees the bot at work at once (thread status, or the
+ * answer's placeholder), then the text as it comes. A failure always ends visibly: kept text is
+ * marked as cut off with a note, and an answer with no text is replaced by the error.
+ */
+export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
+  async answer(
+    target: ThreadTarget,
+    messages: ChatMessage[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<ForegroundOutcome> {
+    const status = await deps.poster.setStatus(target, 'is thinking…');
+    const writer = deps.poster.startAnswer(target);
+    try {
+      const result = await deps.llm.stream({
+        messages,
+        onDelta: (delta) => writer.append(delta),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      const note =
+        result.finishReason === 'length'
+          ? 'The answer reached its length limit. Ask me to continue if you need more.'
+          : undefined;
+      const { ts } = await writer.finish(note ? { error: note } : {});
+      return { ok: true, result, ts };
+    } catch (error) {
+      const message = userMessageFor(error);
+      const partial = partialTextOf(error);
+      deps.logger.warn(
+        { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
+        'foreground answer failed',
+      );
+      const { ts } = partial
+        ? await writer.finish({ error: message, cutOff: true })
+        : await writer.fail(message);
+      return { ok: false, error, ts };
+    } finally {
+      await status.stop({ clear: true });
+    }
+  },
+});
+
+export type ForegroundAnswerer = ReturnType<typeof createForegroundAnswerer>;

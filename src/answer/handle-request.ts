@@ -1,0 +1,209 @@
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config.js';
+import type { AcceptedRequest, ThreadTarget, Turn } from '../domain.js';
+import { type AppError, isAppError, userMessageFor } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Enqueuer } from '../queue/enqueue.js';
+import { parseLater, route } from '../queue/routing.js';
+import type { FollowedThreads } from '../sessions/follow.js';
+import type { HistoryStore } from '../sessions/history.js';
+import type { ThreadLocks } from '../sessions/thread-lock.js';
+import { parseAsk, USAGE } from '../slack/listeners/commands/ask.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { slackErrorCode } from '../slack/slack-error.js';
+import { METADATA, type ThreadReader } from '../slack/threads.js';
+import type { ContextBuilder } from './context.js';
+import type { ForegroundAnswerer } from './foreground.js';
+
+export interface RequestHandlerDeps {
+  config: Pick<Config, 'queue' | 'emoji'>;
+  client: Pick<WebClient, 'chat'>;
+  poster: Pick<SlackPoster, 'reply' | 'respond' | 'react'>;
+  reader: Pick<ThreadReader, 'displayName'>;
+  context: ContextBuilder;
+  foreground: ForegroundAnswerer;
+  enqueuer: Enqueuer;
+  history: Pick<HistoryStore, 'append'>;
+  followed: Pick<FollowedThreads, 'follow'>;
+  locks: ThreadLocks;
+  metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
+  logger: Logger;
+  /** Slash-command actions other than questions (`sessions`, `cancel`), handled elsewhere. */
+  commands?: {
+    sessions?: (request: AcceptedRequest) => Promise<void>;
+    cancel?: (request: AcceptedRequest) => Promise<void>;
+  };
+}
+
+const notInChannelText = (channelId: string) =>
+  `I can't post in <#${channelId}> because I'm not a member. Invite me with \`/invite @Backchannel\`, then ask again.`;
+
+/**
+ * Turns one accepted request into an answer: finds its session thread, builds the context, routes
+ * it (foreground or queue) and answers or enqueues. Runs after the ack, as the intake job's
+ * processor in the web role.
+ */
+export const createRequestHandler = (deps: RequestHandlerDeps) => {
+  const log = deps.logger.child({ component: 'requests' });
+  let inFlight = 0;
+
+  /** Posts the thread root for `/ask`, quoting the asker and the question. */
+  const postCommandRoot = async (request: AcceptedRequest, question: string): Promise<string | undefined> => {
+    try {
+      const res = await deps.client.chat.postMessage({
+        channel: request.channelId,
+        text: `<@${request.userId}> asked:\n>${question.replace(/\n/g, '\n>')}`,
+        unfurl_links: false,
+        metadata: {
+          event_type: METADATA.question,
+          event_payload: { user: request.userId, question, request_id: request.id },
+        },
+      });
+      return res.ts;
+    } catch (err) {
+      const code = slackErrorCode(err) ?? (err as { data?: { error?: string } }).data?.error;
+      if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived') {
+        log.info({ requestId: request.id, slackError: code }, '/ask in a channel the bot cannot post to');
+        if (request.responseUrl)
+          await deps.poster.respond(request.responseUrl, {
+            response_type: 'ephemeral',
+            text: notInChannelText(request.channelId),
+          });
+        return undefined;
+      }
+      throw err;
+    }
+  };
+
+  const answer = async (
+    request: AcceptedRequest,
+    threadTs: string,
+    question: string,
+    later: boolean,
+    opts: { fresh: boolean; badgeTs: string; questionTs: string },
+  ) => {
+    const name = await deps.reader.displayName(request.userId);
+    const questionTurn: Turn = {
+      role: 'user',
+      userId: request.userId,
+      ...(name ? { name } : {}),
+      text: question,
+      ts: opts.questionTs,
+    };
+    const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
+    const built = await deps.context.build(thread, questionTurn, { fresh: opts.fresh });
+    const decision = route({
+      later,
+      contextTokens: built.tokens,
+      longThreshold: deps.config.queue.backgroundTokenThreshold,
+      foregroundInFlight: inFlight,
+      foregroundMax: deps.config.queue.foregroundMaxInFlight,
+    });
+    if (decision.path === 'background') {
+      await deps.enqueuer.enqueue({
+        request,
+        threadTs,
+        badgeTs: opts.badgeTs,
+        priority: decision.priority,
+        reason: decision.reason,
+        question,
+        questionTs: opts.questionTs,
+        freshHistory: opts.fresh,
+        enqueuedAt: Date.now(),
+      });
+      return;
+    }
+    const target: ThreadTarget = {
+      teamId: request.teamId,
+      channelId: request.channelId,
+      threadTs,
+      userId: request.userId,
+      isDm: request.isDm,
+    };
+    inFlight++;
+    deps.metrics.inFlight.set(inFlight);
+    try {
+      const outcome = await deps.foreground.answer(target, built.messages);
+      deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
+      deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
+      if (outcome.ok && outcome.ts[0])
+        await deps.history.append(thread, {
+          role: 'assistant',
+          text: outcome.result.text,
+          ts: outcome.ts[0],
+        });
+    } finally {
+      inFlight--;
+      deps.metrics.inFlight.set(inFlight);
+    }
+  };
+
+  const handle = async (request: AcceptedRequest): Promise<void> => {
+    const rlog = log.child({ requestId: request.id, source: request.source });
+    let text = request.text;
+    if (request.source === 'command') {
+      const action = parseAsk(text);
+      if (action.action === 'sessions' && deps.commands?.sessions) return deps.commands.sessions(request);
+      if (action.action === 'cancel' && deps.commands?.cancel) return deps.commands.cancel(request);
+      if (action.action !== 'ask') {
+        if (request.responseUrl)
+          await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
+        return;
+      }
+      text = action.question;
+    }
+    const laterQuestion = parseLater(text);
+    const later = laterQuestion !== undefined;
+    const question = laterQuestion ?? text;
+
+    if (request.source === 'command') {
+      const rootTs = await postCommandRoot(request, question);
+      if (!rootTs) return;
+      await deps.followed.follow(request.teamId, request.channelId, rootTs);
+      return answer(request, rootTs, question, later, { fresh: false, badgeTs: rootTs, questionTs: rootTs });
+    }
+
+    const ts = request.ts ?? '';
+    // A top-level mention starts a session the bot follows; a mention inside someone's thread
+    // answers once, with the thread as context; in a DM every message's thread is a session.
+    const threadTs = request.threadTs ?? ts;
+    const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
+    // Taken synchronously, before any await, so messages of one thread keep their arrival order.
+    return deps.locks.run(thread, async () => {
+      if (!question.trim()) {
+        await deps.poster.reply(
+          { channelId: request.channelId, threadTs },
+          `Hi! Ask me a question here. ${'`/ask help`'} shows what I can do.`,
+          {
+            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'hint' } },
+          },
+        );
+        return;
+      }
+      if (request.source === 'mention' && !request.threadTs)
+        await deps.followed.follow(request.teamId, request.channelId, threadTs);
+      if (request.source === 'dm') await deps.followed.follow(request.teamId, request.channelId, threadTs);
+      const fresh = request.source === 'mention' && request.threadTs !== undefined;
+      try {
+        await answer(request, threadTs, question, later, { fresh, badgeTs: ts, questionTs: ts });
+      } catch (err) {
+        // Redis trouble: let the intake job retry. Anything else: say so in the thread.
+        if (isAppError(err) && err.code === 'redis_unavailable') throw err;
+        rlog.error(
+          { err: { message: (err as Error).message, code: (err as AppError).code } },
+          'request failed',
+        );
+        await deps.poster
+          .reply({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
+            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'error' } },
+          })
+          .catch(() => {});
+      }
+    });
+  };
+
+  return { handle, inFlight: () => inFlight };
+};
+
+export type RequestHandler = ReturnType<typeof createRequestHandler>;

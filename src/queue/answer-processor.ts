@@ -1,0 +1,161 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { ContextBuilder } from '../answer/context.js';
+import type { Config } from '../config.js';
+import type { Turn } from '../domain.js';
+import { isAppError, userMessageFor } from '../errors.js';
+import type { LlmClient } from '../llm/client.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { HistoryStore } from '../sessions/history.js';
+import type { SlackPoster } from '../slack/poster.js';
+import type { ThreadReader } from '../slack/threads.js';
+import { METADATA } from '../slack/threads.js';
+import { type AnswerJob, QUEUES } from './registry.js';
+
+export interface AnswerProcessorDeps {
+  llm: Pick<LlmClient, 'stream'>;
+  poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus' | 'findReplyByMetadata'>;
+  reader: Pick<ThreadReader, 'displayName'>;
+  context: ContextBuilder;
+  history: Pick<HistoryStore, 'append'>;
+  config: Pick<Config, 'emoji'>;
+  metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
+  logger: Logger;
+}
+
+export interface AnswerJobResult {
+  ts: string[];
+  model?: string;
+  usage?: { promptTokens: number; completionTokens: number };
+  ms?: number;
+  /** The answer was already in the thread from an earlier run of this job. */
+  alreadyPosted?: boolean;
+}
+
+/** What a final failure says in the thread: what went wrong, and how to try again. */
+export const failureText = (err: unknown) =>
+  `❌ I couldn't finish this one. ${userMessageFor(err)} To try again, ask again here (or \`/ask later …\`).`;
+
+/**
+ * The background worker's processor. The answer is posted once, complete (no half-streamed message
+ * a crash could leave behind), carrying the job id in its metadata. A job that runs again (retry,
+ * or recovered from a dead worker) first looks for that metadata in its thread: finding it proves
+ * the earlier run posted, so the post is never doubled, and never lost.
+ */
+export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
+  const { emoji } = deps.config;
+
+  const setBadge = async (channel: string, ts: string, name: string) => {
+    for (const stale of [emoji.queued, emoji.running, emoji.done, emoji.failed, emoji.cancelled]) {
+      if (stale !== name) await deps.poster.unreact(channel, ts, stale).catch(() => {});
+    }
+    await deps.poster.react(channel, ts, name);
+  };
+
+  return async (job: Job): Promise<AnswerJobResult> => {
+    const parsed = QUEUES.answers.schema.safeParse(job.data);
+    if (!parsed.success)
+      throw new UnrecoverableError(`invalid answer job payload (${parsed.error.issues.length} issues)`);
+    const data: AnswerJob = parsed.data;
+    const { request } = data;
+    const jobId = String(job.id);
+    const log = deps.logger.child({ jobId, requestId: request.id });
+    const target = {
+      teamId: request.teamId,
+      channelId: request.channelId,
+      threadTs: data.threadTs,
+      userId: request.userId,
+      isDm: request.isDm,
+    };
+    const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
+
+    // Only a re-run can find its own earlier post; a first run skips the history call.
+    const rerun = job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0;
+    if (rerun) {
+      const answered = await deps.poster.findReplyByMetadata(
+        request.channelId,
+        data.threadTs,
+        METADATA.answer,
+        'job_id',
+        jobId,
+      );
+      if (answered) {
+        log.info({ ts: answered }, 'answer already posted by an earlier run');
+        await setBadge(request.channelId, data.badgeTs, emoji.done);
+        return { ts: [answered], alreadyPosted: true };
+      }
+      const failed = await deps.poster.findReplyByMetadata(
+        request.channelId,
+        data.threadTs,
+        METADATA.note,
+        'failed_job_id',
+        jobId,
+      );
+      if (failed) {
+        await setBadge(request.channelId, data.badgeTs, emoji.failed);
+        throw new UnrecoverableError('failure already reported by an earlier run');
+      }
+    }
+
+    const status = await deps.poster.setStatus(target, 'is working on your request…');
+    try {
+      const name = await deps.reader.displayName(request.userId);
+      const question: Turn = {
+        role: 'user',
+        userId: request.userId,
+        ...(name ? { name } : {}),
+        text: data.question,
+        ts: data.questionTs,
+      };
+      const built = await deps.context.build(thread, question, { fresh: data.freshHistory });
+      // BullMQ owns the retries here: one attempt, a classified error.
+      const result = await deps.llm.stream({ messages: built.messages, retries: 0 });
+      const { ts } = await deps.poster.reply(target, result.text, {
+        metadata: { event_type: METADATA.answer, event_payload: { request_id: request.id, job_id: jobId } },
+      });
+      await setBadge(request.channelId, data.badgeTs, emoji.done).catch((err) =>
+        log.warn({ err: { message: (err as Error).message } }, 'done badge failed'),
+      );
+      const last = ts[ts.length - 1];
+      if (last)
+        await deps.history.append(thread, { role: 'assistant', text: result.text, ts: last }).catch(() => {});
+      deps.metrics.answers.inc({ path: 'background', outcome: 'ok' });
+      deps.metrics.answerSeconds.observe({ path: 'background' }, (Date.now() - data.enqueuedAt) / 1000);
+      log.info({ ms: result.ms, attempts: job.attemptsStarted }, 'background answer posted');
+      return { ts, model: result.model, ...(result.usage ? { usage: result.usage } : {}), ms: result.ms };
+    } catch (err) {
+      if (err instanceof UnrecoverableError) throw err;
+      const retryable = isAppError(err) && err.retryable;
+      const attempts = job.opts.attempts ?? 1;
+      const final = !retryable || job.attemptsMade + 1 >= attempts;
+      log.warn(
+        { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final },
+        'background answer attempt failed',
+      );
+      if (!final) throw err;
+      // Final: one reply saying what went wrong and how to retry, and the failure badge.
+      await deps.poster.reply(target, failureText(err), {
+        metadata: {
+          event_type: METADATA.note,
+          event_payload: { request_id: request.id, failed_job_id: jobId },
+        },
+      });
+      await setBadge(request.channelId, data.badgeTs, emoji.failed).catch(() => {});
+      deps.metrics.answers.inc({ path: 'background', outcome: 'failed' });
+      throw new UnrecoverableError((err as Error).message);
+    } finally {
+      await status.stop();
+    }
+  };
+};
+
+/**
+ * BullMQ backoff for answer jobs: exponential with full jitter, never sooner than the server's
+ * `retry-after` hint carried by the classified error.
+ */
+export const answerBackoff = (attemptsMade: number, _type?: string, err?: Error): number => {
+  const base = Math.min(60_000, 2_000 * 2 ** Math.max(0, attemptsMade - 1));
+  const jittered = base / 2 + Math.random() * (base / 2);
+  const hint = isAppError(err) ? (err.retryAfterMs ?? 0) : 0;
+  return Math.max(jittered, hint);
+};

@@ -1,0 +1,128 @@
+import type { WebClient } from '@slack/web-api';
+import type { Redis } from 'ioredis';
+import type { Turn } from '../domain.js';
+import type { Logger } from '../logger.js';
+import type { Keys } from '../sessions/keys.js';
+import { stripMention } from './mentions.js';
+
+/**
+ * Metadata event types the bot puts on its own messages, so a thread read back from Slack tells
+ * the bot's answers from its notes, and an /ask root (posted by the bot) from the asker's words.
+ */
+export const METADATA = {
+  /** The thread root the bot posts for `/ask`; payload `{ user, question }`. It is a user turn. */
+  question: 'backchannel_question',
+  /** An answer; payload `{ request_id, job_id? }`. */
+  answer: 'backchannel_answer',
+  /** Status notes ("Queued…", errors); never sent to the model. */
+  note: 'backchannel_note',
+} as const;
+
+interface SlackMessage {
+  ts?: string;
+  user?: string;
+  bot_id?: string;
+  subtype?: string;
+  text?: string;
+  username?: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+export interface ThreadReaderDeps {
+  client: Pick<WebClient, 'conversations' | 'users'>;
+  redis: Redis;
+  keys: Pick<Keys, 'prefix'>;
+  identity: { botUserId: string; botId: string };
+  logger: Logger;
+}
+
+const NAME_TTL_SECONDS = 86_400;
+
+/**
+ * Reads a session thread from Slack as turns. Only ever called for session threads (first contact
+ * or a stale cache): `conversations.replies` is rate-limited hard for some apps.
+ */
+export const createThreadReader = (deps: ThreadReaderDeps) => {
+  const nameKey = (userId: string) => `${deps.keys.prefix}:name:${userId}`;
+
+  const displayName = async (userId: string): Promise<string | undefined> => {
+    const cached = await deps.redis.get(nameKey(userId));
+    if (cached !== null) return cached || undefined;
+    try {
+      const res = await deps.client.users.info({ user: userId });
+      const profile = res.user?.profile;
+      const name = profile?.display_name || profile?.real_name || res.user?.real_name || res.user?.name || '';
+      await deps.redis.set(nameKey(userId), name, 'EX', NAME_TTL_SECONDS);
+      return name || undefined;
+    } catch (err) {
+      deps.logger.debug(
+        { userId, err: { message: (err as Error).message } },
+        'users.info failed; using the id',
+      );
+      return undefined;
+    }
+  };
+
+  const toTurn = async (m: SlackMessage): Promise<Turn | undefined> => {
+    if (!m.ts) return undefined;
+    const meta = m.metadata;
+    const own =
+      m.user === deps.identity.botUserId || (m.bot_id !== undefined && m.bot_id === deps.identity.botId);
+    if (own) {
+      if (meta?.event_type === METADATA.note) return undefined;
+      if (meta?.event_type === METADATA.question) {
+        const userId = typeof meta.event_payload?.user === 'string' ? meta.event_payload.user : undefined;
+        const question =
+          typeof meta.event_payload?.question === 'string' ? meta.event_payload.question : (m.text ?? '');
+        const name = userId ? await displayName(userId) : undefined;
+        return {
+          role: 'user',
+          ...(userId ? { userId } : {}),
+          ...(name ? { name } : {}),
+          text: question,
+          ts: m.ts,
+        };
+      }
+      return { role: 'assistant', text: m.text ?? '', ts: m.ts };
+    }
+    if (
+      m.subtype &&
+      m.subtype !== 'thread_broadcast' &&
+      m.subtype !== 'file_share' &&
+      m.subtype !== 'bot_message'
+    )
+      return undefined;
+    const text = stripMention(m.text ?? '', deps.identity.botUserId);
+    if (!text) return undefined;
+    if (m.bot_id || !m.user) return { role: 'user', name: m.username ?? 'a bot', text, ts: m.ts };
+    const name = await displayName(m.user);
+    return { role: 'user', userId: m.user, ...(name ? { name } : {}), text, ts: m.ts };
+  };
+
+  return {
+    displayName,
+    async read(channelId: string, threadTs: string): Promise<Turn[]> {
+      const messages: SlackMessage[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await deps.client.conversations.replies({
+          channel: channelId,
+          ts: threadTs,
+          limit: 200,
+          include_all_metadata: true,
+          ...(cursor ? { cursor } : {}),
+        });
+        messages.push(...((res.messages ?? []) as SlackMessage[]));
+        cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
+      } while (cursor);
+      const turns: Turn[] = [];
+      for (const m of messages) {
+        const turn = await toTurn(m);
+        if (turn) turns.push(turn);
+      }
+      return turns;
+    },
+  };
+};
+
+export type ThreadReader = ReturnType<typeof createThreadReader>;
