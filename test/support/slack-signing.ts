@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { slackSignature } from './driver.js';
 
-/** Slack's v0 request signature: `v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}`. */
+/** Slack's signature headers for a body (see `slackSignature`). */
 export const signSlackBody = (secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) => ({
   'x-slack-request-timestamp': String(timestamp),
-  'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`,
+  'x-slack-signature': slackSignature(secret, timestamp, body),
 });
