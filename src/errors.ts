@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'slack_not_in_channel'
   | 'slack_response_url_expired'
   | 'cancelled'
-  | 'invalid_payload';
+  | 'invalid_payload'
+  | 'user_queue_full'
+  | 'user_rate_limited';
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -63,6 +65,10 @@ export const userMessageFor = (err: unknown): string => {
       return 'This request was cancelled.';
     case 'slack_not_in_channel':
       return 'I am not a member of this channel. Invite me with `/invite @Backchannel` and try again.';
+    case 'user_queue_full':
+      return 'You already have the most queued requests I take per person. Wait for one to finish, or cancel one with `/ask cancel`.';
+    case 'user_rate_limited':
+      return "You're asking faster than I can answer. Give me a minute, then ask again.";
     case 'redis_unavailable':
       return 'I could not save your request right now. Please try again in a moment.';
     default:

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import { createContextBuilder } from './answer/context.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
+import { cancelReply } from './answer/replies.js';
 import { type Config, ConfigError, loadConfig, type Role } from './config.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
@@ -16,12 +17,15 @@ import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './loca
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { answerBackoff, createAnswerProcessor } from './queue/answer-processor.js';
+import { createCanceller, createCancelWatch } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
+import { createFairness, createRateLimiter } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createRedis, pingRedis, waitUntilReady } from './redis.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import { createHistoryStore } from './sessions/history.js';
 import { createKeys } from './sessions/keys.js';
+import { createRequestStore } from './sessions/requests.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { runShutdown, type ShutdownStep } from './shutdown.js';
 import { createSlackApp, type SlackIdentity } from './slack/app.js';
@@ -114,6 +118,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
 
   const closers: { http?: () => Promise<void>; slack?: () => Promise<void> } = {};
   const workers: Worker[] = [];
+  const redisClients: Redis[] = [];
   const queues: Queue[] = [];
   const onError = (what: string) => (err: Error) =>
     logger.error({ err: { message: err.message }, what }, 'queue error');
@@ -136,6 +141,18 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const answersQueue = new Queue(QUEUES.answers.name, { connection: producer, prefix: bullPrefix });
   answersQueue.on('error', onError('answers queue'));
   queues.push(answersQueue);
+
+  const requests = createRequestStore({
+    redis: producer,
+    keys,
+    retentionSeconds: config.sessions.resultRetentionSeconds,
+  });
+  const fairness = createFairness({
+    redis: producer,
+    keys,
+    maxRunning: config.queue.userMaxRunning,
+    maxQueued: config.queue.userMaxQueued,
+  });
 
   const healthy = () =>
     pingRedis(producer).then(
@@ -167,6 +184,16 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     registerAskCommand(slack.app, { intake, logger, metrics });
 
     const fg = answering(slackClient);
+    const canceller = createCanceller({
+      queue: answersQueue,
+      redis: producer,
+      keys,
+      requests,
+      fairness,
+      poster: fg.poster,
+      config,
+      logger,
+    });
     const handler = createRequestHandler({
       config,
       client: fg.client,
@@ -174,12 +201,35 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       reader: fg.reader,
       context: fg.context,
       foreground: createForegroundAnswerer({ llm, poster: fg.poster, logger }),
-      enqueuer: createEnqueuer({ queue: answersQueue, poster: fg.poster, config, logger }),
+      enqueuer: createEnqueuer({
+        queue: answersQueue,
+        poster: fg.poster,
+        requests,
+        fairness,
+        config,
+        logger,
+      }),
       history: fg.history,
       followed,
       locks: createThreadLocks({ redis: producer, keys }),
+      requests,
+      rateLimiter: createRateLimiter({
+        redis: producer,
+        keys,
+        perMinute: config.queue.userRateLimitPerMinute,
+      }),
       metrics,
       logger,
+      commands: {
+        cancel: async (request) => {
+          const outcome = await canceller.cancelNewest(request.teamId, request.userId);
+          if (request.responseUrl)
+            await fg.poster.respond(request.responseUrl, {
+              response_type: 'ephemeral',
+              text: cancelReply(outcome),
+            });
+        },
+      },
     });
     const intakeWorker = new Worker(
       QUEUES.intake.name,
@@ -212,6 +262,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     const bg = answering(
       createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }),
     );
+    const subscriber = createRedis(redisUrl, 'worker', logger);
+    redisClients.push(subscriber);
+    const cancels = createCancelWatch({ subscriber, redis: producer, keys, logger });
+    await cancels.start();
     const answerWorker = new Worker(
       QUEUES.answers.name,
       createAnswerProcessor({
@@ -220,6 +274,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         reader: bg.reader,
         context: bg.context,
         history: bg.history,
+        requests,
+        fairness,
+        cancels,
         config,
         metrics,
         logger,
@@ -250,7 +307,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     { name: 'slack', run: async () => closers.slack?.() },
     { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
     { name: 'queues', run: () => Promise.all(queues.map((q) => q.close())) },
-    { name: 'redis', run: () => Promise.all([quit(producer), quit(workerConnection)]) },
+    { name: 'redis', run: () => Promise.all([producer, workerConnection, ...redisClients].map(quit)) },
     { name: 'local redis', run: async () => localRedis?.stop() },
   );
   logger.info(

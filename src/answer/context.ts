@@ -23,7 +23,14 @@ export interface ContextDeps {
 export const createContextBuilder = (deps: ContextDeps) => ({
   async build(thread: ThreadRef, question: Turn, opts: { fresh: boolean }): Promise<BuiltContext> {
     const { turns } = await deps.history.load(thread, { fresh: opts.fresh, extra: [question] });
-    const upTo = turns.filter((t) => Number(t.ts) <= Number(question.ts));
+    // Later questions belong to later answers; the bot's answers so far all precede this one (one
+    // answer at a time per thread), so they stay, and the question goes last.
+    const upTo = [
+      ...turns.filter(
+        (t) => t.ts !== question.ts && (t.role === 'assistant' || Number(t.ts) < Number(question.ts)),
+      ),
+      question,
+    ];
     const trimmed = await trimToBudget({
       systemPrompt: deps.config.systemPrompt,
       turns: upTo,

@@ -26,7 +26,8 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     opts: { signal?: AbortSignal } = {},
   ): Promise<ForegroundOutcome> {
     const status = await deps.poster.setStatus(target, 'is thinking…');
-    const writer = deps.poster.startAnswer(target);
+    // No thread status (not an assistant thread)? Then a placeholder shows we are at work.
+    const writer = deps.poster.startAnswer(target, { placeholder: !status.shown });
     try {
       const result = await deps.llm.stream({
         messages,

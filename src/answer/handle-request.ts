@@ -1,13 +1,16 @@
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { AcceptedRequest, ThreadTarget, Turn } from '../domain.js';
-import { type AppError, isAppError, userMessageFor } from '../errors.js';
+import { AppError, isAppError, userMessageFor } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Enqueuer } from '../queue/enqueue.js';
+import { titleOf } from '../queue/enqueue.js';
+import type { RateLimiter } from '../queue/fairness.js';
 import { parseLater, route } from '../queue/routing.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
+import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
 import { parseAsk, USAGE } from '../slack/listeners/commands/ask.js';
 import type { SlackPoster } from '../slack/poster.js';
@@ -19,7 +22,7 @@ import type { ForegroundAnswerer } from './foreground.js';
 export interface RequestHandlerDeps {
   config: Pick<Config, 'queue' | 'emoji'>;
   client: Pick<WebClient, 'chat'>;
-  poster: Pick<SlackPoster, 'reply' | 'respond' | 'react'>;
+  poster: Pick<SlackPoster, 'reply' | 'respond' | 'react' | 'postEphemeral'>;
   reader: Pick<ThreadReader, 'displayName'>;
   context: ContextBuilder;
   foreground: ForegroundAnswerer;
@@ -27,6 +30,8 @@ export interface RequestHandlerDeps {
   history: Pick<HistoryStore, 'append'>;
   followed: Pick<FollowedThreads, 'follow'>;
   locks: ThreadLocks;
+  requests: Pick<RequestStore, 'create' | 'update' | 'markThreadRead'>;
+  rateLimiter: Pick<RateLimiter, 'allow'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
   /** Slash-command actions other than questions (`sessions`, `cancel`), handled elsewhere. */
@@ -76,6 +81,20 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     }
   };
 
+  /** An ephemeral note only the requester sees (through the command's response_url for /ask). */
+  const tellPrivately = async (request: AcceptedRequest, threadTs: string, text: string) => {
+    try {
+      if (request.responseUrl)
+        await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text });
+      else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs });
+    } catch (err) {
+      log.warn(
+        { requestId: request.id, err: { message: (err as Error).message } },
+        'could not tell the user privately',
+      );
+    }
+  };
+
   const answer = async (
     request: AcceptedRequest,
     threadTs: string,
@@ -111,9 +130,24 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         questionTs: opts.questionTs,
         freshHistory: opts.fresh,
         enqueuedAt: Date.now(),
+        retry: 0,
       });
       return;
     }
+    // Foreground only: the per-user rate limit, so cost cannot run away.
+    if (!(await deps.rateLimiter.allow(request.teamId, request.userId)))
+      throw new AppError('user_rate_limited', `user ${request.userId} is over the foreground rate limit`);
+    await deps.requests.create({
+      id: request.id,
+      teamId: request.teamId,
+      userId: request.userId,
+      channelId: request.channelId,
+      threadTs,
+      badgeTs: opts.badgeTs,
+      title: titleOf(question),
+      state: 'answering',
+      path: 'foreground',
+    });
     const target: ThreadTarget = {
       teamId: request.teamId,
       channelId: request.channelId,
@@ -125,6 +159,10 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     deps.metrics.inFlight.set(inFlight);
     try {
       const outcome = await deps.foreground.answer(target, built.messages);
+      await deps.requests.update(
+        request.id,
+        outcome.ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(outcome.error) },
+      );
       deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
       deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
       if (outcome.ok && outcome.ts[0])
@@ -158,10 +196,29 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     const question = laterQuestion ?? text;
 
     if (request.source === 'command') {
+      if (!question.trim()) {
+        if (request.responseUrl)
+          await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
+        return;
+      }
       const rootTs = await postCommandRoot(request, question);
       if (!rootTs) return;
       await deps.followed.follow(request.teamId, request.channelId, rootTs);
-      return answer(request, rootTs, question, later, { fresh: false, badgeTs: rootTs, questionTs: rootTs });
+      try {
+        return await answer(request, rootTs, question, later, {
+          fresh: false,
+          badgeTs: rootTs,
+          questionTs: rootTs,
+        });
+      } catch (err) {
+        if (isAppError(err) && err.code === 'redis_unavailable') throw err;
+        rlog.warn(
+          { err: { message: (err as Error).message, code: (err as AppError).code } },
+          'command request failed',
+        );
+        await tellPrivately(request, rootTs, userMessageFor(err));
+        return;
+      }
     }
 
     const ts = request.ts ?? '';
@@ -188,8 +245,13 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       try {
         await answer(request, threadTs, question, later, { fresh, badgeTs: ts, questionTs: ts });
       } catch (err) {
-        // Redis trouble: let the intake job retry. Anything else: say so in the thread.
+        // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;
+        if (isAppError(err) && (err.code === 'user_queue_full' || err.code === 'user_rate_limited')) {
+          rlog.info({ code: err.code }, 'request refused by a per-user limit');
+          await tellPrivately(request, threadTs, userMessageFor(err));
+          return;
+        }
         rlog.error(
           { err: { message: (err as Error).message, code: (err as AppError).code } },
           'request failed',

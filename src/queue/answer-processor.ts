@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { ContextBuilder } from '../answer/context.js';
 import type { Config } from '../config.js';
 import type { Turn } from '../domain.js';
@@ -7,9 +7,12 @@ import type { LlmClient } from '../llm/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
+import type { RequestStore } from '../sessions/requests.js';
 import type { SlackPoster } from '../slack/poster.js';
 import type { ThreadReader } from '../slack/threads.js';
 import { METADATA } from '../slack/threads.js';
+import { announceCancelled, type CancelWatch } from './cancel.js';
+import type { Fairness } from './fairness.js';
 import { type AnswerJob, QUEUES } from './registry.js';
 
 export interface AnswerProcessorDeps {
@@ -18,9 +21,14 @@ export interface AnswerProcessorDeps {
   reader: Pick<ThreadReader, 'displayName'>;
   context: ContextBuilder;
   history: Pick<HistoryStore, 'append'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
+  fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;
+  cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled'>;
   config: Pick<Config, 'emoji'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
   logger: Logger;
+  /** How long a job whose owner is at their running limit waits before trying again. */
+  fairnessDelayMs?: number;
 }
 
 export interface AnswerJobResult {
@@ -30,6 +38,7 @@ export interface AnswerJobResult {
   ms?: number;
   /** The answer was already in the thread from an earlier run of this job. */
   alreadyPosted?: boolean;
+  cancelled?: boolean;
 }
 
 /** What a final failure says in the thread: what went wrong, and how to try again. */
@@ -52,7 +61,14 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     await deps.poster.react(channel, ts, name);
   };
 
-  return async (job: Job): Promise<AnswerJobResult> => {
+  const markFinished = async (data: AnswerJob, patch: Parameters<RequestStore['update']>[1]) => {
+    await deps.requests.update(data.request.id, { ...patch, position: undefined }).catch(() => {});
+    await deps.fairness
+      .removeQueued(data.request.teamId, data.request.userId, data.request.id)
+      .catch(() => {});
+  };
+
+  return async (job: Job, token?: string): Promise<AnswerJobResult> => {
     const parsed = QUEUES.answers.schema.safeParse(job.data);
     if (!parsed.success)
       throw new UnrecoverableError(`invalid answer job payload (${parsed.error.issues.length} issues)`);
@@ -69,36 +85,56 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
 
-    // Only a re-run can find its own earlier post; a first run skips the history call.
-    const rerun = job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0;
-    if (rerun) {
-      const answered = await deps.poster.findReplyByMetadata(
-        request.channelId,
-        data.threadTs,
-        METADATA.answer,
-        'job_id',
-        jobId,
-      );
-      if (answered) {
-        log.info({ ts: answered }, 'answer already posted by an earlier run');
-        await setBadge(request.channelId, data.badgeTs, emoji.done);
-        return { ts: [answered], alreadyPosted: true };
-      }
-      const failed = await deps.poster.findReplyByMetadata(
-        request.channelId,
-        data.threadTs,
-        METADATA.note,
-        'failed_job_id',
-        jobId,
-      );
-      if (failed) {
-        await setBadge(request.channelId, data.badgeTs, emoji.failed);
-        throw new UnrecoverableError('failure already reported by an earlier run');
-      }
+    // Fairness: a user at their running limit waits, without burning an attempt.
+    if (!(await deps.fairness.acquireRunning(request.teamId, request.userId, jobId))) {
+      const delay = (deps.fairnessDelayMs ?? 1_000) * (0.75 + Math.random() / 2);
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
     }
-
-    const status = await deps.poster.setStatus(target, 'is working on your request…');
+    const lease = setInterval(
+      () => void deps.fairness.renewRunning(request.teamId, request.userId, jobId).catch(() => {}),
+      deps.fairness.leaseMs / 3,
+    );
+    const abort = deps.cancels.track(jobId);
+    let status: Awaited<ReturnType<typeof deps.poster.setStatus>> | undefined;
     try {
+      if (await deps.cancels.isCancelled(request.id)) {
+        const record = await deps.requests.get(request.id);
+        if (record && record.state !== 'cancelled') await announceCancelled(deps, record);
+        return { ts: [], cancelled: true };
+      }
+      // Only a re-run can find its own earlier post; a first run skips the history call.
+      const rerun = job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0;
+      if (rerun) {
+        const answered = await deps.poster.findReplyByMetadata(
+          request.channelId,
+          data.threadTs,
+          METADATA.answer,
+          'job_id',
+          jobId,
+        );
+        if (answered) {
+          log.info({ ts: answered }, 'answer already posted by an earlier run');
+          await setBadge(request.channelId, data.badgeTs, emoji.done);
+          await markFinished(data, { state: 'done', unread: true });
+          return { ts: [answered], alreadyPosted: true };
+        }
+        const failed = await deps.poster.findReplyByMetadata(
+          request.channelId,
+          data.threadTs,
+          METADATA.note,
+          'failed_job_id',
+          jobId,
+        );
+        if (failed) {
+          await setBadge(request.channelId, data.badgeTs, emoji.failed);
+          await markFinished(data, { state: 'failed' });
+          throw new UnrecoverableError('failure already reported by an earlier run');
+        }
+      }
+
+      await deps.requests.update(request.id, { state: 'running', position: undefined });
+      status = await deps.poster.setStatus(target, 'is working on your request…');
       const name = await deps.reader.displayName(request.userId);
       const question: Turn = {
         role: 'user',
@@ -109,22 +145,41 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       };
       const built = await deps.context.build(thread, question, { fresh: data.freshHistory });
       // BullMQ owns the retries here: one attempt, a classified error.
-      const result = await deps.llm.stream({ messages: built.messages, retries: 0 });
+      const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
       const { ts } = await deps.poster.reply(target, result.text, {
         metadata: { event_type: METADATA.answer, event_payload: { request_id: request.id, job_id: jobId } },
       });
       await setBadge(request.channelId, data.badgeTs, emoji.done).catch((err) =>
         log.warn({ err: { message: (err as Error).message } }, 'done badge failed'),
       );
+      const totalMs = Date.now() - data.enqueuedAt;
+      await deps.requests.setResult(request.id, {
+        text: result.text,
+        model: result.model,
+        ...(result.usage
+          ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
+          : {}),
+        ms: result.ms,
+        totalMs,
+        finishedAt: Date.now(),
+        ...(ts[0] ? { ts: ts[0] } : {}),
+      });
+      await markFinished(data, { state: 'done', unread: true });
       const last = ts[ts.length - 1];
       if (last)
         await deps.history.append(thread, { role: 'assistant', text: result.text, ts: last }).catch(() => {});
       deps.metrics.answers.inc({ path: 'background', outcome: 'ok' });
-      deps.metrics.answerSeconds.observe({ path: 'background' }, (Date.now() - data.enqueuedAt) / 1000);
+      deps.metrics.answerSeconds.observe({ path: 'background' }, totalMs / 1000);
       log.info({ ms: result.ms, attempts: job.attemptsStarted }, 'background answer posted');
       return { ts, model: result.model, ...(result.usage ? { usage: result.usage } : {}), ms: result.ms };
     } catch (err) {
-      if (err instanceof UnrecoverableError) throw err;
+      if (err instanceof UnrecoverableError || err instanceof DelayedError) throw err;
+      if (isAppError(err) && err.code === 'cancelled') {
+        const record = await deps.requests.get(request.id);
+        if (record) await announceCancelled(deps, record);
+        deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });
+        return { ts: [], cancelled: true };
+      }
       const retryable = isAppError(err) && err.retryable;
       const attempts = job.opts.attempts ?? 1;
       const final = !retryable || job.attemptsMade + 1 >= attempts;
@@ -132,7 +187,10 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final },
         'background answer attempt failed',
       );
-      if (!final) throw err;
+      if (!final) {
+        await deps.requests.update(request.id, { state: 'queued' }).catch(() => {});
+        throw err;
+      }
       // Final: one reply saying what went wrong and how to retry, and the failure badge.
       await deps.poster.reply(target, failureText(err), {
         metadata: {
@@ -141,10 +199,14 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         },
       });
       await setBadge(request.channelId, data.badgeTs, emoji.failed).catch(() => {});
+      await markFinished(data, { state: 'failed', error: userMessageFor(err) });
       deps.metrics.answers.inc({ path: 'background', outcome: 'failed' });
       throw new UnrecoverableError((err as Error).message);
     } finally {
-      await status.stop();
+      clearInterval(lease);
+      deps.cancels.untrack(jobId);
+      await deps.fairness.releaseRunning(request.teamId, request.userId, jobId).catch(() => {});
+      await status?.stop();
     }
   };
 };

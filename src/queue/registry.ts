@@ -37,6 +37,8 @@ export const answerJobSchema = z.object({
   /** Read the thread from Slack rather than the cache (the bot does not see every message there). */
   freshHistory: z.boolean(),
   enqueuedAt: z.number(),
+  /** 0 for the first run; n for the n-th "Retry" from the Home tab (a new job each time). */
+  retry: z.number().int().min(0).default(0),
 });
 export type AnswerJob = z.infer<typeof answerJobSchema>;
 
@@ -72,12 +74,16 @@ export const intakeJobOptions = (requestId: string): JobsOptions => ({
   removeOnFail: { age: 86_400 },
 });
 
+/** BullMQ job id of a request's background answer (per retry, so a retried request gets a new job). */
+export const answerJobId = (requestId: string, retry = 0) =>
+  `answer_${requestId.replace(/:/g, '_')}${retry ? `_r${retry}` : ''}`;
+
 export const answerJobOptions = (
   requestId: string,
   priority: Priority,
-  opts: { attempts: number; retentionSeconds: number },
+  opts: { attempts: number; retentionSeconds: number; retry?: number },
 ): JobsOptions => ({
-  jobId: `answer_${requestId.replace(/:/g, '_')}`,
+  jobId: answerJobId(requestId, opts.retry),
   priority: PRIORITY[priority],
   attempts: opts.attempts,
   backoff: { type: 'jittered' },

@@ -35,6 +35,8 @@ export interface SlackPosterDeps {
   pacing?: Partial<Pacing>;
   /** Keepalive for assistant thread status (default 90 s: Slack drops a status after 2 minutes). */
   statusRefreshMs?: number;
+  /** How long a status is kept alive at most (default 10 minutes). */
+  statusMaxMs?: number;
   /** For `respond`; defaults to the global fetch. */
   fetch?: typeof fetch;
   respondTimeoutMs?: number;
@@ -44,6 +46,8 @@ export type StatusTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
 export type ReplyTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
 
 export interface StatusHandle {
+  /** Whether Slack accepted the status (it refuses outside assistant threads or without the scope). */
+  readonly shown: boolean;
   /** Changes the status text (kept alive from then on). */
   update(status: string): Promise<void>;
   /** Stops the keepalive; `clear` also blanks the status (when no reply will clear it). Never rejects. */
@@ -76,7 +80,11 @@ export interface ReplyOptions {
 
 export interface SlackPoster {
   setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
-  startAnswer(target: ThreadTarget): AnswerWriter;
+  /**
+   * `placeholder: true` shows a placeholder message at once (an edited message instead of a native
+   * stream, which can only start with text): for when no thread status tells the user we are working.
+   */
+  startAnswer(target: ThreadTarget, opts?: { placeholder?: boolean }): AnswerWriter;
   reply(target: ReplyTarget, text: string, opts?: ReplyOptions): Promise<{ ts: string[] }>;
   react(channel: string, ts: string, name: string): Promise<void>;
   unreact(channel: string, ts: string, name: string): Promise<void>;
@@ -102,6 +110,7 @@ export interface SlackPoster {
 export const PLACEHOLDER_TEXT = '_Thinking…_';
 export const EMPTY_ANSWER_NOTE = '⚠️ The answer came back empty. Please ask again.';
 export const DEFAULT_STATUS_REFRESH_MS = 90_000;
+export const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
 /** response_url: at most 5 uses within 30 minutes. */
 export const RESPONSE_URL_MAX_USES = 5;
 export const RESPONSE_URL_TTL_MS = 30 * 60_000;
@@ -119,6 +128,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
   const gate = createRateGate({ logger: deps.logger, now, sleep });
   const pacer = createPacer({ ...(deps.pacing ? { pacing: deps.pacing } : {}), now, sleep });
   const statusRefreshMs = deps.statusRefreshMs ?? DEFAULT_STATUS_REFRESH_MS;
+  const statusMaxMs = deps.statusMaxMs ?? DEFAULT_STATUS_MAX_MS;
   const fetchImpl = deps.fetch ?? fetch;
   const respondTimeoutMs = deps.respondTimeoutMs ?? 10_000;
 
@@ -130,11 +140,33 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     }
   };
 
+  // Slack clears a thread's status when the app posts there; a keepalive refresh after that would
+  // bring "is thinking…" back under the answer. So posting in a thread halts its keepalives.
+  const keepalives = new Map<string, Set<() => void>>();
+  const threadKey = (channel: string, threadTs: string) => `${channel} ${threadTs}`;
+  const postedIn = (channel: string, threadTs: string): void => {
+    const key = threadKey(channel, threadTs);
+    const halts = keepalives.get(key);
+    if (!halts) return;
+    keepalives.delete(key);
+    for (const halt of halts) halt();
+  };
+
   const setStatus = async (target: StatusTarget, status: string): Promise<StatusHandle> => {
     let current = status;
     let stopped = false;
     let available = true;
     const stopSleep = new AbortController();
+    const key = threadKey(target.channelId, target.threadTs);
+    const halt = () => {
+      stopped = true;
+      stopSleep.abort();
+    };
+    const forget = () => {
+      const halts = keepalives.get(key);
+      halts?.delete(halt);
+      if (halts?.size === 0) keepalives.delete(key);
+    };
     const send = async (text: string): Promise<boolean> => {
       try {
         await call(
@@ -160,23 +192,31 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       }
     };
     await send(status);
-    // Slack clears a status after 2 minutes without a message; refresh it until stopped.
+    const halts = keepalives.get(key) ?? new Set();
+    halts.add(halt);
+    keepalives.set(key, halts);
+    // Slack clears a status after 2 minutes without a message; refresh it until stopped, a message
+    // is posted in the thread, or statusMaxMs passes (a forgotten handle must not refresh forever).
+    const startedAt = now();
     const keepalive = (async () => {
-      while (!stopped && available) {
+      while (!stopped && available && now() - startedAt < statusMaxMs) {
         await sleep(statusRefreshMs, stopSleep.signal);
-        if (stopped || !available) return;
+        if (stopped || !available) break;
         await send(current);
       }
+      forget();
     })();
     return {
+      get shown() {
+        return available;
+      },
       update: async (next) => {
         current = next;
         if (!stopped && available) await send(next);
       },
       stop: async (opts) => {
         if (stopped) return;
-        stopped = true;
-        stopSleep.abort();
+        halt();
         await keepalive;
         if (opts?.clear && available) await send('');
       },
@@ -200,6 +240,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
         ...(metadata ? { metadata: metadata as types.MessageMetadata } : {}),
       }),
     );
+    postedIn(target.channelId, target.threadTs);
     return requireTs(res.ts, 'chat.postMessage');
   };
 
@@ -220,6 +261,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
           ...(opts.metadata ? { metadata: opts.metadata as types.MessageMetadata } : {}),
         }),
       );
+      postedIn(target.channelId, target.threadTs);
       return { ts: [requireTs(res.ts, 'chat.postMessage')] };
     }
     if (text.trim() === '') throw new AppError('invalid_payload', 'reply text is empty');
@@ -271,7 +313,10 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     } catch {
       throw new AppError('invalid_payload', 'response_url is not a URL');
     }
-    if (url.protocol !== 'https:') throw new AppError('invalid_payload', 'response_url must use https');
+    // Slack's response URLs are https; plain http is allowed only on loopback (local stand-ins).
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+      throw new AppError('invalid_payload', 'response_url must use https');
     const t = now();
     for (const [key, use] of responseUrlUses)
       if (t - use.since > RESPONSE_URL_TTL_MS) responseUrlUses.delete(key);
@@ -344,7 +389,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     return undefined;
   };
 
-  const startAnswer = (target: ThreadTarget): AnswerWriter =>
+  const startAnswer = (target: ThreadTarget, opts: { placeholder?: boolean } = {}): AnswerWriter =>
     new Answer(target, {
       client,
       call,
@@ -352,7 +397,8 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       now,
       sleep,
       log: log.child({ channel: target.channelId, threadTs: target.threadTs }),
-      nativeStreaming: deps.nativeStreaming,
+      nativeStreaming: deps.nativeStreaming && !opts.placeholder,
+      onPosted: () => postedIn(target.channelId, target.threadTs),
     });
 
   return {
@@ -381,6 +427,8 @@ interface AnswerContext {
   sleep: Sleep;
   log: Logger;
   nativeStreaming: boolean;
+  /** A message of this answer now exists in the thread. */
+  onPosted: () => void;
 }
 
 /** The message currently being written. */
@@ -458,7 +506,8 @@ class Answer implements AnswerWriter {
       }
     }
     while (!this.finishing) {
-      while (!this.finishing && safeFlushLength(this.raw) === 0) {
+      // Wait for text to send (or text a failed flush left pending).
+      while (!this.finishing && safeFlushLength(this.raw) === 0 && this.cur.pending === '') {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -628,6 +677,7 @@ class Answer implements AnswerWriter {
       );
       c.ts = requireTs(res.ts, 'chat.startStream');
       this.posted.push(c.ts);
+      this.ctx.onPosted();
       c.sent = text;
       c.pending = '';
       return true;
@@ -648,6 +698,7 @@ class Answer implements AnswerWriter {
     this.cur.ts = requireTs(res.ts, 'chat.postMessage');
     this.cur.placeholder = true;
     this.posted.push(this.cur.ts);
+    this.ctx.onPosted();
     this.lastFlushAt = this.ctx.now();
   }
 
@@ -673,6 +724,7 @@ class Answer implements AnswerWriter {
     this.cur.pending = '';
     this.cur.placeholder = false;
     this.posted.push(ts);
+    this.ctx.onPosted();
   }
 
   private async update(content: string): Promise<void> {

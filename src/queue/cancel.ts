@@ -1,0 +1,142 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Keys } from '../sessions/keys.js';
+import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { METADATA } from '../slack/threads.js';
+import type { Fairness } from './fairness.js';
+
+export type CancelOutcome =
+  | { ok: true; how: 'removed' | 'signalled'; record: RequestRecord }
+  | { ok: false; why: 'missing' | 'forbidden' | 'not_active' };
+
+const CANCEL_FLAG_SECONDS = 7 * 86_400;
+
+export interface CancelDeps {
+  queue: Pick<Queue, 'getJob'>;
+  redis: Redis;
+  keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'listForUser'>;
+  fairness: Pick<Fairness, 'removeQueued'>;
+  poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
+  config: Pick<Config, 'emoji'>;
+  logger: Logger;
+}
+
+/** The thread's note and badge for a cancelled request; also used by the worker. */
+export const announceCancelled = async (
+  deps: {
+    poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
+    config: Pick<Config, 'emoji'>;
+    requests: Pick<RequestStore, 'update'>;
+    fairness: Pick<Fairness, 'removeQueued'>;
+  },
+  record: RequestRecord,
+) => {
+  await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
+  await deps.fairness.removeQueued(record.teamId, record.userId, record.id).catch(() => {});
+  for (const stale of [deps.config.emoji.queued, deps.config.emoji.running])
+    await deps.poster.unreact(record.channelId, record.badgeTs, stale).catch(() => {});
+  await deps.poster.react(record.channelId, record.badgeTs, deps.config.emoji.cancelled).catch(() => {});
+  await deps.poster
+    .reply(
+      { channelId: record.channelId, threadTs: record.threadTs },
+      `🚫 Cancelled at <@${record.userId}>'s request.`,
+      {
+        metadata: { event_type: METADATA.note, event_payload: { request_id: record.id, kind: 'cancelled' } },
+      },
+    )
+    .catch(() => {});
+};
+
+/**
+ * Cancellation, by the request's owner only. A queued job (waiting, or delayed in a retry
+ * backoff) is removed; a running one is told through Redis pub/sub, and its worker aborts the LLM
+ * call. A flag on the request makes a cancelled job that slips into a worker anyway stop at once.
+ */
+export const createCanceller = (deps: CancelDeps) => {
+  const cancel = async (requestId: string, actingUserId: string): Promise<CancelOutcome> => {
+    const record = await deps.requests.get(requestId);
+    if (!record) return { ok: false, why: 'missing' };
+    if (record.userId !== actingUserId) {
+      deps.logger.warn({ requestId, actingUserId }, 'refused to cancel another user’s request');
+      return { ok: false, why: 'forbidden' };
+    }
+    if (
+      record.path !== 'background' ||
+      (record.state !== 'queued' && record.state !== 'running') ||
+      !record.jobId
+    )
+      return { ok: false, why: 'not_active' };
+    await deps.redis.set(deps.keys.cancelled(requestId), '1', 'EX', CANCEL_FLAG_SECONDS);
+    const job = await deps.queue.getJob(record.jobId);
+    const state = job ? await job.getState() : 'unknown';
+    if (job && ['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'].includes(state)) {
+      try {
+        await job.remove();
+        await announceCancelled(deps, record);
+        deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
+        return { ok: true, how: 'removed', record };
+      } catch {
+        // Taken by a worker meanwhile (locked): tell the worker instead.
+      }
+    }
+    if (job && (state === 'completed' || state === 'failed')) return { ok: false, why: 'not_active' };
+    await deps.redis.publish(deps.keys.cancelChannel(), record.jobId);
+    deps.logger.info({ requestId, jobId: record.jobId, state }, 'running job told to cancel');
+    return { ok: true, how: 'signalled', record };
+  };
+
+  return {
+    cancel,
+    /** `/ask cancel`: the caller's newest queued or running background request. */
+    async cancelNewest(teamId: string, userId: string): Promise<CancelOutcome> {
+      const mine = await deps.requests.listForUser(teamId, userId, { limit: 200 });
+      const newest = mine
+        .filter((r) => r.path === 'background' && (r.state === 'queued' || r.state === 'running'))
+        .sort((a, b) => b.createdAt - a.createdAt)[0];
+      if (!newest) return { ok: false, why: 'not_active' };
+      return cancel(newest.id, userId);
+    },
+  };
+};
+
+export type Canceller = ReturnType<typeof createCanceller>;
+
+/**
+ * Worker side: one subscriber connection per process; running jobs register an AbortController
+ * that a cancel message for their job id aborts.
+ */
+export const createCancelWatch = (deps: {
+  subscriber: Redis;
+  redis: Redis;
+  keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
+  logger: Logger;
+}) => {
+  const running = new Map<string, AbortController>();
+  deps.subscriber.on('message', (_channel: string, jobId: string) => {
+    const ctl = running.get(jobId);
+    if (ctl) {
+      deps.logger.info({ jobId }, 'cancelling running job');
+      ctl.abort(new Error('cancelled'));
+    }
+  });
+  return {
+    start: () => deps.subscriber.subscribe(deps.keys.cancelChannel()),
+    track(jobId: string): AbortController {
+      const ctl = new AbortController();
+      running.set(jobId, ctl);
+      return ctl;
+    },
+    untrack(jobId: string) {
+      running.delete(jobId);
+    },
+    async isCancelled(requestId: string): Promise<boolean> {
+      return (await deps.redis.exists(deps.keys.cancelled(requestId))) === 1;
+    },
+  };
+};
+
+export type CancelWatch = ReturnType<typeof createCancelWatch>;

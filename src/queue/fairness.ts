@@ -1,0 +1,114 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../sessions/keys.js';
+
+/**
+ * Per-user limits on background work, on Redis (open-source BullMQ has no per-group concurrency).
+ *
+ * - Running slots: a sorted set per user of job ids, scored by lease expiry. A worker takes a slot
+ *   before running a job and renews it while running; a dead worker's slot lapses on its own.
+ * - Queued cap: a sorted set per user of request ids waiting or running in the background.
+ */
+const ACQUIRE = `
+local now = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+  return 1
+end
+return 0
+`;
+
+const ADD_QUEUED = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+export interface FairnessDeps {
+  redis: Redis;
+  keys: Pick<Keys, 'userRunning' | 'userQueued'>;
+  maxRunning: number;
+  maxQueued: number;
+  /** A running slot lapses this long after its last renewal (a dead worker's slot frees itself). */
+  leaseMs?: number;
+  /** Queued entries older than this are dropped (a lost job must not block its user forever). */
+  queuedTtlSeconds?: number;
+  now?: () => number;
+}
+
+export const createFairness = (deps: FairnessDeps) => {
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const queuedTtl = deps.queuedTtlSeconds ?? 86_400;
+  const now = deps.now ?? Date.now;
+  return {
+    async acquireRunning(teamId: string, userId: string, jobId: string): Promise<boolean> {
+      const key = deps.keys.userRunning(teamId, userId);
+      return (
+        (await deps.redis.eval(
+          ACQUIRE,
+          1,
+          key,
+          jobId,
+          String(now()),
+          String(leaseMs),
+          String(deps.maxRunning),
+        )) === 1
+      );
+    },
+    async renewRunning(teamId: string, userId: string, jobId: string): Promise<void> {
+      await deps.redis.zadd(deps.keys.userRunning(teamId, userId), 'XX', now() + leaseMs, jobId);
+    },
+    async releaseRunning(teamId: string, userId: string, jobId: string): Promise<void> {
+      await deps.redis.zrem(deps.keys.userRunning(teamId, userId), jobId);
+    },
+    /** Counts a request against the user's queued cap; false when the user is at the cap. */
+    async addQueued(teamId: string, userId: string, requestId: string): Promise<boolean> {
+      const key = deps.keys.userQueued(teamId, userId);
+      await deps.redis.zremrangebyscore(key, '-inf', now() - queuedTtl * 1000);
+      return (
+        (await deps.redis.eval(
+          ADD_QUEUED,
+          1,
+          key,
+          requestId,
+          String(now()),
+          String(deps.maxQueued),
+          String(queuedTtl),
+        )) === 1
+      );
+    },
+    async removeQueued(teamId: string, userId: string, requestId: string): Promise<void> {
+      await deps.redis.zrem(deps.keys.userQueued(teamId, userId), requestId);
+    },
+    leaseMs,
+  };
+};
+
+export type Fairness = ReturnType<typeof createFairness>;
+
+/** A fixed one-minute window per user for foreground requests. */
+export const createRateLimiter = (deps: {
+  redis: Redis;
+  keys: Pick<Keys, 'userRate'>;
+  perMinute: number;
+  now?: () => number;
+}) => ({
+  async allow(teamId: string, userId: string): Promise<boolean> {
+    const window = Math.floor((deps.now ?? Date.now)() / 60_000);
+    const key = deps.keys.userRate(teamId, userId, window);
+    const [[, count] = [null, 0]] = ((await deps.redis.multi().incr(key).expire(key, 120).exec()) ?? []) as [
+      unknown,
+      number,
+    ][];
+    return Number(count) <= deps.perMinute;
+  },
+});
+
+export type RateLimiter = ReturnType<typeof createRateLimiter>;

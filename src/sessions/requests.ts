@@ -1,0 +1,188 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import type { RequestRecord, RequestResult, RequestState } from './request-types.js';
+
+export type { RequestRecord, RequestResult, RequestState } from './request-types.js';
+
+const TITLE_MAX = 120;
+
+/** Fields of a record as stored in its Redis hash (strings only; absent optional fields are not written). */
+const toHash = (r: Partial<RequestRecord>): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (v === undefined) continue;
+    out[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  }
+  return out;
+};
+
+const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
+  if (!h.id || !h.userId || !h.teamId) return undefined;
+  return {
+    id: h.id,
+    teamId: h.teamId,
+    userId: h.userId,
+    channelId: h.channelId ?? '',
+    threadTs: h.threadTs ?? '',
+    badgeTs: h.badgeTs ?? '',
+    title: h.title ?? '',
+    state: (h.state ?? 'answering') as RequestState,
+    path: h.path === 'background' ? 'background' : 'foreground',
+    ...(h.jobId ? { jobId: h.jobId } : {}),
+    unread: h.unread === '1',
+    ...(h.position ? { position: Number(h.position) } : {}),
+    ...(h.error ? { error: h.error } : {}),
+    createdAt: Number(h.createdAt ?? 0),
+    updatedAt: Number(h.updatedAt ?? 0),
+  };
+};
+
+/** Reads the record and clears its unread mark in one step, only for its owner. */
+const TAKE_UNREAD = `
+local owner = redis.call('HGET', KEYS[1], 'userId')
+if not owner then return -1 end
+if owner ~= ARGV[1] then return -2 end
+local was = redis.call('HGET', KEYS[1], 'unread')
+redis.call('HSET', KEYS[1], 'unread', '0')
+if was == '1' then return 1 end
+return 0
+`;
+
+export interface RequestStoreDeps {
+  redis: Redis;
+  keys: Pick<Keys, 'request' | 'userRequests'>;
+  /** Records and results expire this long after their last change. */
+  retentionSeconds: number;
+  /** Told after every change, so the user's Home can be re-published. */
+  onChange?: (teamId: string, userId: string) => void;
+  now?: () => number;
+}
+
+/**
+ * Each request belongs to the user who made it: its record (small hash), its result (stored apart,
+ * expiring with it) and its unread mark. A per-user sorted set indexes them by last activity.
+ */
+export const createRequestStore = (deps: RequestStoreDeps) => {
+  const now = deps.now ?? Date.now;
+  const resultKey = (id: string) => `${deps.keys.request(id)}:result`;
+  const changed = (teamId: string, userId: string) => deps.onChange?.(teamId, userId);
+
+  const get = async (id: string): Promise<RequestRecord | undefined> =>
+    fromHash(await deps.redis.hgetall(deps.keys.request(id)));
+
+  return {
+    get,
+    async create(
+      r: Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread'> & { unread?: boolean },
+    ): Promise<RequestRecord> {
+      const t = now();
+      const record: RequestRecord = {
+        ...r,
+        title: r.title.slice(0, TITLE_MAX),
+        unread: r.unread ?? false,
+        createdAt: t,
+        updatedAt: t,
+      };
+      const key = deps.keys.request(r.id);
+      const index = deps.keys.userRequests(r.teamId, r.userId);
+      await deps.redis
+        .multi()
+        .hset(key, toHash(record))
+        .expire(key, deps.retentionSeconds)
+        .zadd(index, t, r.id)
+        .expire(index, deps.retentionSeconds)
+        .exec();
+      changed(r.teamId, r.userId);
+      return record;
+    },
+    /** Applies a change to an existing record; returns it, or undefined if it expired or never existed. */
+    async update(
+      id: string,
+      patch: Partial<Omit<RequestRecord, 'id' | 'teamId' | 'userId' | 'createdAt'>>,
+    ): Promise<RequestRecord | undefined> {
+      const key = deps.keys.request(id);
+      const current = await get(id);
+      if (!current) return undefined;
+      const t = now();
+      const next: RequestRecord = { ...current, ...patch, updatedAt: t };
+      const multi = deps.redis.multi().hset(key, toHash({ ...patch, updatedAt: t }));
+      if ('position' in patch && patch.position === undefined) multi.hdel(key, 'position');
+      if ('error' in patch && patch.error === undefined) multi.hdel(key, 'error');
+      const index = deps.keys.userRequests(current.teamId, current.userId);
+      await multi
+        .expire(key, deps.retentionSeconds)
+        .zadd(index, t, id)
+        .expire(index, deps.retentionSeconds)
+        .exec();
+      changed(current.teamId, current.userId);
+      return next;
+    },
+    async setResult(id: string, result: RequestResult): Promise<void> {
+      await deps.redis.multi().set(resultKey(id), JSON.stringify(result), 'EX', deps.retentionSeconds).exec();
+    },
+    async getResult(id: string): Promise<RequestResult | undefined> {
+      const raw = await deps.redis.get(resultKey(id));
+      return raw ? (JSON.parse(raw) as RequestResult) : undefined;
+    },
+    /**
+     * The owner takes the notification: the record comes back and its unread mark is cleared, in one
+     * atomic step. Anyone else gets `forbidden` and changes nothing.
+     */
+    async takeUnread(
+      id: string,
+      userId: string,
+    ): Promise<
+      { ok: true; record: RequestRecord; wasUnread: boolean } | { ok: false; why: 'missing' | 'forbidden' }
+    > {
+      const res = Number(await deps.redis.eval(TAKE_UNREAD, 1, deps.keys.request(id), userId));
+      if (res === -1) return { ok: false, why: 'missing' };
+      if (res === -2) return { ok: false, why: 'forbidden' };
+      const record = await get(id);
+      if (!record) return { ok: false, why: 'missing' };
+      if (res === 1) changed(record.teamId, record.userId);
+      return { ok: true, record, wasUnread: res === 1 };
+    },
+    /** A user's requests, newest activity first. */
+    async listForUser(
+      teamId: string,
+      userId: string,
+      opts: { limit?: number } = {},
+    ): Promise<RequestRecord[]> {
+      const index = deps.keys.userRequests(teamId, userId);
+      const ids = await deps.redis.zrevrange(index, 0, (opts.limit ?? 1000) - 1);
+      if (!ids.length) return [];
+      const pipeline = deps.redis.pipeline();
+      for (const id of ids) pipeline.hgetall(deps.keys.request(id));
+      const rows = (await pipeline.exec()) ?? [];
+      const records: RequestRecord[] = [];
+      const gone: string[] = [];
+      rows.forEach(([err, h], i) => {
+        const r = err ? undefined : fromHash(h as Record<string, string>);
+        // Only the owner's own records, whatever the index says.
+        if (r && r.userId === userId && r.teamId === teamId) records.push(r);
+        else if (!err) gone.push(ids[i] ?? '');
+      });
+      if (gone.length) await deps.redis.zrem(index, ...gone);
+      return records;
+    },
+    /** Clears the unread marks of a user's requests in one thread (the user replied there). */
+    async markThreadRead(
+      teamId: string,
+      userId: string,
+      channelId: string,
+      threadTs: string,
+    ): Promise<number> {
+      const mine = await this.listForUser(teamId, userId, { limit: 200 });
+      let cleared = 0;
+      for (const r of mine) {
+        if (r.unread && r.channelId === channelId && r.threadTs === threadTs) {
+          const taken = await this.takeUnread(r.id, userId);
+          if (taken.ok && taken.wasUnread) cleared++;
+        }
+      }
+      return cleared;
+    },
+  };
+};
+
+export type RequestStore = ReturnType<typeof createRequestStore>;

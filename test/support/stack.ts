@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { type Backchannel, startBackchannel } from '../../src/main.js';
+import { createDriver, type SlackDriver } from './driver.js';
+import { captureLogs } from './in-process-bot.js';
+import { type OpenAIStandin, startOpenAI } from './standins/openai.js';
+import { type SlackApiStandin, type StoredMessage, startSlackApi } from './standins/slack-api.js';
+
+export const STACK_SECRET = 'stack-signing-secret';
+
+export interface Stack {
+  slack: SlackApiStandin;
+  llm: OpenAIStandin;
+  bot: Backchannel;
+  /** More bot instances on the same Redis and prefix (e.g. extra workers). */
+  more: Backchannel[];
+  driver: SlackDriver;
+  prefix: string;
+  env: Record<string, string>;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The real bot in this process (real Bolt, Redis, BullMQ, LLM client and Slack client) against the
+ * Slack and OpenAI stand-ins over loopback HTTP. Each stack has its own key prefix on the test Redis.
+ */
+export const startStack = async (opts: {
+  redisUrl: string;
+  env?: Record<string, string>;
+  role?: 'all' | 'web';
+  slack?: Parameters<typeof startSlackApi>[0];
+  llm?: Parameters<typeof startOpenAI>[0];
+}): Promise<Stack> => {
+  const slack = await startSlackApi(opts.slack);
+  const llm = await startOpenAI({ ttftMs: 0, tokensPerSecond: 2000, words: 12, ...opts.llm });
+  const prefix = `s${randomUUID().slice(0, 8)}`;
+  const logs = captureLogs();
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    SLACK_BOT_TOKEN: 'xoxb-stack-token',
+    SLACK_SIGNING_SECRET: STACK_SECRET,
+    SLACK_API_URL: slack.apiUrl,
+    OPENAI_API_KEY: 'sk-stack-secret',
+    OPENAI_BASE_URL: llm.baseUrl,
+    OPENAI_MODEL: 'test-model',
+    REDIS_URL: opts.redisUrl,
+    REDIS_PREFIX: prefix,
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    LLM_TIMEOUT_MS: '10000',
+    ...opts.env,
+  };
+  const bot = await startBackchannel({ env, role: opts.role ?? 'all', logger: logs.logger });
+  const driver = createDriver({ url: `http://127.0.0.1:${bot.port}`, signingSecret: STACK_SECRET, slack });
+  const more: Backchannel[] = [];
+  return {
+    slack,
+    llm,
+    bot,
+    more,
+    driver,
+    prefix,
+    env,
+    logs: logs.lines,
+    async stop() {
+      await Promise.all([bot.stop(), ...more.map((b) => b.stop())]);
+      await Promise.all([slack.close(), llm.close()]);
+    },
+  };
+};
+
+/** Adds another bot process-alike (same Redis, same prefix) to the stack, e.g. a second worker. */
+export const addInstance = async (
+  stack: Stack,
+  role: 'web' | 'worker' | 'all',
+  env: Record<string, string> = {},
+) => {
+  const logs = captureLogs();
+  const b = await startBackchannel({ env: { ...stack.env, ...env }, role, logger: logs.logger });
+  stack.more.push(b);
+  return b;
+};
+
+/** What a Slack user reads: a message's markdown blocks when it has them, else its text. */
+export const shown = (m: StoredMessage): StoredMessage => {
+  const md = (m.blocks ?? [])
+    .filter((b): b is { type: string; text: string } => (b as { type?: string }).type === 'markdown')
+    .map((b) => b.text);
+  return md.length ? { ...m, text: md.join('\n') } : m;
+};
+/** The bot's messages in a thread, as shown. */
+export const botReplies = (s: Stack, channel: string, threadTs: string) =>
+  s.slack
+    .messages(channel, threadTs)
+    .filter((m) => m.ts !== threadTs && (m.user === 'U0BOT' || m.bot_id === 'B0BOT'))
+    .map(shown);
+export const settled = (m: StoredMessage) => m.stream !== 'streaming' && !m.text.includes('Thinking…');
+export const waitForReplies = (s: Stack, channel: string, threadTs: string, n = 1, ms = 8_000) =>
+  s.slack.waitFor(
+    () => {
+      const replies = botReplies(s, channel, threadTs);
+      return replies.length >= n && replies.every(settled) ? replies : undefined;
+    },
+    ms,
+    `${n} bot replies in ${channel}/${threadTs}`,
+  );
