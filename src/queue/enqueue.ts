@@ -43,8 +43,12 @@ export const titleOf = (question: string) => {
 export const createEnqueuer = (deps: EnqueueDeps) => ({
   async enqueue(job: AnswerJob): Promise<{ ahead: number; jobId: string }> {
     const { request } = job;
-    if (!(await deps.fairness.addQueued(request.teamId, request.userId, request.id)))
-      throw new AppError('user_queue_full', `user ${request.userId} is at the queued cap`);
+    const underCap = await deps.fairness
+      .addQueued(request.teamId, request.userId, request.id)
+      .catch((cause) => {
+        throw new AppError('redis_unavailable', 'could not check the queued cap', { cause, retryable: true });
+      });
+    if (!underCap) throw new AppError('user_queue_full', `user ${request.userId} is at the queued cap`);
     const jobId = answerJobId(request.id, job.retry);
     try {
       await withTimeout(

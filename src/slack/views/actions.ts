@@ -46,12 +46,13 @@ export const REQUEST_ID_MAX_CHARS = 256;
 /** Pages beyond this are refused (a user with more sessions than this many pages is not real). */
 export const MAX_PAGE_INDEX = 99_999;
 
-// Request ids are ours (Slack ids, timestamps, colons): printable ASCII without spaces.
+// Request ids are ours: `${teamId}:${channelId}:${ts}` or `${teamId}:cmd:${triggerId}` (domain.ts).
+// Letters, digits and `_ . : - ~ + / =` leave room for other id schemes, and none of them is markup.
 const requestId = z
   .string()
   .min(1)
   .max(REQUEST_ID_MAX_CHARS)
-  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+  .regex(/^[\w.:~+/=-]+$/, 'letters, digits and _ . : - ~ + / =');
 const pageIndex = z.number().int().min(0).max(MAX_PAGE_INDEX);
 const dmSetting = z.enum(['on', 'off']);
 

@@ -18,6 +18,9 @@ import { inlineMrkdwn, mrkdwn, ownPlainText, plainText, SLACK_LIMITS, safeUrl } 
 
 export type Block = types.KnownBlock;
 
+/** A Home view whose blocks are known block types (what we build), for callers and tests to inspect. */
+export type HomeView = types.HomeView & { blocks: Block[] };
+
 /** Blocks each session row takes (section, context, actions, divider). */
 export const BLOCKS_PER_SESSION = 4;
 /** Home tab blocks besides the rows: header, counts, DM preference, divider; paging context and actions. */
@@ -339,7 +342,7 @@ const dmPreferenceBlock = (on: boolean): Block => ({
  * page index, so a handler re-rendering after Cancel or Mark read keeps the user on their page
  * (decode it with `decodeActionValue(ACTION_IDS.older, view.private_metadata)`).
  */
-export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewOptions): types.HomeView => {
+export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewOptions): HomeView => {
   const sessions = groupSessions(records);
   if (sessions.length === 0) {
     return {

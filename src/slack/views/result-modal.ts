@@ -21,6 +21,9 @@ import { type Block, channelLabel, formatAge, formatDuration, openThreadButton }
  * 250 kB ends with "… the rest is in the thread" and the link.
  */
 
+/** A modal whose blocks are known block types (what we build). */
+export type ResultModalView = types.ModalView & { blocks: Block[] };
+
 export const RESULT_MODAL_CALLBACK_ID = 'bc_result_modal';
 
 /** More than a modal can show (95 sections × 3,000); the rest is not even converted. */
@@ -61,7 +64,7 @@ export const buildResultModal = (
   record: RequestRecord,
   result: RequestResult,
   opts: ResultModalOptions,
-): types.ModalView => {
+): ResultModalView => {
   const question = record.title.trim() === '' ? '(no question text)' : record.title;
   const meta = resultMeta(result);
   const head: Block[] = [

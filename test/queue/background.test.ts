@@ -1,0 +1,172 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createEnqueuer } from '../../src/queue/enqueue.js';
+import { createFairness } from '../../src/queue/fairness.js';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createRequestStore } from '../../src/sessions/requests.js';
+import { createSlackPoster } from '../../src/slack/poster.js';
+import { createSlackClient } from '../../src/slack/web-client.js';
+import { startRedis } from '../support/redis-server.js';
+import { addInstance, botReplies, type Stack, startStack } from '../support/stack.js';
+import { startSlackApi } from '../support/standins/slack-api.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+const start = async (o: Partial<Parameters<typeof startStack>[0]> = {}) => {
+  stack = await startStack({ redisUrl: inject('redisUrl'), ...o });
+  return stack;
+};
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The bot's final background answer in a thread (it carries the answer metadata). */
+const answerIn = (s: Stack, channel: string, threadTs: string) =>
+  s.slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
+const notesIn = (s: Stack, channel: string, threadTs: string) =>
+  botReplies(s, channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_note');
+
+describe('the background queue', () => {
+  it('queues `later` with a badge and a note, then answers once in the thread and switches the badge', async () => {
+    const s = await start();
+    const { ts } = await s.driver.mention({ channel: 'C1', user: 'U1', text: 'later summarise our Q3 plan' });
+    const answer = await s.slack.waitFor(() => answerIn(s, 'C1', ts)[0], 8_000);
+    expect(answer.text).toContain('summarise our Q3 plan');
+    expect(answer.text).not.toContain('later summarise');
+    const notes = notesIn(s, 'C1', ts);
+    expect(notes[0]?.text).toMatch(
+      /Queued, (you're next|\d+ ahead of you)\. I'll reply here when it's done\./,
+    );
+    await s.slack.waitFor(() => s.slack.reactions('C1', ts).includes('white_check_mark'));
+    expect(s.slack.reactions('C1', ts)).toEqual(['white_check_mark']);
+    // Exactly one answer post, and one LLM call for it.
+    await pause(300);
+    expect(answerIn(s, 'C1', ts)).toHaveLength(1);
+    expect(s.llm.requests()).toHaveLength(1);
+  });
+
+  it('routes a long context to the queue at normal priority', async () => {
+    const s = await start({ env: { BACKGROUND_TOKEN_THRESHOLD: '40' } });
+    const { ts } = await s.driver.mention({
+      channel: 'C2',
+      user: 'U2',
+      text: `please review: ${'lorem ipsum dolor '.repeat(40)}`,
+    });
+    await s.slack.waitFor(() => answerIn(s, 'C2', ts)[0], 8_000);
+    expect(notesIn(s, 'C2', ts)[0]?.text).toMatch(/long one/);
+  });
+
+  it('runs a normal job before many queued low ones (priority, FIFO within one)', async () => {
+    const s = await start({ role: 'web', env: { BACKGROUND_TOKEN_THRESHOLD: '40', USER_MAX_QUEUED: '20' } });
+    const lows: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { ts } = await s.driver.mention({ channel: 'C3', user: 'U3', text: `later low job ${i}` });
+      lows.push(ts);
+    }
+    await s.driver.mention({ channel: 'C3', user: 'U4', text: `normal job ${'long context '.repeat(30)}` });
+    await s.slack.waitFor(
+      () => s.slack.messages('C3').filter((m) => m.metadata?.event_type === 'backchannel_note').length === 6,
+    );
+    await addInstance(s, 'worker', { WORKER_CONCURRENCY: '1', USER_MAX_RUNNING: '5' });
+    const reqs = await s.llm.waitForRequests(6, 15_000);
+    const order = reqs.map((r) => /low job (\d)|normal job/.exec(String(r.messages.at(-1)?.content))?.[0]);
+    expect(order).toEqual(['normal job', 'low job 0', 'low job 1', 'low job 2', 'low job 3', 'low job 4']);
+  });
+
+  it('retries after the LLM’s retry-after, then answers once', async () => {
+    const s = await start();
+    s.llm.failNext({ kind: '429', retryAfter: 1 });
+    const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'later retry me' });
+    await s.slack.waitFor(() => answerIn(s, 'C5', ts)[0], 10_000);
+    const [first, second] = s.llm.requests();
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
+    await s.slack.waitFor(() => s.slack.reactions('C5', ts).includes('white_check_mark'));
+    expect(answerIn(s, 'C5', ts)).toHaveLength(1);
+    expect(s.slack.reactions('C5', ts)).toEqual(['white_check_mark']);
+  });
+
+  it('fails a final error at once with one reply that says how to retry, and one failure badge', async () => {
+    const s = await start();
+    s.llm.failNext({ kind: 'insufficient_quota' });
+    const { ts } = await s.driver.mention({ channel: 'C6', user: 'U6', text: 'later no quota' });
+    const failure = await s.slack.waitFor(
+      () => notesIn(s, 'C6', ts).find((m) => m.text.includes('❌')),
+      8_000,
+    );
+    expect(failure.text).toMatch(/quota/i);
+    expect(failure.text).toMatch(/ask again/i);
+    await s.slack.waitFor(() => s.slack.reactions('C6', ts).includes('x'));
+    await pause(500);
+    expect(s.llm.requests()).toHaveLength(1);
+    expect(notesIn(s, 'C6', ts).filter((m) => m.text.includes('❌'))).toHaveLength(1);
+    expect(s.slack.reactions('C6', ts)).toEqual(['x']);
+  });
+});
+
+describe('enqueueing when Redis is down', () => {
+  it('fails fast and never tells the user "queued"', async () => {
+    const redis = await startRedis();
+    const slack = await startSlackApi();
+    const logger = pino({ level: 'silent' });
+    const producer = new Redis(redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      retryStrategy: () => 200,
+    });
+    producer.on('error', () => {});
+    await new Promise((r) => producer.once('ready', r));
+    const keys = createKeys('down');
+    const config = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' });
+    const queue = new Queue('answers', { connection: producer, prefix: 'down' });
+    queue.on('error', () => {});
+    const poster = createSlackPoster({
+      client: createSlackClient({ token: 'xoxb-1', apiUrl: slack.apiUrl, logger }),
+      logger,
+      nativeStreaming: true,
+    });
+    const enqueuer = createEnqueuer({
+      queue,
+      poster,
+      requests: createRequestStore({ redis: producer, keys, retentionSeconds: 60 }),
+      fairness: createFairness({ redis: producer, keys, maxRunning: 1, maxQueued: 5 }),
+      config,
+      logger,
+    });
+    await redis.stop();
+    const started = Date.now();
+    const request = {
+      id: 'T:C:1.1',
+      source: 'mention' as const,
+      teamId: 'T',
+      channelId: 'C',
+      userId: 'U',
+      text: 'q',
+      ts: '1.1',
+      isDm: false,
+      receivedAt: Date.now(),
+    };
+    await expect(
+      enqueuer.enqueue({
+        request,
+        threadTs: '1.1',
+        badgeTs: '1.1',
+        priority: 'low',
+        reason: 'later',
+        question: 'q',
+        questionTs: '1.1',
+        freshHistory: false,
+        enqueuedAt: Date.now(),
+        retry: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'redis_unavailable' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(slack.calls('chat.postMessage')).toHaveLength(0);
+    expect(slack.calls('reactions.add')).toHaveLength(0);
+    producer.disconnect();
+    await slack.close();
+  });
+});
