@@ -9,6 +9,7 @@ import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { cancelReply } from './answer/replies.js';
 import { type Config, ConfigError, loadConfig, type Role } from './config.js';
+import type { AcceptedRequest } from './domain.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { loadTokenizer } from './llm/budget.js';
@@ -21,16 +22,21 @@ import { createCanceller, createCancelWatch } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
 import { createFairness, createRateLimiter } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
+import { createRetry } from './queue/retry.js';
 import { createRedis, pingRedis, waitUntilReady } from './redis.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import { createHistoryStore } from './sessions/history.js';
 import { createKeys } from './sessions/keys.js';
+import { createPrefs } from './sessions/prefs.js';
 import { createRequestStore } from './sessions/requests.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { runShutdown, type ShutdownStep } from './shutdown.js';
 import { createSlackApp, type SlackIdentity } from './slack/app.js';
+import { createHomeService, type HomeService } from './slack/home.js';
 import { createHttpServer } from './slack/http-server.js';
+import { registerHomeActions } from './slack/listeners/actions/home-actions.js';
 import { registerAskCommand } from './slack/listeners/commands/ask.js';
+import { registerAppHome } from './slack/listeners/events/app-home.js';
 import { registerMessageListeners } from './slack/listeners/events/messages.js';
 import { createSlackPoster } from './slack/poster.js';
 import { createThreadReader } from './slack/threads.js';
@@ -61,7 +67,12 @@ const fetchIdentity = async (client: WebClient, logger: Logger): Promise<SlackId
     try {
       const res = await client.auth.test();
       if (!res.user_id || !res.bot_id || !res.team_id) throw new Error('auth.test returned no bot identity');
-      return { botUserId: res.user_id, botId: res.bot_id, teamId: res.team_id };
+      return {
+        botUserId: res.user_id,
+        botId: res.bot_id,
+        teamId: res.team_id,
+        ...(res.url ? { url: res.url } : {}),
+      };
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error;
       // A bad token never gets better: stop at once with the reason.
@@ -142,10 +153,19 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   answersQueue.on('error', onError('answers queue'));
   queues.push(answersQueue);
 
+  // Each role has its own Slack client: a 429 on background work never pauses the foreground.
+  const fg = webRole ? answering(slackClient) : undefined;
+  const bg = workerRole
+    ? answering(createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }))
+    : undefined;
+  const prefs = createPrefs({ redis: producer, keys });
+  // One Home publisher per process; every change to a user's requests re-publishes their Home (coalesced).
+  let home: HomeService | undefined;
   const requests = createRequestStore({
     redis: producer,
     keys,
     retentionSeconds: config.sessions.resultRetentionSeconds,
+    onChange: (teamId, userId) => home?.schedule(teamId, userId),
   });
   const fairness = createFairness({
     redis: producer,
@@ -161,7 +181,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     );
   let port = config.port;
 
-  if (webRole) {
+  if (fg) {
     const intakeQueue = new Queue(QUEUES.intake.name, { connection: producer, prefix: bullPrefix });
     intakeQueue.on('error', onError('intake queue'));
     queues.push(intakeQueue);
@@ -180,10 +200,12 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       // Rethrow so the HTTP receiver answers 5xx and Slack redelivers the event.
       throw error;
     });
-    registerMessageListeners(slack.app, { intake, followed, identity, logger, metrics });
+    const threads = createThreadLocks({ redis: producer, keys });
+    registerMessageListeners(slack.app, { intake, followed, identity, threads, logger, metrics });
     registerAskCommand(slack.app, { intake, logger, metrics });
+    registerAppHome(slack.app, { intake, logger, metrics });
+    registerHomeActions(slack.app, { intake, logger, metrics });
 
-    const fg = answering(slackClient);
     const canceller = createCanceller({
       queue: answersQueue,
       redis: producer,
@@ -194,6 +216,28 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       config,
       logger,
     });
+    const enqueuer = createEnqueuer({
+      queue: answersQueue,
+      poster: fg.poster,
+      requests,
+      fairness,
+      config,
+      logger,
+    });
+    const retry = createRetry({ requests, enqueuer, redis: producer, keys });
+    home = createHomeService({
+      client: fg.client,
+      requests,
+      prefs,
+      identity,
+      logger,
+      cancel: canceller.cancel,
+      retry,
+      respond: fg.poster.respond,
+    });
+    const homeService = home;
+    const respond = (request: AcceptedRequest, body: Record<string, unknown>) =>
+      request.responseUrl ? fg.poster.respond(request.responseUrl, body) : Promise.resolve();
     const handler = createRequestHandler({
       config,
       client: fg.client,
@@ -201,17 +245,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       reader: fg.reader,
       context: fg.context,
       foreground: createForegroundAnswerer({ llm, poster: fg.poster, logger }),
-      enqueuer: createEnqueuer({
-        queue: answersQueue,
-        poster: fg.poster,
-        requests,
-        fairness,
-        config,
-        logger,
-      }),
+      enqueuer,
       history: fg.history,
       followed,
-      locks: createThreadLocks({ redis: producer, keys }),
+      locks: threads,
       requests,
       rateLimiter: createRateLimiter({
         redis: producer,
@@ -223,17 +260,25 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       commands: {
         cancel: async (request) => {
           const outcome = await canceller.cancelNewest(request.teamId, request.userId);
-          if (request.responseUrl)
-            await fg.poster.respond(request.responseUrl, {
-              response_type: 'ephemeral',
-              text: cancelReply(outcome),
-            });
+          await respond(request, { response_type: 'ephemeral', text: cancelReply(outcome) });
+        },
+        sessions: async (request) => {
+          const message = await homeService.sessionsMessage(request.teamId, request.userId);
+          await respond(request, { response_type: 'ephemeral', ...message });
         },
       },
     });
     const intakeWorker = new Worker(
       QUEUES.intake.name,
-      async (job: Job) => handler.handle(QUEUES.intake.schema.parse(job.data)),
+      async (job: Job) => {
+        if (job.name === QUEUES.intake.home.job) {
+          const data = QUEUES.intake.home.schema.parse(job.data);
+          return homeService.publish(data.teamId, data.userId);
+        }
+        if (job.name === QUEUES.intake.action.job)
+          return homeService.handleAction(QUEUES.intake.action.schema.parse(job.data));
+        return handler.handle(QUEUES.intake.schema.parse(job.data));
+      },
       // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
       {
         connection: workerConnection,
@@ -257,11 +302,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     closers.slack = slack.stop;
   }
 
-  if (workerRole) {
-    // Background work gets its own Slack client and its own concurrency budget.
-    const bg = answering(
-      createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }),
-    );
+  if (bg) {
+    home ??= createHomeService({ client: bg.client, requests, prefs, identity, logger });
+    const homeService = home;
     const subscriber = createRedis(redisUrl, 'worker', logger);
     redisClients.push(subscriber);
     const cancels = createCancelWatch({ subscriber, redis: producer, keys, logger });
@@ -277,6 +320,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         requests,
         fairness,
         cancels,
+        onReady: (record) => homeService.notifyReady(record),
         config,
         metrics,
         logger,
@@ -290,7 +334,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     );
     answerWorker.on('error', onError('answer worker'));
     workers.push(answerWorker);
-    if (!webRole) {
+    if (!fg) {
       const http = createHttpServer({
         bodyLimitBytes: config.slack.bodyLimitBytes,
         healthy,

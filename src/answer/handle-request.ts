@@ -30,7 +30,7 @@ export interface RequestHandlerDeps {
   history: Pick<HistoryStore, 'append'>;
   followed: Pick<FollowedThreads, 'follow'>;
   locks: ThreadLocks;
-  requests: Pick<RequestStore, 'create' | 'update' | 'markThreadRead'>;
+  requests: Pick<RequestStore, 'create' | 'update' | 'markThreadRead' | 'saveJob'>;
   rateLimiter: Pick<RateLimiter, 'allow'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
@@ -163,6 +163,20 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         request.id,
         outcome.ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(outcome.error) },
       );
+      // A failed answer can be retried from the Home tab, in the background.
+      if (!outcome.ok)
+        await deps.requests.saveJob(request.id, {
+          request,
+          threadTs,
+          badgeTs: opts.badgeTs,
+          priority: 'normal',
+          reason: 'retry',
+          question,
+          questionTs: opts.questionTs,
+          freshHistory: opts.fresh,
+          enqueuedAt: Date.now(),
+          retry: 0,
+        });
       deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
       deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
       if (outcome.ok && outcome.ts[0])
@@ -226,8 +240,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // answers once, with the thread as context; in a DM every message's thread is a session.
     const threadTs = request.threadTs ?? ts;
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
-    // Taken synchronously, before any await, so messages of one thread keep their arrival order.
-    return deps.locks.run(thread, async () => {
+    // In the order the messages were sent (entered at intake), one answer at a time per thread.
+    return deps.locks.run(thread, ts, async () => {
       if (!question.trim()) {
         await deps.poster.reply(
           { channelId: request.channelId, threadTs },

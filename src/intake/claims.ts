@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Keys } from '../sessions/keys.js';
 
 /**
@@ -45,9 +45,11 @@ export const createClaims = ({ redis, keys, pendingMs = 10_000, doneSeconds = 86
     async claim(ids: string[]): Promise<ClaimState> {
       return (await redis.eval(CLAIM_SCRIPT, ids.length, ...k(ids), String(pendingMs))) as ClaimState;
     },
-    async confirm(ids: string[]): Promise<void> {
+    /** Makes the claims final; `also` adds commands to the same round trip. */
+    async confirm(ids: string[], also?: (multi: ChainableCommander) => void): Promise<void> {
       const multi = redis.multi();
       for (const key of k(ids)) multi.set(key, 'done', 'EX', doneSeconds);
+      also?.(multi);
       await multi.exec();
     },
     async release(ids: string[]): Promise<void> {

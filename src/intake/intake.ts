@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { intakeJobOptions, QUEUES } from '../queue/registry.js';
 import { withTimeout } from '../redis.js';
+import type { ThreadOrder } from '../sessions/thread-lock.js';
 import type { Claims } from './claims.js';
 
 export type IntakeResult = 'accepted' | 'duplicate';
@@ -22,8 +23,14 @@ export interface IntakeDeps {
  * the claim final. Throws `redis_unavailable` when the write did not happen; the claim is then
  * released so Slack's redelivery is taken.
  */
-export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: IntakeDeps) => ({
-  async accept(request: AcceptedRequest, claimIds: string[]): Promise<IntakeResult> {
+export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: IntakeDeps) => {
+  const write = async (
+    jobName: string,
+    id: string,
+    data: unknown,
+    claimIds: string[],
+    also?: Parameters<Claims['confirm']>[1],
+  ): Promise<IntakeResult> => {
     let state: Awaited<ReturnType<Claims['claim']>>;
     try {
       state = await withTimeout(claims.claim(claimIds), writeTimeoutMs, 'claim');
@@ -31,23 +38,45 @@ export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: 
       throw new AppError('redis_unavailable', 'could not claim the request', { cause, retryable: true });
     }
     if (state !== 'new') {
-      logger.debug({ requestId: request.id, state }, 'duplicate delivery ignored');
+      logger.debug({ id, state }, 'duplicate delivery ignored');
       return 'duplicate';
     }
     try {
-      await withTimeout(
-        queue.add(QUEUES.intake.job, request, intakeJobOptions(request.id)),
-        writeTimeoutMs,
-        'intake write',
-      );
-      await claims.confirm(claimIds);
+      await withTimeout(queue.add(jobName, data, intakeJobOptions(id)), writeTimeoutMs, 'intake write');
+      await claims.confirm(claimIds, also);
     } catch (cause) {
       await claims.release(claimIds).catch(() => {});
       throw new AppError('redis_unavailable', 'could not store the request', { cause, retryable: true });
     }
-    logger.info({ requestId: request.id, source: request.source }, 'request accepted');
     return 'accepted';
-  },
-});
+  };
+  return {
+    /**
+     * A user's request. `order` enters it in its thread's arrival order (in the same round trip as
+     * the claim), so answers in one thread go in the order the messages were sent.
+     */
+    async accept(request: AcceptedRequest, claimIds: string[], order?: ThreadOrder): Promise<IntakeResult> {
+      const result = await write(
+        QUEUES.intake.job,
+        request.id,
+        request,
+        claimIds,
+        order ? (m) => order.enter(m) : undefined,
+      );
+      if (result === 'accepted')
+        logger.info({ requestId: request.id, source: request.source }, 'request accepted');
+      return result;
+    },
+    /** Other intake work (Home opened, button clicks): same claim, write, confirm. */
+    async acceptWork(
+      kind: 'home' | 'action',
+      id: string,
+      data: unknown,
+      claimIds: string[],
+    ): Promise<IntakeResult> {
+      return write(QUEUES.intake[kind].job, id, data, claimIds);
+    },
+  };
+};
 
 export type Intake = ReturnType<typeof createIntake>;

@@ -7,7 +7,7 @@ import type { LlmClient } from '../llm/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
-import type { RequestStore } from '../sessions/requests.js';
+import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { SlackPoster } from '../slack/poster.js';
 import type { ThreadReader } from '../slack/threads.js';
 import { METADATA } from '../slack/threads.js';
@@ -27,6 +27,8 @@ export interface AnswerProcessorDeps {
   config: Pick<Config, 'emoji'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
   logger: Logger;
+  /** Told when a background result is ready (the optional DM). */
+  onReady?: (record: RequestRecord) => Promise<void>;
   /** How long a job whose owner is at their running limit waits before trying again. */
   fairnessDelayMs?: number;
 }
@@ -165,6 +167,11 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         ...(ts[0] ? { ts: ts[0] } : {}),
       });
       await markFinished(data, { state: 'done', unread: true });
+      const record = await deps.requests.get(request.id);
+      if (record && deps.onReady)
+        await deps
+          .onReady(record)
+          .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'ready DM failed'));
       const last = ts[ts.length - 1];
       if (last)
         await deps.history.append(thread, { role: 'assistant', text: result.text, ts: last }).catch(() => {});

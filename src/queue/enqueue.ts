@@ -12,7 +12,7 @@ import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
   poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
-  requests: Pick<RequestStore, 'create' | 'update' | 'get'>;
+  requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
   config: Pick<Config, 'queue' | 'emoji'>;
   logger: Logger;
@@ -25,7 +25,9 @@ export const queuedNote = (ahead: number, reason: AnswerJob['reason']) => {
       ? "I'm busy right now, so I queued this: "
       : reason === 'long'
         ? 'This is a long one, so I queued it: '
-        : 'Queued, ';
+        : reason === 'retry'
+          ? 'Trying again: queued, '
+          : 'Queued, ';
   return `${why}${position}. I'll reply here when it's done.`;
 };
 
@@ -98,6 +100,7 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
         ...record,
       });
 
+    await deps.requests.saveJob(request.id, job);
     const warn = (what: string) => (err: unknown) =>
       deps.logger.warn({ err: { message: (err as Error).message } }, what);
     if (job.retry) {

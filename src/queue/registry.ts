@@ -30,7 +30,7 @@ export const answerJobSchema = z.object({
   /** Message that carries the badge (the user's message, or the /ask thread root). */
   badgeTs: z.string().min(1),
   priority: z.enum(['high', 'normal', 'low']),
-  reason: z.enum(['later', 'long', 'overflow']),
+  reason: z.enum(['later', 'long', 'overflow', 'retry']),
   question: z.string(),
   /** ts of the question's turn in the thread (the user's message or the /ask root). */
   questionTs: z.string().min(1),
@@ -42,6 +42,26 @@ export const answerJobSchema = z.object({
 });
 export type AnswerJob = z.infer<typeof answerJobSchema>;
 
+/** The Home tab was opened: publish the user's sessions. */
+export const homeJobSchema = z.object({
+  teamId: z.string().min(1),
+  userId: z.string().min(1),
+});
+export type HomeJob = z.infer<typeof homeJobSchema>;
+
+/** A button on the Home tab or in `/ask sessions` was clicked. The value is data, never authority. */
+export const actionJobSchema = z.object({
+  teamId: z.string().min(1),
+  userId: z.string().min(1),
+  actionId: z.string().min(1),
+  value: z.string().max(2000),
+  triggerId: z.string().optional(),
+  responseUrl: z.string().optional(),
+  /** Where the button was: the Home tab, or a message (the ephemeral `/ask sessions` list). */
+  container: z.enum(['view', 'message']),
+});
+export type ActionJob = z.infer<typeof actionJobSchema>;
+
 /** BullMQ priorities: 1 is the highest. Every job gets one (unprioritised jobs would jump the line). */
 export const PRIORITY: Record<Priority, number> = { high: 1, normal: 5, low: 10 };
 
@@ -51,6 +71,9 @@ export const QUEUES = {
     name: 'intake',
     job: 'request',
     schema: acceptedRequestSchema,
+    /** Other kinds of intake work, by job name. */
+    home: { job: 'home_opened', schema: homeJobSchema },
+    action: { job: 'action', schema: actionJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -62,9 +85,9 @@ export const QUEUES = {
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
 
-export const intakeJobOptions = (requestId: string): JobsOptions => ({
+export const intakeJobOptions = (id: string): JobsOptions => ({
   // The request id doubles as BullMQ's job id: a second add of the same request is a no-op.
-  jobId: requestId.replace(/:/g, '_'),
+  jobId: id.replace(/:/g, '_'),
   priority: PRIORITY.high,
   // An intake job is short: it hands the answer to the foreground or the queue. If it fails
   // (Slack or Redis hiccup), try again soon; the answer pipeline is idempotent per request.

@@ -18,6 +18,9 @@ export const createKeys = (prefix: string) => {
     /** Mutual exclusion for answering one thread at a time, across processes. */
     threadLock: (teamId: string, channelId: string, threadTs: string) =>
       `${prefix}:lock:${thread(teamId, channelId, threadTs)}`,
+    /** Requests waiting in a thread, scored by message ts (sorted set): answers go in this order. */
+    threadQueue: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:tq:${thread(teamId, channelId, threadTs)}`,
     /** A user's request record (hash). */
     request: (requestId: string) => `${prefix}:req:${requestId}`,
     /** A user's requests, scored by last activity (sorted set). */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AnswerJob } from '../queue/registry.js';
 import type { Keys } from './keys.js';
 import type { RequestRecord, RequestResult, RequestState } from './request-types.js';
 
@@ -119,6 +120,14 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     },
     async setResult(id: string, result: RequestResult): Promise<void> {
       await deps.redis.multi().set(resultKey(id), JSON.stringify(result), 'EX', deps.retentionSeconds).exec();
+    },
+    /** What it takes to run the request again (Retry); kept as long as the record. */
+    async saveJob(id: string, job: AnswerJob): Promise<void> {
+      await deps.redis.set(`${deps.keys.request(id)}:job`, JSON.stringify(job), 'EX', deps.retentionSeconds);
+    },
+    async getJob(id: string): Promise<unknown> {
+      const raw = await deps.redis.get(`${deps.keys.request(id)}:job`);
+      return raw ? (JSON.parse(raw) as unknown) : undefined;
     },
     async getResult(id: string): Promise<RequestResult | undefined> {
       const raw = await deps.redis.get(resultKey(id));

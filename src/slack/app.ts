@@ -7,6 +7,8 @@ export interface SlackIdentity {
   botUserId: string;
   botId: string;
   teamId: string;
+  /** Workspace URL (`https://acme.slack.com/`), for permalinks. */
+  url?: string;
 }
 
 export interface SlackAppDeps {

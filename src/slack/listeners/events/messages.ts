@@ -5,6 +5,7 @@ import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
 import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
+import type { ThreadLocks } from '../../../sessions/thread-lock.js';
 import { stripMention } from '../../mentions.js';
 import { eventEnvelopeSchema, type MessageEvent, messageEventSchema, TEXT_SUBTYPES } from '../../payloads.js';
 
@@ -12,6 +13,7 @@ export interface MessageListenerDeps {
   intake: Pick<Intake, 'accept'>;
   followed: Pick<FollowedThreads, 'isFollowed'>;
   identity: { botUserId: string; botId: string };
+  threads: Pick<ThreadLocks, 'order'>;
   logger: Logger;
   metrics: Pick<Metrics, 'requests'>;
 }
@@ -88,7 +90,12 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
       receivedAt: Date.now(),
     };
     // Throws when Redis is down: Bolt then answers 500 and Slack redelivers.
-    const result = await deps.intake.accept(request, [`evt:${env.data.event_id}`, `msg:${id}`]);
+    const thread = { teamId, channelId: event.channel, threadTs: event.thread_ts ?? event.ts };
+    const result = await deps.intake.accept(
+      request,
+      [`evt:${env.data.event_id}`, `msg:${id}`],
+      deps.threads.order(thread, event.ts),
+    );
     deps.metrics.requests.inc({ kind: 'event', outcome: result });
   };
 

@@ -1,0 +1,64 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import type { Intake } from '../../../intake/intake.js';
+import type { Logger } from '../../../logger.js';
+import type { Metrics } from '../../../metrics.js';
+
+const blockActionsSchema = z.object({
+  type: z.literal('block_actions'),
+  user: z.object({ id: z.string(), team_id: z.string().optional() }),
+  team: z.object({ id: z.string() }).nullish(),
+  trigger_id: z.string().optional(),
+  response_url: z.string().optional(),
+  container: z.object({ type: z.string() }).passthrough().optional(),
+  actions: z
+    .array(
+      z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }),
+    )
+    .min(1),
+});
+
+/**
+ * Buttons on the Home tab and in `/ask sessions` (action ids `bc_…`). The click is written as
+ * intake work and acknowledged; the worker re-checks ownership before doing anything.
+ */
+export const registerHomeActions = (
+  app: App,
+  deps: { intake: Pick<Intake, 'acceptWork'>; logger: Logger; metrics: Pick<Metrics, 'requests'> },
+) => {
+  app.action(/^bc_/, async ({ ack, body }) => {
+    const parsed = blockActionsSchema.safeParse(body);
+    if (!parsed.success) {
+      deps.logger.warn({ issues: parsed.error.issues.length }, 'malformed block_actions ignored');
+      deps.metrics.requests.inc({ kind: 'action', outcome: 'rejected' });
+      await ack();
+      return;
+    }
+    const p = parsed.data;
+    const action = p.actions[0]!;
+    const teamId = p.team?.id ?? p.user.team_id ?? '';
+    const id = `${teamId}:act:${p.trigger_id ?? `${p.user.id}:${action.action_ts ?? Date.now()}`}`;
+    try {
+      const result = await deps.intake.acceptWork(
+        'action',
+        id,
+        {
+          teamId,
+          userId: p.user.id,
+          actionId: action.action_id,
+          value: action.value ?? '',
+          ...(p.trigger_id ? { triggerId: p.trigger_id } : {}),
+          ...(p.response_url ? { responseUrl: p.response_url } : {}),
+          container: p.container?.type === 'view' ? 'view' : 'message',
+        },
+        [`act:${id}`],
+      );
+      deps.metrics.requests.inc({ kind: 'action', outcome: result });
+    } catch (err) {
+      // Clicks are not redelivered: the ack goes out anyway; the user can click again.
+      deps.logger.error({ err: { message: (err as Error).message } }, 'could not store a button click');
+      deps.metrics.requests.inc({ kind: 'action', outcome: 'error' });
+    }
+    await ack();
+  });
+};

@@ -1,0 +1,43 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import type { Intake } from '../../../intake/intake.js';
+import type { Logger } from '../../../logger.js';
+import type { Metrics } from '../../../metrics.js';
+import { eventEnvelopeSchema } from '../../payloads.js';
+
+const homeOpenedSchema = z.object({
+  type: z.literal('app_home_opened'),
+  user: z.string(),
+  tab: z.string().optional(),
+});
+
+/**
+ * `app_home_opened` (tab `home`): the publish happens after the ack, as intake work, so Slack's
+ * 3-second window never waits on `views.publish`. The agent Messages tab is ignored.
+ */
+export const registerAppHome = (
+  app: App,
+  deps: { intake: Pick<Intake, 'acceptWork'>; logger: Logger; metrics: Pick<Metrics, 'requests'> },
+) => {
+  app.event('app_home_opened', async ({ event, body }) => {
+    const env = eventEnvelopeSchema.safeParse(body);
+    const parsed = homeOpenedSchema.safeParse(event);
+    if (!env.success || !parsed.success) {
+      deps.logger.warn('malformed app_home_opened ignored');
+      deps.metrics.requests.inc({ kind: 'event', outcome: 'rejected' });
+      return;
+    }
+    if (parsed.data.tab !== 'home') {
+      deps.metrics.requests.inc({ kind: 'event', outcome: 'ignored' });
+      return;
+    }
+    const teamId = env.data.team_id;
+    const result = await deps.intake.acceptWork(
+      'home',
+      `${teamId}:home:${env.data.event_id}`,
+      { teamId, userId: parsed.data.user },
+      [`evt:${env.data.event_id}`],
+    );
+    deps.metrics.requests.inc({ kind: 'event', outcome: result });
+  });
+};
