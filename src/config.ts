@@ -73,6 +73,7 @@ const schema = z
     EMOJI_FAILED: emoji('x'),
     EMOJI_CANCELLED: emoji('no_entry_sign'),
     NATIVE_STREAMING: bool(true),
+    HOME_COALESCE_MS: int(1500, 0),
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
@@ -132,6 +133,8 @@ export interface Config {
   };
   emoji: { seen: string; queued: string; running: string; done: string; failed: string; cancelled: string };
   nativeStreaming: boolean;
+  /** Home re-publishes for one user within this window are coalesced into one. */
+  homeCoalesceMs: number;
   shutdownTimeoutMs: number;
 }
 
@@ -213,6 +216,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       cancelled: e.EMOJI_CANCELLED,
     },
     nativeStreaming: e.NATIVE_STREAMING,
+    homeCoalesceMs: e.HOME_COALESCE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
   return deepFreeze(config);

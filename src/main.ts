@@ -232,6 +232,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       identity,
       logger,
       cancel: canceller.cancel,
+      coalesceMs: config.homeCoalesceMs,
       retry,
       respond: fg.poster.respond,
     });
@@ -303,7 +304,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   }
 
   if (bg) {
-    home ??= createHomeService({ client: bg.client, requests, prefs, identity, logger });
+    home ??= createHomeService({
+      client: bg.client,
+      requests,
+      prefs,
+      identity,
+      logger,
+      coalesceMs: config.homeCoalesceMs,
+    });
     const homeService = home;
     const subscriber = createRedis(redisUrl, 'worker', logger);
     redisClients.push(subscriber);

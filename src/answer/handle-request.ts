@@ -252,6 +252,14 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         );
         return;
       }
+      // Replying in a thread is reading it: the user's unread results there are seen.
+      if (request.threadTs)
+        await deps.requests.markThreadRead(
+          request.teamId,
+          request.userId,
+          request.channelId,
+          request.threadTs,
+        );
       if (request.source === 'mention' && !request.threadTs)
         await deps.followed.follow(request.teamId, request.channelId, threadTs);
       if (request.source === 'dm') await deps.followed.follow(request.teamId, request.channelId, threadTs);

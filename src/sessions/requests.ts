@@ -71,6 +71,48 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
   const get = async (id: string): Promise<RequestRecord | undefined> =>
     fromHash(await deps.redis.hgetall(deps.keys.request(id)));
 
+  /**
+   * The owner takes the notification: the record comes back and its unread mark is cleared, in one
+   * atomic step. Anyone else gets `forbidden` and changes nothing.
+   */
+  const takeUnread = async (
+    id: string,
+    userId: string,
+  ): Promise<
+    { ok: true; record: RequestRecord; wasUnread: boolean } | { ok: false; why: 'missing' | 'forbidden' }
+  > => {
+    const res = Number(await deps.redis.eval(TAKE_UNREAD, 1, deps.keys.request(id), userId));
+    if (res === -1) return { ok: false, why: 'missing' };
+    if (res === -2) return { ok: false, why: 'forbidden' };
+    const record = await get(id);
+    if (!record) return { ok: false, why: 'missing' };
+    if (res === 1) changed(record.teamId, record.userId);
+    return { ok: true, record, wasUnread: res === 1 };
+  };
+  /** A user's requests, newest activity first. */
+  const listForUser = async (
+    teamId: string,
+    userId: string,
+    opts: { limit?: number } = {},
+  ): Promise<RequestRecord[]> => {
+    const index = deps.keys.userRequests(teamId, userId);
+    const ids = await deps.redis.zrevrange(index, 0, (opts.limit ?? 1000) - 1);
+    if (!ids.length) return [];
+    const pipeline = deps.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(deps.keys.request(id));
+    const rows = (await pipeline.exec()) ?? [];
+    const records: RequestRecord[] = [];
+    const gone: string[] = [];
+    rows.forEach(([err, h], i) => {
+      const r = err ? undefined : fromHash(h as Record<string, string>);
+      // Only the owner's own records, whatever the index says.
+      if (r && r.userId === userId && r.teamId === teamId) records.push(r);
+      else if (!err) gone.push(ids[i] ?? '');
+    });
+    if (gone.length) await deps.redis.zrem(index, ...gone);
+    return records;
+  };
+
   return {
     get,
     async create(
@@ -133,47 +175,8 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       const raw = await deps.redis.get(resultKey(id));
       return raw ? (JSON.parse(raw) as RequestResult) : undefined;
     },
-    /**
-     * The owner takes the notification: the record comes back and its unread mark is cleared, in one
-     * atomic step. Anyone else gets `forbidden` and changes nothing.
-     */
-    async takeUnread(
-      id: string,
-      userId: string,
-    ): Promise<
-      { ok: true; record: RequestRecord; wasUnread: boolean } | { ok: false; why: 'missing' | 'forbidden' }
-    > {
-      const res = Number(await deps.redis.eval(TAKE_UNREAD, 1, deps.keys.request(id), userId));
-      if (res === -1) return { ok: false, why: 'missing' };
-      if (res === -2) return { ok: false, why: 'forbidden' };
-      const record = await get(id);
-      if (!record) return { ok: false, why: 'missing' };
-      if (res === 1) changed(record.teamId, record.userId);
-      return { ok: true, record, wasUnread: res === 1 };
-    },
-    /** A user's requests, newest activity first. */
-    async listForUser(
-      teamId: string,
-      userId: string,
-      opts: { limit?: number } = {},
-    ): Promise<RequestRecord[]> {
-      const index = deps.keys.userRequests(teamId, userId);
-      const ids = await deps.redis.zrevrange(index, 0, (opts.limit ?? 1000) - 1);
-      if (!ids.length) return [];
-      const pipeline = deps.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(deps.keys.request(id));
-      const rows = (await pipeline.exec()) ?? [];
-      const records: RequestRecord[] = [];
-      const gone: string[] = [];
-      rows.forEach(([err, h], i) => {
-        const r = err ? undefined : fromHash(h as Record<string, string>);
-        // Only the owner's own records, whatever the index says.
-        if (r && r.userId === userId && r.teamId === teamId) records.push(r);
-        else if (!err) gone.push(ids[i] ?? '');
-      });
-      if (gone.length) await deps.redis.zrem(index, ...gone);
-      return records;
-    },
+    takeUnread,
+    listForUser,
     /** Clears the unread marks of a user's requests in one thread (the user replied there). */
     async markThreadRead(
       teamId: string,
@@ -181,11 +184,11 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       channelId: string,
       threadTs: string,
     ): Promise<number> {
-      const mine = await this.listForUser(teamId, userId, { limit: 200 });
+      const mine = await listForUser(teamId, userId, { limit: 200 });
       let cleared = 0;
       for (const r of mine) {
         if (r.unread && r.channelId === channelId && r.threadTs === threadTs) {
-          const taken = await this.takeUnread(r.id, userId);
+          const taken = await takeUnread(r.id, userId);
           if (taken.ok && taken.wasUnread) cleared++;
         }
       }
