@@ -63,9 +63,12 @@ describe('the background queue', () => {
   it('runs a normal job before many queued low ones (priority, FIFO within one)', async () => {
     const s = await start({ role: 'web', env: { BACKGROUND_TOKEN_THRESHOLD: '40', USER_MAX_QUEUED: '20' } });
     const lows: string[] = [];
+    const notes = () => s.slack.messages('C3').filter((m) => m.metadata?.event_type === 'backchannel_note').length;
     for (let i = 0; i < 5; i++) {
       const { ts } = await s.driver.mention({ channel: 'C3', user: 'U3', text: `later low job ${i}` });
       lows.push(ts);
+      // One at a time, so the queue's order is the order they were asked in.
+      await s.slack.waitFor(() => notes() === i + 1);
     }
     await s.driver.mention({ channel: 'C3', user: 'U4', text: `normal job ${'long context '.repeat(30)}` });
     await s.slack.waitFor(
