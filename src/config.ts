@@ -60,6 +60,7 @@ const schema = z
     WORKER_CONCURRENCY: int(4, 1),
     JOB_ATTEMPTS: int(4, 1),
     JOB_RETENTION_SECONDS: int(86_400, 1),
+    JOB_LOCK_MS: int(30_000, 1000),
     RESULT_RETENTION_SECONDS: int(7 * 86_400, 60),
     USER_MAX_QUEUED: int(10, 1),
     USER_MAX_RUNNING: int(2, 1),
@@ -127,6 +128,8 @@ export interface Config {
     workerConcurrency: number;
     attempts: number;
     retentionSeconds: number;
+    /** BullMQ lock of a running job, renewed at half-time; also the stalled-job check interval. */
+    lockMs: number;
     userMaxQueued: number;
     userMaxRunning: number;
     userRateLimitPerMinute: number;
@@ -203,6 +206,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       workerConcurrency: e.WORKER_CONCURRENCY,
       attempts: e.JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,
+      lockMs: e.JOB_LOCK_MS,
       userMaxQueued: e.USER_MAX_QUEUED,
       userMaxRunning: e.USER_MAX_RUNNING,
       userRateLimitPerMinute: e.USER_RATE_LIMIT_PER_MINUTE,

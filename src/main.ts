@@ -285,6 +285,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         connection: workerConnection,
         prefix: bullPrefix,
         concurrency: Math.max(64, config.queue.foregroundMaxInFlight * 2),
+        lockDuration: config.queue.lockMs,
+        stalledInterval: config.queue.lockMs,
       },
     );
     intakeWorker.on('error', onError('intake worker'));
@@ -337,6 +339,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         connection: workerConnection,
         prefix: bullPrefix,
         concurrency: config.queue.workerConcurrency,
+        // A dead worker's job is re-run after its lock lapses and the stalled check sees it.
+        lockDuration: config.queue.lockMs,
+        stalledInterval: config.queue.lockMs,
         settings: { backoffStrategy: answerBackoff },
       },
     );
