@@ -155,8 +155,12 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
 
   // Each role has its own Slack client: a 429 on background work never pauses the foreground.
   const fg = webRole ? answering(slackClient) : undefined;
+  // The worker's client never retries a call itself: a post whose answer was lost would be doubled.
+  // BullMQ re-runs the job instead, and the re-run looks for its post before posting again.
   const bg = workerRole
-    ? answering(createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger }))
+    ? answering(
+        createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger, retries: 0 }),
+      )
     : undefined;
   const prefs = createPrefs({ redis: producer, keys });
   // One Home publisher per process; every change to a user's requests re-publishes their Home (coalesced).

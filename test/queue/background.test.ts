@@ -63,7 +63,8 @@ describe('the background queue', () => {
   it('runs a normal job before many queued low ones (priority, FIFO within one)', async () => {
     const s = await start({ role: 'web', env: { BACKGROUND_TOKEN_THRESHOLD: '40', USER_MAX_QUEUED: '20' } });
     const lows: string[] = [];
-    const notes = () => s.slack.messages('C3').filter((m) => m.metadata?.event_type === 'backchannel_note').length;
+    const notes = () =>
+      s.slack.messages('C3').filter((m) => m.metadata?.event_type === 'backchannel_note').length;
     for (let i = 0; i < 5; i++) {
       const { ts } = await s.driver.mention({ channel: 'C3', user: 'U3', text: `later low job ${i}` });
       lows.push(ts);
@@ -90,6 +91,22 @@ describe('the background queue', () => {
     await s.slack.waitFor(() => s.slack.reactions('C5', ts).includes('white_check_mark'));
     expect(answerIn(s, 'C5', ts)).toHaveLength(1);
     expect(s.slack.reactions('C5', ts)).toEqual(['white_check_mark']);
+  });
+
+  it('posts the answer once when Slack took the post but its answer was lost (re-run finds its own post)', async () => {
+    const s = await start();
+    s.slack.failNext('chat.postMessage', {
+      status: 500,
+      afterEffect: true,
+      match: (p) => JSON.stringify(p.metadata ?? '').includes('backchannel_answer'),
+    });
+    const { ts } = await s.driver.mention({ channel: 'C7', user: 'U7', text: 'later lost response' });
+    await s.slack.waitFor(() => s.slack.reactions('C7', ts).includes('white_check_mark'), 15_000);
+    await pause(500);
+    expect(answerIn(s, 'C7', ts)).toHaveLength(1);
+    // The re-run proved the post from the thread instead of calling the LLM and posting again.
+    expect(s.llm.requests()).toHaveLength(1);
+    expect(s.slack.calls('conversations.replies').some((c) => c.params.include_all_metadata)).toBe(true);
   });
 
   it('fails a final error at once with one reply that says how to retry, and one failure badge', async () => {

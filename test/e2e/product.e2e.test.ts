@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION_IDS } from '../../src/slack/views/actions.js';
+import { createDriver, type SlackDriver } from '../support/driver.js';
+import { type BotProcess, startBot, startTestRedis } from '../support/processes.js';
+import type { ThrowawayRedis } from '../support/redis-server.js';
+import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
+import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
+import {
+  answerText,
+  completeAnswers,
+  e2eEnv,
+  emptyWorkDir,
+  SIGNING_SECRET,
+  sleep,
+  uniqueId,
+  uniquePrefix,
+  uniqueQuestion,
+} from './helpers.js';
+
+/**
+ * The whole product through real processes: one web process (`--role web`, what `npm run web`
+ * runs) and separate worker processes (`--role worker`), on one throwaway Redis, with the Slack
+ * and OpenAI stand-ins over loopback.
+ */
+let redis: ThrowawayRedis;
+let slack: SlackApiStandin;
+let openai: OpenAIStandin;
+const cwd = emptyWorkDir();
+
+beforeAll(async () => {
+  redis = await startTestRedis({ appendonly: true });
+  slack = await startSlackApi();
+  openai = await startOpenAI({ text: answerText });
+});
+afterAll(async () => {
+  await slack?.close();
+  await openai?.close();
+});
+
+/** One deployment: its own key prefix, a web process, and `workers` worker processes. */
+const deploy = async (name: string, workers: number, extra: Record<string, string> = {}) => {
+  const env = e2eEnv({
+    slack,
+    openai,
+    redisUrl: redis.url,
+    prefix: uniquePrefix(name),
+    extra: { JOB_LOCK_MS: '3000', HOME_COALESCE_MS: '100', ...extra },
+  });
+  const web = await startBot({ role: 'web', env, cwd });
+  const started: BotProcess[] = [];
+  for (let i = 0; i < workers; i++)
+    started.push(await startBot({ role: 'worker', env, cwd, ready: 'healthz' }));
+  const driver: SlackDriver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
+  return {
+    env,
+    web,
+    workers: started,
+    driver,
+    addWorker: () => startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
+  };
+};
+
+const answerPosts = (channel: string, threadTs: string) =>
+  slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
+const homeText = (user: string) => JSON.stringify(slack.homeView(user)?.blocks ?? []);
+/** The value of the first button with `actionId` anywhere in a view. */
+const buttonValue = (view: unknown, actionId: string): string | undefined => {
+  if (Array.isArray(view)) return view.map((v) => buttonValue(v, actionId)).find(Boolean);
+  if (typeof view !== 'object' || view === null) return undefined;
+  const o = view as Record<string, unknown>;
+  if (o.action_id === actionId && typeof o.value === 'string') return o.value;
+  return Object.values(o)
+    .map((v) => buttonValue(v, actionId))
+    .find(Boolean);
+};
+const unread = (user: string) => Number(/📬 \*(\d+)\* unread/.exec(homeText(user))?.[1] ?? 0);
+
+describe('web with two workers', () => {
+  it('answers in the foreground, and in the background with a badge, an unread mark and the Home tab', {
+    timeout: 60_000,
+  }, async () => {
+    const d = await deploy('product', 2);
+    const channel = uniqueId('C');
+    const alice = uniqueId('U');
+
+    const q1 = uniqueQuestion('what is a backchannel');
+    const { ts: t1 } = await d.driver.mention({ channel, user: alice, text: q1 });
+    await slack.waitFor(() => completeAnswers(slack, channel, t1, q1)[0], 15_000);
+
+    const q2 = uniqueQuestion('summarise the quarter');
+    const { ts: t2 } = await d.driver.mention({ channel, user: alice, text: `later ${q2}` });
+    await slack.waitFor(() => answerPosts(channel, t2)[0], 15_000);
+    await slack.waitFor(() => slack.reactions(channel, t2).includes('white_check_mark'), 5_000);
+    expect(slack.reactions(channel, t2)).toEqual(['white_check_mark']);
+    expect(answerPosts(channel, t2)).toHaveLength(1);
+
+    await d.driver.homeOpened({ user: alice });
+    await slack.waitFor(() => unread(alice) === 1, 10_000);
+    expect(homeText(alice)).toContain('summarise the quarter');
+    const button = buttonValue(slack.homeView(alice), ACTION_IDS.viewResult);
+    expect(button).toBeTruthy();
+    await d.driver.blockAction({
+      user: alice,
+      actionId: ACTION_IDS.viewResult,
+      value: button!,
+      container: 'view',
+    });
+    const modal = await slack.waitForCall('views.open', undefined, { timeoutMs: 10_000 });
+    expect(JSON.stringify(modal.params.view)).toContain('summarise the quarter');
+    await slack.waitFor(() => unread(alice) === 0, 10_000);
+  });
+
+  it('shows the LLM’s failure plainly in the thread', { timeout: 30_000 }, async () => {
+    const d = await deploy('failure', 1);
+    const channel = uniqueId('C');
+    openai.failNext({ kind: 'insufficient_quota' });
+    const { ts } = await d.driver.mention({
+      channel,
+      user: uniqueId('U'),
+      text: uniqueQuestion('will this fail'),
+    });
+    const reply = await slack.waitFor(
+      () =>
+        slack
+          .messages(channel, ts)
+          .find((m) => m.bot_id !== undefined && /quota/i.test(JSON.stringify(m.blocks ?? m.text))),
+      15_000,
+    );
+    expect(JSON.stringify(reply)).toMatch(/quota/i);
+  });
+
+  it('keeps two users in one thread apart on their Home tabs', { timeout: 45_000 }, async () => {
+    const d = await deploy('isolation', 1);
+    const channel = uniqueId('C');
+    const [one, two] = [uniqueId('U'), uniqueId('U')];
+    const { ts } = await d.driver.mention({ channel, user: one, text: 'later question from one' });
+    await d.driver.mention({ channel, user: two, text: 'later question from two', threadTs: ts });
+    await slack.waitFor(() => answerPosts(channel, ts).length === 2, 20_000);
+    await d.driver.homeOpened({ user: one });
+    await d.driver.homeOpened({ user: two });
+    await slack.waitFor(
+      () => homeText(one).includes('question from one') && homeText(two).includes('question from two'),
+      10_000,
+    );
+    expect(homeText(one)).not.toContain('question from two');
+    expect(homeText(two)).not.toContain('question from one');
+  });
+});
+
+describe('a worker SIGKILLed mid-job', () => {
+  it('is replaced, and the job is answered exactly once', { timeout: 90_000 }, async () => {
+    const d = await deploy('sigkill', 1);
+    const channel = uniqueId('C');
+    const question = uniqueQuestion('a slow background answer');
+    openai.configure({ ttftMs: 4_000 });
+    try {
+      const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
+      await openai.waitForRequests(openai.requests().length + 1, 15_000).catch(() => {});
+      await slack.waitFor(
+        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
+        15_000,
+      );
+      await d.workers[0]!.kill('SIGKILL');
+      openai.configure({ ttftMs: 0 });
+      await d.addWorker();
+      await slack.waitFor(() => answerPosts(channel, ts)[0], 60_000);
+      await slack.waitFor(() => slack.reactions(channel, ts).includes('white_check_mark'), 10_000);
+      await sleep(1_500);
+      expect(answerPosts(channel, ts)).toHaveLength(1);
+      expect(slack.reactions(channel, ts)).toEqual(['white_check_mark']);
+    } finally {
+      openai.configure({ ttftMs: 0 });
+    }
+  });
+});
+
+describe('a worker given SIGTERM', () => {
+  it('finishes the job in flight, posts it once and exits 0', { timeout: 60_000 }, async () => {
+    const d = await deploy('sigterm', 1);
+    const channel = uniqueId('C');
+    const question = uniqueQuestion('finish me before you go');
+    openai.configure({ ttftMs: 1_500 });
+    try {
+      const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
+      await slack.waitFor(
+        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
+        15_000,
+      );
+      const exit = await d.workers[0]!.stop(30_000);
+      expect(exit.code).toBe(0);
+      expect(answerPosts(channel, ts)).toHaveLength(1);
+      expect(slack.reactions(channel, ts)).toEqual(['white_check_mark']);
+    } finally {
+      openai.configure({ ttftMs: 0 });
+    }
+  });
+});
