@@ -33,7 +33,7 @@ import { createThreadLocks } from './sessions/thread-lock.js';
 import { runShutdown, type ShutdownStep } from './shutdown.js';
 import { createSlackApp, type SlackIdentity } from './slack/app.js';
 import { createHomeService, type HomeService } from './slack/home.js';
-import { createHttpServer } from './slack/http-server.js';
+import { createHttpServer, type HttpServer } from './slack/http-server.js';
 import { registerHomeActions } from './slack/listeners/actions/home-actions.js';
 import { registerAskCommand } from './slack/listeners/commands/ask.js';
 import { registerAppHome } from './slack/listeners/events/app-home.js';
@@ -131,8 +131,25 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const workers: Worker[] = [];
   const redisClients: Redis[] = [];
   const queues: Queue[] = [];
-  const onError = (what: string) => (err: Error) =>
+  // One line per outage and component, not one per reconnect attempt.
+  const lastErrorAt = new Map<string, number>();
+  const onError = (what: string) => (err: Error) => {
+    const now = Date.now();
+    if (now - (lastErrorAt.get(what) ?? 0) < 60_000) return;
+    lastErrorAt.set(what, now);
     logger.error({ err: { message: err.message }, what }, 'queue error');
+  };
+  const watch = (worker: Worker, what: string) => {
+    worker.on('error', onError(what));
+    worker.on('failed', (job, err) =>
+      logger.warn(
+        { what, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } },
+        'job failed',
+      ),
+    );
+    worker.on('stalled', (jobId) => logger.warn({ what, jobId }, 'stalled job taken back to run again'));
+    workers.push(worker);
+  };
   const llm = createLlmClient({ config: config.openai, logger });
 
   /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
@@ -178,6 +195,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     maxQueued: config.queue.userMaxQueued,
   });
 
+  let listen: HttpServer | undefined;
+  let startSlack: (() => Promise<void>) | undefined;
   const healthy = () =>
     pingRedis(producer).then(
       () => true,
@@ -204,7 +223,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       // Rethrow so the HTTP receiver answers 5xx and Slack redelivers the event.
       throw error;
     });
-    const threads = createThreadLocks({ redis: producer, keys });
+    const threads = createThreadLocks({ redis: producer, keys, ttlMs: config.queue.lockMs });
     registerMessageListeners(slack.app, { intake, followed, identity, threads, logger, metrics });
     registerAskCommand(slack.app, { intake, logger, metrics });
     registerAppHome(slack.app, { intake, logger, metrics });
@@ -293,8 +312,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         stalledInterval: config.queue.lockMs,
       },
     );
-    intakeWorker.on('error', onError('intake worker'));
-    workers.push(intakeWorker);
+    watch(intakeWorker, 'intake worker');
 
     const http = createHttpServer({
       ...(slack.httpListener ? { slackListener: slack.httpListener } : {}),
@@ -303,9 +321,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       metrics,
       logger,
     });
-    port = await http.listen(config.port);
-    await slack.start();
-    closers.http = http.close;
+    listen = http;
+    startSlack = slack.start;
     closers.slack = slack.stop;
   }
 
@@ -349,24 +366,25 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         settings: { backoffStrategy: answerBackoff },
       },
     );
-    answerWorker.on('error', onError('answer worker'));
-    workers.push(answerWorker);
+    watch(answerWorker, 'answer worker');
     if (!fg) {
-      const http = createHttpServer({
-        bodyLimitBytes: config.slack.bodyLimitBytes,
-        healthy,
-        metrics,
-        logger,
-      });
-      port = await http.listen(config.port);
-      closers.http = http.close;
+      listen = createHttpServer({ bodyLimitBytes: config.slack.bodyLimitBytes, healthy, metrics, logger });
     }
   }
+
+  // Everything is ready before the port opens: a 200 from /healthz means fully started.
+  await Promise.all([...workers.map((w) => w.waitUntilReady()), ...queues.map((q) => q.waitUntilReady())]);
+  if (listen) {
+    port = await listen.listen(config.port);
+    closers.http = listen.close;
+  }
+  await startSlack?.();
 
   steps.push(
     { name: 'http', run: async () => closers.http?.() },
     { name: 'slack', run: async () => closers.slack?.() },
-    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close())) },
+    // With Redis down nothing can finish cleanly: close at once instead of waiting out the deadline.
+    { name: 'workers', run: () => Promise.all(workers.map((w) => w.close(producer.status !== 'ready'))) },
     { name: 'queues', run: () => Promise.all(queues.map((q) => q.close())) },
     { name: 'redis', run: () => Promise.all([producer, workerConnection, ...redisClients].map(quit)) },
     { name: 'local redis', run: async () => localRedis?.stop() },
@@ -407,7 +425,23 @@ const parseRole = (argv: string[]): Role => {
 const runCli = async () => {
   // A local .env is a convenience for development; variables already set win.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let app: Backchannel;
+  // Signals are handled from the first moment: one arriving during start-up stops the bot as soon
+  // as it has started, cleanly, instead of killing it halfway.
+  let app: Backchannel | undefined;
+  let signalled: NodeJS.Signals | undefined;
+  const shutDown = () => {
+    // Hard deadline: whatever happens, exit within 30 s of SIGTERM.
+    setTimeout(() => process.exit(0), 29_000).unref();
+    void app?.stop().then(() => process.exit(0));
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    process.stderr.write(`received ${signal}, shutting down\n`);
+    if (app) shutDown();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     app = await startBackchannel({ env: process.env, role: parseRole(process.argv.slice(2)) });
   } catch (err) {
@@ -416,14 +450,7 @@ const runCli = async () => {
     else process.stderr.write(`backchannel failed to start: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`received ${signal}, shutting down\n`);
-    // Hard deadline: whatever happens, exit within 30 s of SIGTERM.
-    setTimeout(() => process.exit(0), 29_000).unref();
-    void app.stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  if (signalled) shutDown();
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) void runCli();

@@ -136,6 +136,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       }
 
       await deps.requests.update(request.id, { state: 'running', position: undefined });
+      await setBadge(request.channelId, data.badgeTs, emoji.running).catch((err) =>
+        log.warn({ err: { message: (err as Error).message } }, 'running badge failed'),
+      );
       status = await deps.poster.setStatus(target, 'is working on your request…');
       const name = await deps.reader.displayName(request.userId);
       const question: Turn = {

@@ -11,7 +11,7 @@ import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from 
 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
-  poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
+  poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply' | 'remove'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
   config: Pick<Config, 'queue' | 'emoji'>;
@@ -38,20 +38,73 @@ export const titleOf = (question: string) => {
 };
 
 /**
- * Hands a request to the background queue. The user's cap is checked, then the job is added (the
- * producer fails fast when Redis is down), and only then is the user told it is queued: never
- * "queued" for a job that was not.
+ * Hands a request to the background queue. The user's cap is checked and the request recorded
+ * (both on the fail-fast producer: if Redis is down, nothing is said to the user). Then the ⏳ badge
+ * and the "Queued" note, so they always come before the answer a fast worker posts; then the job.
+ * If adding the job fails, the badge and note are taken back: never "queued" for a job that was not.
  */
 export const createEnqueuer = (deps: EnqueueDeps) => ({
   async enqueue(job: AnswerJob): Promise<{ ahead: number; jobId: string }> {
     const { request } = job;
+    const jobId = answerJobId(request.id, job.retry);
+    const warn = (what: string) => (err: unknown) =>
+      deps.logger.warn({ err: { message: (err as Error).message } }, what);
+    const unavailable = (what: string) => (cause: unknown) => {
+      throw new AppError('redis_unavailable', what, { cause, retryable: true });
+    };
+
     const underCap = await deps.fairness
       .addQueued(request.teamId, request.userId, request.id)
-      .catch((cause) => {
-        throw new AppError('redis_unavailable', 'could not check the queued cap', { cause, retryable: true });
-      });
+      .catch(unavailable('could not check the queued cap'));
     if (!underCap) throw new AppError('user_queue_full', `user ${request.userId} is at the queued cap`);
-    const jobId = answerJobId(request.id, job.retry);
+
+    const previous = await deps.requests.get(request.id).catch(unavailable('could not read the request'));
+    const queued = {
+      state: 'queued' as const,
+      path: 'background' as const,
+      jobId,
+      unread: false,
+      error: undefined,
+    };
+    try {
+      if (previous) await deps.requests.update(request.id, queued);
+      else
+        await deps.requests.create({
+          id: request.id,
+          teamId: request.teamId,
+          userId: request.userId,
+          channelId: request.channelId,
+          threadTs: job.threadTs,
+          badgeTs: job.badgeTs,
+          title: titleOf(job.question),
+          ...queued,
+        });
+      await deps.requests.saveJob(request.id, job);
+    } catch (cause) {
+      await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
+      throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
+    }
+    if (job.retry) {
+      for (const stale of [deps.config.emoji.failed, deps.config.emoji.cancelled])
+        await deps.poster.unreact(request.channelId, job.badgeTs, stale).catch(() => {});
+    }
+    // Jobs at this priority or higher already waiting: the ones ahead of this one.
+    const mine = PRIORITY[job.priority];
+    const priorities = Object.values(PRIORITY).filter((p) => p <= mine);
+    const counts = await deps.queue
+      .getCountsPerPriority(priorities)
+      .catch(() => ({}) as Record<string, number>);
+    const ahead = Object.values(counts).reduce((a, b) => a + b, 0);
+    await deps.requests.update(request.id, { position: ahead + 1 }).catch(() => undefined);
+    await deps.poster
+      .react(request.channelId, job.badgeTs, deps.config.emoji.queued)
+      .catch(warn('queued badge failed'));
+    const note = await deps.poster
+      .reply({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
+        metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'queued' } },
+      })
+      .catch(warn('queued note failed'));
+
     try {
       await withTimeout(
         deps.queue.add(
@@ -67,54 +120,18 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
         'enqueue',
       );
     } catch (cause) {
+      // Take the "queued" back: the badge, the note and the record.
       await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
+      await deps.poster.unreact(request.channelId, job.badgeTs, deps.config.emoji.queued).catch(() => {});
+      for (const ts of note ? note.ts : []) await deps.poster.remove(request.channelId, ts).catch(() => {});
+      await deps.requests
+        .update(
+          request.id,
+          previous ? { state: previous.state } : { state: 'failed', error: 'could not be queued' },
+        )
+        .catch(() => {});
       throw new AppError('redis_unavailable', 'could not queue the request', { cause, retryable: true });
     }
-    // Jobs at this priority or higher that were waiting before this one.
-    const mine = PRIORITY[job.priority];
-    const priorities = Object.values(PRIORITY).filter((p) => p <= mine);
-    const counts = await deps.queue
-      .getCountsPerPriority(priorities)
-      .catch(() => ({}) as Record<string, number>);
-    const ahead = Math.max(0, Object.values(counts).reduce((a, b) => a + b, 0) - 1);
-
-    const existing = await deps.requests.get(request.id);
-    const record = {
-      state: 'queued' as const,
-      path: 'background' as const,
-      jobId,
-      position: ahead + 1,
-      unread: false,
-      error: undefined,
-    };
-    if (existing) await deps.requests.update(request.id, record);
-    else
-      await deps.requests.create({
-        id: request.id,
-        teamId: request.teamId,
-        userId: request.userId,
-        channelId: request.channelId,
-        threadTs: job.threadTs,
-        badgeTs: job.badgeTs,
-        title: titleOf(job.question),
-        ...record,
-      });
-
-    await deps.requests.saveJob(request.id, job);
-    const warn = (what: string) => (err: unknown) =>
-      deps.logger.warn({ err: { message: (err as Error).message } }, what);
-    if (job.retry) {
-      for (const stale of [deps.config.emoji.failed, deps.config.emoji.cancelled])
-        await deps.poster.unreact(request.channelId, job.badgeTs, stale).catch(() => {});
-    }
-    await deps.poster
-      .react(request.channelId, job.badgeTs, deps.config.emoji.queued)
-      .catch(warn('queued badge failed'));
-    await deps.poster
-      .reply({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
-        metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'queued' } },
-      })
-      .catch(warn('queued note failed'));
     deps.logger.info(
       { requestId: request.id, jobId, priority: job.priority, reason: job.reason, ahead },
       'queued',

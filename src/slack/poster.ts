@@ -88,6 +88,7 @@ export interface SlackPoster {
   reply(target: ReplyTarget, text: string, opts?: ReplyOptions): Promise<{ ts: string[] }>;
   react(channel: string, ts: string, name: string): Promise<void>;
   unreact(channel: string, ts: string, name: string): Promise<void>;
+  remove(channel: string, ts: string): Promise<void>;
   postEphemeral(
     channel: string,
     user: string,
@@ -291,6 +292,15 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     }
   };
 
+  /** Deletes one of the bot's messages (`message_not_found` is success). */
+  const remove = async (channel: string, ts: string): Promise<void> => {
+    try {
+      await call('chat.delete', channel, () => client.chat.delete({ channel, ts }));
+    } catch (err) {
+      if (slackErrorCode(err) !== 'message_not_found') throw err;
+    }
+  };
+
   const postEphemeral: SlackPoster['postEphemeral'] = async (channel, user, text, opts = {}) => {
     await call('chat.postEphemeral', channel, () =>
       client.chat.postEphemeral({
@@ -407,6 +417,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     reply,
     react,
     unreact,
+    remove,
     postEphemeral,
     respond,
     findReplyByMetadata,

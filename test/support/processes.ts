@@ -13,7 +13,14 @@ import { freePort, startRedis, type ThrowawayRedis } from './redis-server.js';
  * exits — so no bot or Redis outlives a failed test.
  */
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The folder holding package.json, whether this file runs from test/support or dist/test/support. */
+const findRoot = (from: string): string => {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../..');
+  }
+};
+export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const BOT_ENTRY = path.join(REPO_ROOT, 'dist/src/main.js');
 
 export type Role = 'all' | 'web' | 'worker';
