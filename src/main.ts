@@ -297,7 +297,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       async (job: Job) => {
         if (job.name === QUEUES.intake.home.job) {
           const data = QUEUES.intake.home.schema.parse(job.data);
-          return homeService.publish(data.teamId, data.userId);
+          return homeService.opened(data.teamId, data.userId);
         }
         if (job.name === QUEUES.intake.action.job)
           return homeService.handleAction(QUEUES.intake.action.schema.parse(job.data));

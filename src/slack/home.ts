@@ -71,15 +71,24 @@ export const createHomeService = (deps: HomeDeps) => {
 
   return {
     publish,
+    /** The user opened the Home tab: remember it, and show the tab. */
+    async opened(teamId: string, userId: string) {
+      await deps.prefs.markHomeSeen(teamId, userId);
+      await publish(teamId, userId);
+    },
     /** Coalesced re-publish after a state change; failures are logged, never thrown. */
     schedule(teamId: string, userId: string) {
       const key = `${teamId}:${userId}`;
       if (pending.has(key)) return;
       const timer = setTimeout(() => {
         pending.delete(key);
-        publish(teamId, userId).catch((err) =>
-          log.warn({ userId, err: { message: (err as Error).message } }, 'home publish failed'),
-        );
+        // views.publish is Tier 4: spend it only on users who have opened the Home tab.
+        deps.prefs
+          .homeSeen(teamId, userId)
+          .then((seen) => (seen ? publish(teamId, userId) : undefined))
+          .catch((err) =>
+            log.warn({ userId, err: { message: (err as Error).message } }, 'home publish failed'),
+          );
       }, coalesceMs);
       timer.unref();
       pending.set(key, timer);

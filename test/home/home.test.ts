@@ -22,12 +22,23 @@ const answerIn = (s: Stack, channel: string, threadTs: string) =>
 
 /** A user asks `later …` and the worker answers it. */
 const backgroundAnswer = async (s: Stack, channel: string, user: string, text: string) => {
+  // A user who has opened the Home tab before: only theirs is kept up to date.
+  await s.driver.homeOpened({ user });
+  await s.slack.waitFor(() => s.slack.homeView(user));
   const { ts } = await s.driver.mention({ channel, user, text: `later ${text}` });
   await s.slack.waitFor(() => answerIn(s, channel, ts)[0], 8_000);
   return ts;
 };
 
 describe('App Home', () => {
+  it('is re-published on changes only for users who have opened it', async () => {
+    const s = await start({ env: { HOME_COALESCE_MS: '50' } });
+    const { ts } = await s.driver.mention({ channel: 'C0', user: 'UNEVER', text: 'later not watching' });
+    await s.slack.waitFor(() => answerIn(s, 'C0', ts)[0], 8_000);
+    await pause(300);
+    expect(s.slack.calls('views.publish')).toHaveLength(0);
+  });
+
   it('teaches a new user how to start', async () => {
     const s = await start();
     await s.driver.homeOpened({ user: 'UNEW' });
@@ -126,6 +137,7 @@ describe('App Home', () => {
   it('cancels a queued request with its Cancel button, and retries a failed one', async () => {
     const s = await start({ env: { HOME_COALESCE_MS: '100' } });
     s.llm.failNext({ kind: 'insufficient_quota' });
+    await s.driver.homeOpened({ user: 'UD' });
     const { ts } = await s.driver.mention({ channel: 'C6', user: 'UD', text: 'later will fail once' });
     await s.slack.waitFor(() => s.slack.reactions('C6', ts).includes('x'), 8_000);
     await s.slack.waitFor(() => homeText(s, 'UD').includes(ACTION_IDS.retry), 5_000);
