@@ -84,6 +84,19 @@ describe('App Home', () => {
     await s.slack.waitFor(() => unread(s, 'UB') === 0, 5_000);
   });
 
+  it('clears the mark when Open thread is clicked', async () => {
+    const s = await start({ env: { HOME_COALESCE_MS: '100' } });
+    const ts = await backgroundAnswer(s, 'C9', 'UG', 'open my thread');
+    await s.slack.waitFor(() => unread(s, 'UG') === 1, 5_000);
+    await s.driver.blockAction({
+      user: 'UG',
+      actionId: ACTION_IDS.openThread,
+      value: requestId('C9', ts),
+      container: 'view',
+    });
+    await s.slack.waitFor(() => unread(s, 'UG') === 0, 5_000);
+  });
+
   it('does not clear the mark just because the Home tab was opened', async () => {
     const s = await start({ env: { HOME_COALESCE_MS: '100' } });
     await backgroundAnswer(s, 'C3', 'UC', 'a job');

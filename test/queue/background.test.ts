@@ -19,7 +19,7 @@ afterEach(async () => {
   stack = undefined;
 });
 const start = async (o: Partial<Parameters<typeof startStack>[0]> = {}) => {
-  stack = await startStack({ redisUrl: inject('redisUrl'), ...o });
+  stack = await startStack({ redisUrl: inject('redisUrl'), ...o } as Parameters<typeof startStack>[0]);
   return stack;
 };
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +124,27 @@ describe('the background queue', () => {
     expect(s.llm.requests()).toHaveLength(1);
     expect(notesIn(s, 'C6', ts).filter((m) => m.text.includes('❌'))).toHaveLength(1);
     expect(s.slack.reactions('C6', ts)).toEqual(['x']);
+  });
+});
+
+describe('a Redis restart with persistence', () => {
+  it('loses no accepted job', { timeout: 40_000 }, async () => {
+    let redis = await startRedis({ appendonly: true });
+    try {
+      const s = await start({ role: 'web', redisUrl: redis.url });
+      const { ts } = await s.driver.mention({ channel: 'C9', user: 'U9', text: 'later survive a restart' });
+      await s.slack.waitFor(() => s.slack.reactions('C9', ts).includes('hourglass_flowing_sand'));
+      await redis.stop({ keepData: true });
+      redis = await startRedis({ appendonly: true, port: redis.port, dir: redis.dir });
+      await addInstance(s, 'worker');
+      await s.slack.waitFor(() => answerIn(s, 'C9', ts)[0], 20_000);
+      expect(answerIn(s, 'C9', ts)[0]?.text ?? '').toBeDefined();
+      expect(s.llm.requests()).toHaveLength(1);
+    } finally {
+      await stack?.stop();
+      stack = undefined;
+      await redis.stop();
+    }
   });
 });
 
