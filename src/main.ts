@@ -162,7 +162,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       ttlSeconds: config.sessions.historyTtlSeconds,
       reader,
     });
-    const context = createContextBuilder({ history, config: config.openai });
+    const context = createContextBuilder({ history, reader, config: config.openai });
     return { client, poster, reader, history, context };
   };
 
@@ -266,7 +266,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       config,
       client: fg.client,
       poster: fg.poster,
-      reader: fg.reader,
       context: fg.context,
       foreground: createForegroundAnswerer({ llm, poster: fg.poster, logger }),
       enqueuer,
@@ -345,7 +344,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       createAnswerProcessor({
         llm,
         poster: bg.poster,
-        reader: bg.reader,
         context: bg.context,
         history: bg.history,
         requests,

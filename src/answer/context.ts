@@ -12,6 +12,7 @@ export interface BuiltContext {
 
 export interface ContextDeps {
   history: Pick<HistoryStore, 'load'>;
+  reader: { displayName(userId: string): Promise<string | undefined> };
   config: Pick<Config['openai'], 'systemPrompt' | 'contextTokenBudget' | 'maxAnswerTokens'>;
 }
 
@@ -20,7 +21,30 @@ export interface ContextDeps {
  * question (later messages belong to later questions), trimmed to the token budget. Used alike by
  * the foreground and the background worker.
  */
+export interface QuestionRef extends ThreadRef {
+  userId: string;
+  question: string;
+  /** ts of the question's turn (the user's message, or the /ask root). */
+  questionTs: string;
+  /** Read the thread from Slack rather than the cache. */
+  fresh: boolean;
+}
+
 export const createContextBuilder = (deps: ContextDeps) => ({
+  /** The context for a user's question: their turn (with their display name) at the end of the thread. */
+  async forQuestion(q: QuestionRef): Promise<BuiltContext> {
+    const name = await deps.reader.displayName(q.userId);
+    const turn: Turn = {
+      role: 'user',
+      userId: q.userId,
+      ...(name ? { name } : {}),
+      text: q.question,
+      ts: q.questionTs,
+    };
+    return this.build({ teamId: q.teamId, channelId: q.channelId, threadTs: q.threadTs }, turn, {
+      fresh: q.fresh,
+    });
+  },
   async build(thread: ThreadRef, question: Turn, opts: { fresh: boolean }): Promise<BuiltContext> {
     const { turns } = await deps.history.load(thread, { fresh: opts.fresh, extra: [question] });
     // Later questions belong to later answers; the bot's answers so far all precede this one (one

@@ -1,12 +1,13 @@
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
-import type { AcceptedRequest, ThreadTarget, Turn } from '../domain.js';
+import type { AcceptedRequest, ThreadTarget } from '../domain.js';
 import { AppError, isAppError, userMessageFor } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import { titleOf } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
+import type { AnswerJob } from '../queue/registry.js';
 import { parseLater, route } from '../queue/routing.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
@@ -15,7 +16,7 @@ import type { ThreadLocks } from '../sessions/thread-lock.js';
 import { parseAsk, USAGE } from '../slack/listeners/commands/ask.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { slackErrorCode } from '../slack/slack-error.js';
-import { METADATA, type ThreadReader } from '../slack/threads.js';
+import { METADATA } from '../slack/threads.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 
@@ -23,7 +24,6 @@ export interface RequestHandlerDeps {
   config: Pick<Config, 'queue' | 'emoji'>;
   client: Pick<WebClient, 'chat'>;
   poster: Pick<SlackPoster, 'reply' | 'respond' | 'react' | 'postEphemeral'>;
-  reader: Pick<ThreadReader, 'displayName'>;
   context: ContextBuilder;
   foreground: ForegroundAnswerer;
   enqueuer: Enqueuer;
@@ -102,16 +102,27 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     later: boolean,
     opts: { fresh: boolean; badgeTs: string; questionTs: string },
   ) => {
-    const name = await deps.reader.displayName(request.userId);
-    const questionTurn: Turn = {
-      role: 'user',
-      userId: request.userId,
-      ...(name ? { name } : {}),
-      text: question,
-      ts: opts.questionTs,
-    };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
-    const built = await deps.context.build(thread, questionTurn, { fresh: opts.fresh });
+    const built = await deps.context.forQuestion({
+      ...thread,
+      userId: request.userId,
+      question,
+      questionTs: opts.questionTs,
+      fresh: opts.fresh,
+    });
+    // What it takes to answer this in the background, now or on a Retry.
+    const job: AnswerJob = {
+      request,
+      threadTs,
+      badgeTs: opts.badgeTs,
+      priority: 'normal',
+      reason: 'retry',
+      question,
+      questionTs: opts.questionTs,
+      freshHistory: opts.fresh,
+      enqueuedAt: Date.now(),
+      retry: 0,
+    };
     const decision = route({
       later,
       contextTokens: built.tokens,
@@ -120,18 +131,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       foregroundMax: deps.config.queue.foregroundMaxInFlight,
     });
     if (decision.path === 'background') {
-      await deps.enqueuer.enqueue({
-        request,
-        threadTs,
-        badgeTs: opts.badgeTs,
-        priority: decision.priority,
-        reason: decision.reason,
-        question,
-        questionTs: opts.questionTs,
-        freshHistory: opts.fresh,
-        enqueuedAt: Date.now(),
-        retry: 0,
-      });
+      await deps.enqueuer.enqueue({ ...job, priority: decision.priority, reason: decision.reason });
       return;
     }
     // Foreground only: the per-user rate limit, so cost cannot run away.
@@ -164,19 +164,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         outcome.ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(outcome.error) },
       );
       // A failed answer can be retried from the Home tab, in the background.
-      if (!outcome.ok)
-        await deps.requests.saveJob(request.id, {
-          request,
-          threadTs,
-          badgeTs: opts.badgeTs,
-          priority: 'normal',
-          reason: 'retry',
-          question,
-          questionTs: opts.questionTs,
-          freshHistory: opts.fresh,
-          enqueuedAt: Date.now(),
-          retry: 0,
-        });
+      if (!outcome.ok) await deps.requests.saveJob(request.id, job);
       deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
       deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
       if (outcome.ok && outcome.ts[0])

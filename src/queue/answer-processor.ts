@@ -1,7 +1,6 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { ContextBuilder } from '../answer/context.js';
 import type { Config } from '../config.js';
-import type { Turn } from '../domain.js';
 import { isAppError, userMessageFor } from '../errors.js';
 import type { LlmClient } from '../llm/client.js';
 import type { Logger } from '../logger.js';
@@ -9,7 +8,6 @@ import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { SlackPoster } from '../slack/poster.js';
-import type { ThreadReader } from '../slack/threads.js';
 import { METADATA } from '../slack/threads.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
 import type { Fairness } from './fairness.js';
@@ -18,7 +16,6 @@ import { type AnswerJob, QUEUES } from './registry.js';
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
   poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus' | 'findReplyByMetadata'>;
-  reader: Pick<ThreadReader, 'displayName'>;
   context: ContextBuilder;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
@@ -140,15 +137,13 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         log.warn({ err: { message: (err as Error).message } }, 'running badge failed'),
       );
       status = await deps.poster.setStatus(target, 'is working on your request…');
-      const name = await deps.reader.displayName(request.userId);
-      const question: Turn = {
-        role: 'user',
+      const built = await deps.context.forQuestion({
+        ...thread,
         userId: request.userId,
-        ...(name ? { name } : {}),
-        text: data.question,
-        ts: data.questionTs,
-      };
-      const built = await deps.context.build(thread, question, { fresh: data.freshHistory });
+        question: data.question,
+        questionTs: data.questionTs,
+        fresh: data.freshHistory,
+      });
       // BullMQ owns the retries here: one attempt, a classified error.
       const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
       const { ts } = await deps.poster.reply(target, result.text, {

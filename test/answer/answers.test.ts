@@ -1,18 +1,7 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { botReplies, type Stack, settled, startStack, waitForReplies } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { botReplies, pause, settled, useStack, waitForReplies } from '../support/stack.js';
 
-let stack: Stack;
-afterEach(async () => {
-  await stack?.stop();
-});
-
-const start = (o: Parameters<typeof startStack>[0] extends infer T ? Partial<T> : never = {}) =>
-  startStack({ redisUrl: inject('redisUrl'), ...o }).then((s) => {
-    stack = s;
-    return s;
-  });
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const start = useStack();
 
 describe('answers in threads', () => {
   it('answers a top-level mention in its thread, and follow-ups there without a mention', async () => {

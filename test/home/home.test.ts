@@ -1,24 +1,13 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/slack/views/actions.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { answerIn, pause, type Stack, useStack } from '../support/stack.js';
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
-const start = async (o: Partial<Parameters<typeof startStack>[0]> = {}) => {
-  stack = await startStack({ redisUrl: inject('redisUrl'), env: { ...o.env }, ...o });
-  return stack;
-};
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const start = useStack();
 const homeText = (s: Stack, user: string) => JSON.stringify(s.slack.homeView(user)?.blocks ?? []);
 /** The Home header's unread count (📬 *n* unread). */
 const unread = (s: Stack, user: string) => Number(/📬 \*(\d+)\* unread/.exec(homeText(s, user))?.[1] ?? 0);
 /** The request id the bot gives a message: team, channel, ts. */
 const requestId = (channel: string, ts: string) => `T0TEAM:${channel}:${ts}`;
-const answerIn = (s: Stack, channel: string, threadTs: string) =>
-  s.slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
 
 /** A user asks `later …` and the worker answers it. */
 const backgroundAnswer = async (s: Stack, channel: string, user: string, text: string) => {

@@ -1,21 +1,8 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { addInstance, botReplies, type Stack, startStack } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { addInstance, answerIn, botReplies, notesIn, pause, useStack } from '../support/stack.js';
 import type { CompletionRequest } from '../support/standins/openai.js';
 
-let stack: Stack | undefined;
-afterEach(async () => {
-  await stack?.stop();
-  stack = undefined;
-});
-const start = async (o: Partial<Parameters<typeof startStack>[0]> = {}) => {
-  stack = await startStack({ redisUrl: inject('redisUrl'), ...o });
-  return stack;
-};
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const notesIn = (s: Stack, channel: string, threadTs: string) =>
-  botReplies(s, channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_note');
-const answerIn = (s: Stack, channel: string, threadTs: string) =>
-  s.slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
+const start = useStack();
 const questionOf = (r: CompletionRequest) => String(r.messages.at(-1)?.content);
 
 describe('control under load', () => {

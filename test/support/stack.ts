@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { afterEach, inject } from 'vitest';
 import { type Backchannel, startBackchannel } from '../../src/main.js';
 import { createDriver, type SlackDriver } from './driver.js';
 import { captureLogs } from './in-process-bot.js';
@@ -24,13 +25,15 @@ export interface Stack {
  * The real bot in this process (real Bolt, Redis, BullMQ, LLM client and Slack client) against the
  * Slack and OpenAI stand-ins over loopback HTTP. Each stack has its own key prefix on the test Redis.
  */
-export const startStack = async (opts: {
+export interface StackOptions {
   redisUrl: string;
   env?: Record<string, string>;
   role?: 'all' | 'web';
   slack?: Parameters<typeof startSlackApi>[0];
   llm?: Parameters<typeof startOpenAI>[0];
-}): Promise<Stack> => {
+}
+
+export const startStack = async (opts: StackOptions): Promise<Stack> => {
   const slack = await startSlackApi(opts.slack);
   const llm = await startOpenAI({ ttftMs: 0, tokensPerSecond: 2000, words: 12, ...opts.llm });
   const prefix = `s${randomUUID().slice(0, 8)}`;
@@ -104,3 +107,29 @@ export const waitForReplies = (s: Stack, channel: string, threadTs: string, n = 
     ms,
     `${n} bot replies in ${channel}/${threadTs}`,
   );
+
+/**
+ * For a test file: a `start(options)` that builds a stack on the run's Redis, stopped after each
+ * test.
+ */
+export const useStack = () => {
+  let current: Stack | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return async (o: Partial<StackOptions> = {}): Promise<Stack> => {
+    current = await startStack({ redisUrl: inject('redisUrl'), ...o });
+    return current;
+  };
+};
+
+export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The bot's final background answers in a thread (they carry the answer metadata). */
+export const answerIn = (s: Stack, channel: string, threadTs: string) =>
+  s.slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
+
+/** The bot's notes in a thread ("Queued…", cancellations, failures). */
+export const notesIn = (s: Stack, channel: string, threadTs: string) =>
+  botReplies(s, channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_note');
