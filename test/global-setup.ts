@@ -1,12 +1,6 @@
-import 'vitest';
+import './support/provided.js';
 import type { TestProject } from 'vitest/node';
 import { startRedis } from './support/redis-server.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
 
 /** One throwaway Redis for the whole run; tests isolate themselves with unique key prefixes. */
 export default async function setup(project: TestProject) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, inject } from 'vitest';
+import './provided.js';
 import { type Backchannel, startBackchannel } from '../../src/main.js';
 import { createDriver, type SlackDriver } from './driver.js';
 import { captureLogs } from './in-process-bot.js';
