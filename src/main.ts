@@ -39,6 +39,7 @@ import { registerAskCommand } from './slack/listeners/commands/ask.js';
 import { registerAppHome } from './slack/listeners/events/app-home.js';
 import { registerMessageListeners } from './slack/listeners/events/messages.js';
 import { createSlackPoster } from './slack/poster.js';
+import { createRateGate } from './slack/rate-gate.js';
 import { createThreadReader } from './slack/threads.js';
 import { createSlackClient } from './slack/web-client.js';
 
@@ -155,7 +156,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
   const answering = (client: WebClient) => {
     const poster = createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming });
-    const reader = createThreadReader({ client, redis: producer, keys, identity, logger });
+    // History reads wait out a short 429; a longer one fails the read (and the answer says so).
+    const gate = createRateGate({ logger, maxWaitMs: 10_000 });
+    const reader = createThreadReader({ client, gate, redis: producer, keys, identity, logger });
     const history = createHistoryStore({
       redis: producer,
       keys,

@@ -28,6 +28,8 @@ export interface QuestionRef extends ThreadRef {
   questionTs: string;
   /** Read the thread from Slack rather than the cache. */
   fresh: boolean;
+  /** The question started the thread: nothing to read. */
+  isNew?: boolean;
 }
 
 export const createContextBuilder = (deps: ContextDeps) => ({
@@ -45,8 +47,16 @@ export const createContextBuilder = (deps: ContextDeps) => ({
       fresh: q.fresh,
     });
   },
-  async build(thread: ThreadRef, question: Turn, opts: { fresh: boolean }): Promise<BuiltContext> {
-    const { turns } = await deps.history.load(thread, { fresh: opts.fresh, extra: [question] });
+  async build(
+    thread: ThreadRef,
+    question: Turn,
+    opts: { fresh: boolean; isNew?: boolean },
+  ): Promise<BuiltContext> {
+    const { turns } = await deps.history.load(thread, {
+      fresh: opts.fresh,
+      isNew: opts.isNew ?? false,
+      extra: [question],
+    });
     // Later questions belong to later answers; the bot's answers so far all precede this one (one
     // answer at a time per thread), so they stay, and the question goes last.
     const upTo = [

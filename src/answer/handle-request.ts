@@ -100,7 +100,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     threadTs: string,
     question: string,
     later: boolean,
-    opts: { fresh: boolean; badgeTs: string; questionTs: string },
+    opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string },
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
     const built = await deps.context.forQuestion({
@@ -109,6 +109,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       question,
       questionTs: opts.questionTs,
       fresh: opts.fresh,
+      isNew: opts.isNew,
     });
     // What it takes to answer this in the background, now or on a Retry.
     const job: AnswerJob = {
@@ -209,6 +210,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       try {
         return await answer(request, rootTs, question, later, {
           fresh: false,
+          isNew: true,
           badgeTs: rootTs,
           questionTs: rootTs,
         });
@@ -253,7 +255,9 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       if (request.source === 'dm') await deps.followed.follow(request.teamId, request.channelId, threadTs);
       const fresh = request.source === 'mention' && request.threadTs !== undefined;
       try {
-        await answer(request, threadTs, question, later, { fresh, badgeTs: ts, questionTs: ts });
+        // A top-level message starts its thread: there is nothing to read from Slack yet.
+        const isNew = request.threadTs === undefined;
+        await answer(request, threadTs, question, later, { fresh, isNew, badgeTs: ts, questionTs: ts });
       } catch (err) {
         // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;

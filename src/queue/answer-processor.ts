@@ -53,11 +53,16 @@ export const failureText = (err: unknown) =>
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
   const { emoji } = deps.config;
 
-  const setBadge = async (channel: string, ts: string, name: string) => {
-    for (const stale of [emoji.queued, emoji.running, emoji.done, emoji.failed, emoji.cancelled]) {
+  /**
+   * Switches the badge: adds `name`, removes the ones that can be there at this step (`from`), or
+   * every other badge when the job is re-run and nobody knows what an earlier run left.
+   */
+  const setBadge = async (channel: string, ts: string, name: string, from?: string[]) => {
+    const all = [emoji.queued, emoji.running, emoji.done, emoji.failed, emoji.cancelled];
+    await deps.poster.react(channel, ts, name);
+    for (const stale of from ?? all) {
       if (stale !== name) await deps.poster.unreact(channel, ts, stale).catch(() => {});
     }
-    await deps.poster.react(channel, ts, name);
   };
 
   const markFinished = async (data: AnswerJob, patch: Parameters<RequestStore['update']>[1]) => {
@@ -133,9 +138,12 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       }
 
       await deps.requests.update(request.id, { state: 'running', position: undefined });
-      await setBadge(request.channelId, data.badgeTs, emoji.running).catch((err) =>
-        log.warn({ err: { message: (err as Error).message } }, 'running badge failed'),
-      );
+      await setBadge(
+        request.channelId,
+        data.badgeTs,
+        emoji.running,
+        rerun ? undefined : [emoji.queued],
+      ).catch((err) => log.warn({ err: { message: (err as Error).message } }, 'running badge failed'));
       status = await deps.poster.setStatus(target, 'is working on your request…');
       const built = await deps.context.forQuestion({
         ...thread,
@@ -149,8 +157,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       const { ts } = await deps.poster.reply(target, result.text, {
         metadata: { event_type: METADATA.answer, event_payload: { request_id: request.id, job_id: jobId } },
       });
-      await setBadge(request.channelId, data.badgeTs, emoji.done).catch((err) =>
-        log.warn({ err: { message: (err as Error).message } }, 'done badge failed'),
+      await setBadge(request.channelId, data.badgeTs, emoji.done, [emoji.running, emoji.queued]).catch(
+        (err) => log.warn({ err: { message: (err as Error).message } }, 'done badge failed'),
       );
       const totalMs = Date.now() - data.enqueuedAt;
       await deps.requests.setResult(request.id, {
@@ -203,7 +211,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
           event_payload: { request_id: request.id, failed_job_id: jobId },
         },
       });
-      await setBadge(request.channelId, data.badgeTs, emoji.failed).catch(() => {});
+      await setBadge(request.channelId, data.badgeTs, emoji.failed, [emoji.running, emoji.queued]).catch(
+        () => {},
+      );
       await markFinished(data, { state: 'failed', error: userMessageFor(err) });
       deps.metrics.answers.inc({ path: 'background', outcome: 'failed' });
       throw new UnrecoverableError((err as Error).message);

@@ -39,7 +39,12 @@ export const createHistoryStore = (deps: HistoryDeps) => {
     /** The thread's turns in order, with `extra` (turns the bot has just seen) merged in by ts. */
     async load(
       t: ThreadRef,
-      opts: { fresh?: boolean; extra?: Turn[] } = {},
+      opts: {
+        fresh?: boolean;
+        /** The thread was just started by this very message: there is nothing to read yet. */
+        isNew?: boolean;
+        extra?: Turn[];
+      } = {},
     ): Promise<{ turns: Turn[]; fetched: boolean }> {
       let turns: Turn[] | undefined;
       let fetched = false;
@@ -50,6 +55,7 @@ export const createHistoryStore = (deps: HistoryDeps) => {
           await deps.redis.expire(key(t), deps.ttlSeconds);
         }
       }
+      if (!turns && opts.isNew) turns = [];
       if (!turns) {
         turns = await deps.reader.read(t.channelId, t.threadTs);
         fetched = true;

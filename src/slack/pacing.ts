@@ -31,7 +31,8 @@ export interface Pacing {
 export const DEFAULT_PACING: Pacing = {
   stream: { perMinute: 80, burst: 10, minIntervalMs: 1000 },
   update: { perMinute: 40, burst: 5, minIntervalMs: 1500 },
-  start: { perMinute: 16, burst: 4, maxWaitMs: 2000 },
+  // Tier 2 (~20/min) with little burst; no waiting for a token: a posted message is as good.
+  start: { perMinute: 16, burst: 2, maxWaitMs: 0 },
 };
 
 /** The flush interval for one answer when `active` answers of this kind are in flight. */

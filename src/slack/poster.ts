@@ -109,6 +109,8 @@ export interface SlackPoster {
 
 /** Shown until the first text arrives when the answer is a posted (not streamed) message. */
 export const PLACEHOLDER_TEXT = '_Thinking…_';
+/** How long the first flush waits for more text (users see the first words this much later). */
+export const FIRST_FLUSH_GATHER_MS = 250;
 export const EMPTY_ANSWER_NOTE = '⚠️ The answer came back empty. Please ask again.';
 export const DEFAULT_STATUS_REFRESH_MS = 90_000;
 export const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
@@ -469,6 +471,7 @@ class Answer implements AnswerWriter {
   private wake: (() => void) | undefined;
   private readonly stopSleep = new AbortController();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private firstTextAt: number | undefined;
   private readonly posted: string[] = [];
   private cur: Current;
   private readonly slot: PacerSlot;
@@ -524,7 +527,14 @@ class Answer implements AnswerWriter {
         });
       }
       if (this.finishing) return;
-      const wait = this.lastFlushAt + this.ctx.pacer.interval(this.slot.kind) - this.ctx.now();
+      // The first flush gathers a moment of text: a short answer then goes out whole, in one call,
+      // instead of a fragment that needs an edit (chat.update is the scarcest budget).
+      this.firstTextAt ??= this.ctx.now();
+      const wait =
+        Math.max(
+          this.lastFlushAt + this.ctx.pacer.interval(this.slot.kind),
+          this.firstTextAt + FIRST_FLUSH_GATHER_MS,
+        ) - this.ctx.now();
       if (wait > 0) await this.ctx.sleep(wait, this.stopSleep.signal);
       if (this.finishing) return;
       try {

@@ -4,6 +4,7 @@ import type { Turn } from '../domain.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../sessions/keys.js';
 import { stripMention } from './mentions.js';
+import type { RateGate } from './rate-gate.js';
 
 /**
  * Metadata event types the bot puts on its own messages, so a thread read back from Slack tells
@@ -30,6 +31,8 @@ interface SlackMessage {
 
 export interface ThreadReaderDeps {
   client: Pick<WebClient, 'conversations' | 'users'>;
+  /** 429s wait per method and channel instead of failing (conversations.replies is rate-limited hard). */
+  gate: Pick<RateGate, 'run'>;
   redis: Redis;
   keys: Pick<Keys, 'prefix'>;
   identity: { botUserId: string; botId: string };
@@ -49,7 +52,7 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     const cached = await deps.redis.get(nameKey(userId));
     if (cached !== null) return cached || undefined;
     try {
-      const res = await deps.client.users.info({ user: userId });
+      const res = await deps.gate.run('users.info', '*', () => deps.client.users.info({ user: userId }));
       const profile = res.user?.profile;
       const name = profile?.display_name || profile?.real_name || res.user?.real_name || res.user?.name || '';
       await deps.redis.set(nameKey(userId), name, 'EX', NAME_TTL_SECONDS);
@@ -105,13 +108,16 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
       const messages: SlackMessage[] = [];
       let cursor: string | undefined;
       do {
-        const res = await deps.client.conversations.replies({
-          channel: channelId,
-          ts: threadTs,
-          limit: 200,
-          include_all_metadata: true,
-          ...(cursor ? { cursor } : {}),
-        });
+        const page = cursor;
+        const res = await deps.gate.run('conversations.replies', channelId, () =>
+          deps.client.conversations.replies({
+            channel: channelId,
+            ts: threadTs,
+            limit: 200,
+            include_all_metadata: true,
+            ...(page ? { cursor: page } : {}),
+          }),
+        );
         messages.push(...((res.messages ?? []) as SlackMessage[]));
         cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
       } while (cursor);

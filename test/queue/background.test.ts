@@ -26,7 +26,7 @@ describe('the background queue', () => {
     expect(notes[0]?.text).toMatch(
       /Queued, (you're next|\d+ ahead of you)\. I'll reply here when it's done\./,
     );
-    await s.slack.waitFor(() => s.slack.reactions('C1', ts).includes('white_check_mark'));
+    await s.slack.waitFor(() => s.slack.reactions('C1', ts).join() === 'white_check_mark');
     expect(s.slack.reactions('C1', ts)).toEqual(['white_check_mark']);
     // Exactly one answer post, and one LLM call for it.
     await pause(300);
@@ -73,7 +73,7 @@ describe('the background queue', () => {
     await s.slack.waitFor(() => answerIn(s, 'C5', ts)[0], 10_000);
     const [first, second] = s.llm.requests();
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
-    await s.slack.waitFor(() => s.slack.reactions('C5', ts).includes('white_check_mark'));
+    await s.slack.waitFor(() => s.slack.reactions('C5', ts).join() === 'white_check_mark');
     expect(answerIn(s, 'C5', ts)).toHaveLength(1);
     expect(s.slack.reactions('C5', ts)).toEqual(['white_check_mark']);
   });
@@ -86,7 +86,7 @@ describe('the background queue', () => {
       match: (p) => JSON.stringify(p.metadata ?? '').includes('backchannel_answer'),
     });
     const { ts } = await s.driver.mention({ channel: 'C7', user: 'U7', text: 'later lost response' });
-    await s.slack.waitFor(() => s.slack.reactions('C7', ts).includes('white_check_mark'), 15_000);
+    await s.slack.waitFor(() => s.slack.reactions('C7', ts).join() === 'white_check_mark', 15_000);
     await pause(500);
     expect(answerIn(s, 'C7', ts)).toHaveLength(1);
     // The re-run proved the post from the thread instead of calling the LLM and posting again.
@@ -104,7 +104,7 @@ describe('the background queue', () => {
     );
     expect(failure.text).toMatch(/quota/i);
     expect(failure.text).toMatch(/ask again/i);
-    await s.slack.waitFor(() => s.slack.reactions('C6', ts).includes('x'));
+    await s.slack.waitFor(() => s.slack.reactions('C6', ts).join() === 'x');
     await pause(500);
     expect(s.llm.requests()).toHaveLength(1);
     expect(notesIn(s, 'C6', ts).filter((m) => m.text.includes('❌'))).toHaveLength(1);

@@ -304,8 +304,9 @@ describe('flush pacing', () => {
       const answer = poster.startAnswer(channelTarget);
       expect(poster.activeAnswers().stream).toBe(concurrent);
       clock.sleeps.length = 0;
+      const starts = slack.callsTo('chat.startStream').length;
       answer.append('a ');
-      await waitFor(() => expect(slack.callsTo('chat.startStream').length).toBeGreaterThan(0));
+      await waitFor(() => expect(slack.callsTo('chat.startStream').length).toBe(starts + 1));
       const before = slack.callsTo('chat.appendStream').length;
       answer.append('b ');
       await waitFor(() => expect(slack.callsTo('chat.appendStream').length).toBe(before + 1));
