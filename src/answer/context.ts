@@ -45,6 +45,7 @@ export const createContextBuilder = (deps: ContextDeps) => ({
     };
     return this.build({ teamId: q.teamId, channelId: q.channelId, threadTs: q.threadTs }, turn, {
       fresh: q.fresh,
+      isNew: q.isNew ?? false,
     });
   },
   async build(
