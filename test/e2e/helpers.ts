@@ -51,16 +51,9 @@ export const e2eEnv = (o: {
 
 export const uniquePrefix = (name: string): string => `e2e-${name}-${randomBytes(3).toString('hex')}`;
 
-/** What a message shows: its text and the text of its markdown blocks. */
-export const shownText = (m: StoredMessage): string =>
-  [
-    m.text,
-    ...(m.blocks ?? []).map((b) =>
-      typeof b === 'object' && b !== null && typeof (b as { text?: unknown }).text === 'string'
-        ? (b as { text: string }).text
-        : '',
-    ),
-  ].join('\n');
+import { shownText } from '../support/standins/slack-api.js';
+
+export { shownText };
 
 /** The bot's messages in a thread (root excluded). */
 export const botReplies = (slack: SlackApiStandin, channel: string, threadTs: string): StoredMessage[] =>

@@ -1,4 +1,4 @@
-import type { RecordedCall, SlackApiStandin, StoredMessage } from '../../test/support/standins/slack-api.js';
+import type { RecordedCall, SlackApiStandin } from '../../test/support/standins/slack-api.js';
 
 /** Reading the Slack stand-in's call records: which calls are writes, whose they are, what they show. */
 
@@ -45,16 +45,9 @@ export const answerTextOf = (c: RecordedCall): string => {
   }
 };
 
-/** Text a message shows: its text and its markdown blocks. */
-export const shownText = (m: StoredMessage): string =>
-  [
-    m.text,
-    ...(m.blocks ?? []).map((b) =>
-      typeof b === 'object' && b !== null && typeof (b as { text?: unknown }).text === 'string'
-        ? (b as { text: string }).text
-        : '',
-    ),
-  ].join('\n');
+import { shownText } from '../../test/support/standins/slack-api.js';
+
+export { shownText };
 
 export type ThreadOutcome = 'answered' | 'failed' | 'pending';
 

@@ -59,6 +59,26 @@ export interface StoredMessage extends SlackMessage {
   stream?: StreamState;
 }
 
+/** Starts `server` on a free loopback port and resolves with the port. */
+export const listenOnLoopback = async (server: http.Server): Promise<number> => {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+};
+
+/** What a message shows a user: its text and the text of its blocks (answers live in `markdown` blocks). */
+export const shownText = (m: SlackMessage): string =>
+  [
+    m.text,
+    ...(m.blocks ?? []).map((b) =>
+      typeof b === 'object' && b !== null && typeof (b as { text?: unknown }).text === 'string'
+        ? (b as { text: string }).text
+        : '',
+    ),
+  ].join('\n');
+
 export interface RecordedCall {
   method: string;
   /** The decoded body: form fields as strings, JSON-valued fields (blocks, metadata, chunks, view…) parsed. */
@@ -468,11 +488,7 @@ export class SlackApiStandin {
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await listenOnLoopback(this.server);
     return this;
   }
 
