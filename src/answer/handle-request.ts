@@ -30,7 +30,10 @@ export interface RequestHandlerDeps {
   history: Pick<HistoryStore, 'append'>;
   followed: Pick<FollowedThreads, 'follow'>;
   locks: ThreadLocks;
-  requests: Pick<RequestStore, 'create' | 'update' | 'markThreadRead' | 'saveJob'>;
+  requests: Pick<
+    RequestStore,
+    'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
+  >;
   rateLimiter: Pick<RateLimiter, 'allow'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
@@ -204,8 +207,10 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
         return;
       }
-      const rootTs = await postCommandRoot(request, question);
+      // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
+      const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
       if (!rootTs) return;
+      await deps.requests.rememberRoot(request.id, rootTs);
       await deps.followed.follow(request.teamId, request.channelId, rootTs);
       try {
         return await answer(request, rootTs, question, later, {
@@ -235,7 +240,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       if (!question.trim()) {
         await deps.poster.reply(
           { channelId: request.channelId, threadTs },
-          `Hi! Ask me a question here. ${'`/ask help`'} shows what I can do.`,
+          'Hi! Ask me a question here; `/ask help` shows what I can do.',
           {
             metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'hint' } },
           },
@@ -252,7 +257,6 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         );
       if (request.source === 'mention' && !request.threadTs)
         await deps.followed.follow(request.teamId, request.channelId, threadTs);
-      if (request.source === 'dm') await deps.followed.follow(request.teamId, request.channelId, threadTs);
       const fresh = request.source === 'mention' && request.threadTs !== undefined;
       try {
         // A top-level message starts its thread: there is nothing to read from Slack yet.

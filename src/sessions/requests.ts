@@ -163,6 +163,13 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     async setResult(id: string, result: RequestResult): Promise<void> {
       await deps.redis.multi().set(resultKey(id), JSON.stringify(result), 'EX', deps.retentionSeconds).exec();
     },
+    /** The thread root the bot posted for an `/ask` request, so a re-run never posts a second one. */
+    async rememberRoot(id: string, ts: string): Promise<void> {
+      await deps.redis.set(`${deps.keys.request(id)}:root`, ts, 'EX', deps.retentionSeconds);
+    },
+    async rootOf(id: string): Promise<string | undefined> {
+      return (await deps.redis.get(`${deps.keys.request(id)}:root`)) ?? undefined;
+    },
     /** What it takes to run the request again (Retry); kept as long as the record. */
     async saveJob(id: string, job: AnswerJob): Promise<void> {
       await deps.redis.set(`${deps.keys.request(id)}:job`, JSON.stringify(job), 'EX', deps.retentionSeconds);
