@@ -28,7 +28,7 @@ export interface RequestHandlerDeps {
   foreground: ForegroundAnswerer;
   enqueuer: Enqueuer;
   history: Pick<HistoryStore, 'append'>;
-  followed: Pick<FollowedThreads, 'follow'>;
+  followed: Pick<FollowedThreads, 'follow' | 'isFollowed'>;
   locks: ThreadLocks;
   requests: Pick<
     RequestStore,
@@ -257,7 +257,12 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         );
       if (request.source === 'mention' && !request.threadTs)
         await deps.followed.follow(request.teamId, request.channelId, threadTs);
-      const fresh = request.source === 'mention' && request.threadTs !== undefined;
+      // A mention inside someone's thread reads it afresh (the bot did not see what was said there);
+      // in a thread it follows, the cache is complete.
+      const fresh =
+        request.source === 'mention' &&
+        request.threadTs !== undefined &&
+        !(await deps.followed.isFollowed(request.teamId, request.channelId, request.threadTs));
       try {
         // A top-level message starts its thread: there is nothing to read from Slack yet.
         const isNew = request.threadTs === undefined;

@@ -28,6 +28,12 @@ describe('answers in threads', () => {
     // No history call at all: the mention started the thread, and the cache was extended with the
     // turns the bot saw, so the follow-up needed none either.
     expect(s.slack.calls('conversations.replies')).toHaveLength(0);
+
+    // Mentioning the bot in a thread it follows needs no history call either.
+    await s.driver.mention({ channel: 'C1', user: 'U1', text: 'and of Italy?', threadTs: ts });
+    const third = await waitForReplies(s, 'C1', ts, 3);
+    expect(third[2]?.text).toContain('[messages=6 last="');
+    expect(s.slack.calls('conversations.replies')).toHaveLength(0);
   });
 
   it('answers a mention inside an existing thread with the whole thread, and ignores later unmentioned replies', async () => {
