@@ -303,7 +303,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         }
         if (job.name === QUEUES.intake.action.job)
           return homeService.handleAction(QUEUES.intake.action.schema.parse(job.data));
-        return handler.handle(QUEUES.intake.schema.parse(job.data));
+        return handler.handle(QUEUES.intake.schema.parse(job.data), {
+          rerun: job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0,
+        });
       },
       // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
       {

@@ -32,7 +32,7 @@ export interface RequestHandlerDeps {
   locks: ThreadLocks;
   requests: Pick<
     RequestStore,
-    'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
+    'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
   >;
   rateLimiter: Pick<RateLimiter, 'allow'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
@@ -103,7 +103,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     threadTs: string,
     question: string,
     later: boolean,
-    opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string },
+    opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string; rerun: boolean },
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
     const built = await deps.context.forQuestion({
@@ -159,6 +159,18 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       userId: request.userId,
       isDm: request.isDm,
     };
+    // An earlier run got as far as answering (then its process died): what it left may be cut short.
+    const interrupted = opts.rerun && (await deps.requests.get(request.id))?.state === 'answering';
+    if (interrupted)
+      await deps.poster
+        .reply(
+          { channelId: request.channelId, threadTs },
+          '⚠️ I was interrupted while answering this; here is a fresh answer.',
+          {
+            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'rerun' } },
+          },
+        )
+        .catch(() => {});
     inFlight++;
     deps.metrics.inFlight.set(inFlight);
     try {
@@ -183,7 +195,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     }
   };
 
-  const handle = async (request: AcceptedRequest): Promise<void> => {
+  /** `rerun`: this request's intake job ran before (a process died, or Redis failed, mid-way). */
+  const handle = async (
+    request: AcceptedRequest,
+    { rerun = false }: { rerun?: boolean } = {},
+  ): Promise<void> => {
     const rlog = log.child({ requestId: request.id, source: request.source });
     let text = request.text;
     if (request.source === 'command') {
@@ -218,6 +234,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           isNew: true,
           badgeTs: rootTs,
           questionTs: rootTs,
+          rerun,
         });
       } catch (err) {
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;
@@ -266,7 +283,13 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       try {
         // A top-level message starts its thread: there is nothing to read from Slack yet.
         const isNew = request.threadTs === undefined;
-        await answer(request, threadTs, question, later, { fresh, isNew, badgeTs: ts, questionTs: ts });
+        await answer(request, threadTs, question, later, {
+          fresh,
+          isNew,
+          badgeTs: ts,
+          questionTs: ts,
+          rerun,
+        });
       } catch (err) {
         // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;

@@ -355,6 +355,8 @@ describe('a process killed after the ack', () => {
 
     // Whatever the dead process left in the thread, exactly one whole answer follows.
     expect(completeAnswers(slack, channel, sent.ts, question)).toHaveLength(1);
+    // And the thread says the first attempt was interrupted, so what it left is not taken for the answer.
+    expect(botReplies(slack, channel, sent.ts).some((m) => shownText(m).includes('interrupted'))).toBe(true);
     // The dead process's request, then the recovered one.
     expect(llmRequestsFor(openai, question).length).toBeGreaterThanOrEqual(2);
     console.info(`intake e2e: a request killed in flight was answered ${recoveredAfterMs} ms after the kill`);
