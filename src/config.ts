@@ -158,14 +158,17 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'settings');
       const raw = env[name];
-      const missing = issue.code === 'invalid_type' && (raw === undefined || raw.trim() === '');
+      const missing = raw === undefined || raw.trim() === '';
       // zod's own messages can quote the input ("received …"); keep only our wording, never the value.
       const ours = issue.code === 'custom' || issue.message.startsWith('must');
-      const message = missing
-        ? 'required'
-        : ours
+      const message =
+        issue.code === 'custom'
           ? issue.message
-          : `malformed (${issue.code.replace(/_/g, ' ')})`;
+          : missing
+            ? 'required'
+            : ours
+              ? issue.message
+              : `malformed (${issue.code.replace(/_/g, ' ')})`;
       if (!lines.has(name)) lines.set(name, `${name}: ${message}`);
     }
     throw new ConfigError([...lines.values()]);

@@ -34,6 +34,12 @@ describe('settings', () => {
     );
   });
 
+  it('calls an empty setting missing', () => {
+    expect(problemsOf({ SLACK_BOT_TOKEN: '  ', SLACK_SIGNING_SECRET: 's' }).problems).toEqual([
+      'SLACK_BOT_TOKEN: required',
+    ]);
+  });
+
   it('never echoes a value, even a malformed secret', () => {
     const err = problemsOf({
       SLACK_BOT_TOKEN: 'sk-looks-like-a-secret-9876',
