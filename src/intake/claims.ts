@@ -39,11 +39,20 @@ export interface ClaimsDeps {
   doneSeconds?: number;
 }
 
+type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
+
 export const createClaims = ({ redis, keys, pendingMs = 10_000, doneSeconds = 86_400 }: ClaimsDeps) => {
   const k = (ids: string[]) => ids.map((id) => keys.claim(id));
+  // On the ack path: sent by hash (EVALSHA) after the first call, not as the whole script each time.
+  if (!('backchannelClaim' in redis)) {
+    redis.defineCommand('backchannelClaim', { lua: CLAIM_SCRIPT });
+    redis.defineCommand('backchannelRelease', { lua: RELEASE_SCRIPT });
+  }
+  const run = (name: 'backchannelClaim' | 'backchannelRelease') =>
+    (redis as unknown as Record<typeof name, ScriptRunner>)[name].bind(redis);
   return {
     async claim(ids: string[]): Promise<ClaimState> {
-      return (await redis.eval(CLAIM_SCRIPT, ids.length, ...k(ids), String(pendingMs))) as ClaimState;
+      return (await run('backchannelClaim')(ids.length, ...k(ids), String(pendingMs))) as ClaimState;
     },
     /** Makes the claims final; `also` adds commands to the same round trip. */
     async confirm(ids: string[], also?: (multi: ChainableCommander) => void): Promise<void> {
@@ -53,7 +62,7 @@ export const createClaims = ({ redis, keys, pendingMs = 10_000, doneSeconds = 86
       await multi.exec();
     },
     async release(ids: string[]): Promise<void> {
-      await redis.eval(RELEASE_SCRIPT, ids.length, ...k(ids));
+      await run('backchannelRelease')(ids.length, ...k(ids));
     },
   };
 };
