@@ -304,7 +304,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         if (job.name === QUEUES.intake.action.job)
           return homeService.handleAction(QUEUES.intake.action.schema.parse(job.data));
         return handler.handle(QUEUES.intake.schema.parse(job.data), {
-          rerun: job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0,
+          rerun: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
         });
       },
       // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
@@ -349,6 +349,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       createAnswerProcessor({
         llm,
         poster: bg.poster,
+        reader: bg.reader,
         context: bg.context,
         history: bg.history,
         requests,

@@ -8,14 +8,15 @@ import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { SlackPoster } from '../slack/poster.js';
-import { METADATA } from '../slack/threads.js';
+import { METADATA, type ThreadReader } from '../slack/threads.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, QUEUES } from './registry.js';
 
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus' | 'findReplyByMetadata'>;
+  poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus'>;
+  reader: Pick<ThreadReader, 'findByMetadata'>;
   context: ContextBuilder;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
@@ -107,30 +108,24 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         if (record && record.state !== 'cancelled') await announceCancelled(deps, record);
         return { ts: [], cancelled: true };
       }
-      // Only a re-run can find its own earlier post; a first run skips the history call.
-      const rerun = job.attemptsStarted > 1 || (job.stalledCounter ?? 0) > 0;
+      // Only a job that ran before (a failed attempt, or a worker that died) can find its own
+      // earlier post; a first run skips the history call. A fairness delay is not a run.
+      const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
       if (rerun) {
-        const answered = await deps.poster.findReplyByMetadata(
+        const earlier = await deps.reader.findByMetadata(
           request.channelId,
           data.threadTs,
-          METADATA.answer,
-          'job_id',
-          jobId,
+          (type, payload) =>
+            (type === METADATA.answer && payload.job_id === jobId) ||
+            (type === METADATA.note && payload.failed_job_id === jobId),
         );
-        if (answered) {
-          log.info({ ts: answered }, 'answer already posted by an earlier run');
+        if (earlier?.eventType === METADATA.answer) {
+          log.info({ ts: earlier.ts }, 'answer already posted by an earlier run');
           await setBadge(request.channelId, data.badgeTs, emoji.done);
           await markFinished(data, { state: 'done', unread: true });
-          return { ts: [answered], alreadyPosted: true };
+          return { ts: [earlier.ts], alreadyPosted: true };
         }
-        const failed = await deps.poster.findReplyByMetadata(
-          request.channelId,
-          data.threadTs,
-          METADATA.note,
-          'failed_job_id',
-          jobId,
-        );
-        if (failed) {
+        if (earlier) {
           await setBadge(request.channelId, data.badgeTs, emoji.failed);
           await markFinished(data, { state: 'failed' });
           throw new UnrecoverableError('failure already reported by an earlier run');

@@ -96,13 +96,6 @@ export interface SlackPoster {
     opts?: { threadTs?: string; blocks?: Block[] },
   ): Promise<void>;
   respond(responseUrl: string, body: Record<string, unknown>, opts?: { issuedAt?: number }): Promise<void>;
-  findReplyByMetadata(
-    channel: string,
-    threadTs: string,
-    eventType: string,
-    key: string,
-    value: string | number | boolean,
-  ): Promise<string | undefined>;
   /** Answers in flight per flush kind (metrics, tests). */
   activeAnswers(): { stream: number; update: number };
 }
@@ -117,7 +110,6 @@ export const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
 /** response_url: at most 5 uses within 30 minutes. */
 export const RESPONSE_URL_MAX_USES = 5;
 export const RESPONSE_URL_TTL_MS = 30 * 60_000;
-const FIND_REPLY_MAX_PAGES = 20;
 /** Slack errors after which a chat.update target is gone, so the text goes into a new message. */
 const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 
@@ -372,35 +364,6 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     }
   };
 
-  const findReplyByMetadata: SlackPoster['findReplyByMetadata'] = async (
-    channel,
-    threadTs,
-    eventType,
-    key,
-    value,
-  ) => {
-    let cursor: string | undefined;
-    for (let page = 0; page < FIND_REPLY_MAX_PAGES; page++) {
-      const res = await call('conversations.replies', channel, () =>
-        client.conversations.replies({
-          channel,
-          ts: threadTs,
-          include_all_metadata: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        }),
-      );
-      for (const m of res.messages ?? []) {
-        const payload = m.metadata?.event_payload as Record<string, unknown> | undefined;
-        if (m.ts && m.metadata?.event_type === eventType && payload?.[key] === value) return m.ts;
-      }
-      cursor = res.response_metadata?.next_cursor || undefined;
-      if (!cursor) return undefined;
-    }
-    log.warn({ channel, pages: FIND_REPLY_MAX_PAGES }, 'thread too long to search for a reply');
-    return undefined;
-  };
-
   const startAnswer = (target: ThreadTarget, opts: { placeholder?: boolean } = {}): AnswerWriter =>
     new Answer(target, {
       client,
@@ -422,7 +385,6 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     remove,
     postEphemeral,
     respond,
-    findReplyByMetadata,
     activeAnswers: () => ({ stream: pacer.active('stream'), update: pacer.active('update') }),
   };
 };

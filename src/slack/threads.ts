@@ -4,6 +4,7 @@ import type { Turn } from '../domain.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../sessions/keys.js';
 import { stripMention } from './mentions.js';
+import { TEXT_SUBTYPES } from './payloads.js';
 import type { RateGate } from './rate-gate.js';
 
 /**
@@ -26,8 +27,31 @@ interface SlackMessage {
   subtype?: string;
   text?: string;
   username?: string;
+  blocks?: unknown[];
   metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
 }
+
+/** A message found by its metadata. */
+export interface MetadataHit {
+  ts: string;
+  eventType: string;
+  payload: Record<string, unknown>;
+}
+
+/** Beyond this many pages of 200 a thread is not searched further (40,000 replies). */
+const MAX_PAGES = 200;
+
+/**
+ * The text of one of the bot's messages: answers carry it in `markdown` blocks, and their `text`
+ * is only a short notification fallback.
+ */
+const answerTextOf = (m: SlackMessage): string => {
+  const parts = (m.blocks ?? []).flatMap((b) => {
+    const block = b as { type?: unknown; text?: unknown };
+    return block.type === 'markdown' && typeof block.text === 'string' ? [block.text] : [];
+  });
+  return parts.length ? parts.join('\n') : (m.text ?? '');
+};
 
 export interface ThreadReaderDeps {
   client: Pick<WebClient, 'conversations' | 'users'>;
@@ -86,15 +110,9 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
           ts: m.ts,
         };
       }
-      return { role: 'assistant', text: m.text ?? '', ts: m.ts };
+      return { role: 'assistant', text: answerTextOf(m), ts: m.ts };
     }
-    if (
-      m.subtype &&
-      m.subtype !== 'thread_broadcast' &&
-      m.subtype !== 'file_share' &&
-      m.subtype !== 'bot_message'
-    )
-      return undefined;
+    if (!TEXT_SUBTYPES.has(m.subtype) && m.subtype !== 'bot_message') return undefined;
     const text = stripMention(m.text ?? '', deps.identity.botUserId);
     if (!text) return undefined;
     if (m.bot_id || !m.user) return { role: 'user', name: m.username ?? 'a bot', text, ts: m.ts };
@@ -102,31 +120,56 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     return { role: 'user', userId: m.user, ...(name ? { name } : {}), text, ts: m.ts };
   };
 
+  /** The thread's messages, root first, a page at a time (through the rate gate). */
+  async function* pages(channelId: string, threadTs: string): AsyncGenerator<SlackMessage[]> {
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const from = cursor;
+      const res = await deps.gate.run('conversations.replies', channelId, () =>
+        deps.client.conversations.replies({
+          channel: channelId,
+          ts: threadTs,
+          limit: 200,
+          include_all_metadata: true,
+          ...(from ? { cursor: from } : {}),
+        }),
+      );
+      yield (res.messages ?? []) as SlackMessage[];
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return;
+    }
+    deps.logger.warn({ channelId, pages: MAX_PAGES }, 'thread too long to read to the end');
+  }
+
   return {
     displayName,
     async read(channelId: string, threadTs: string): Promise<Turn[]> {
-      const messages: SlackMessage[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = cursor;
-        const res = await deps.gate.run('conversations.replies', channelId, () =>
-          deps.client.conversations.replies({
-            channel: channelId,
-            ts: threadTs,
-            limit: 200,
-            include_all_metadata: true,
-            ...(page ? { cursor: page } : {}),
-          }),
-        );
-        messages.push(...((res.messages ?? []) as SlackMessage[]));
-        cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
-      } while (cursor);
       const turns: Turn[] = [];
-      for (const m of messages) {
-        const turn = await toTurn(m);
-        if (turn) turns.push(turn);
+      for await (const page of pages(channelId, threadTs)) {
+        for (const m of page) {
+          const turn = await toTurn(m);
+          if (turn) turns.push(turn);
+        }
       }
       return turns;
+    },
+    /**
+     * The first of the bot's messages in the thread whose metadata matches: how a re-run job proves
+     * that an earlier run already posted.
+     */
+    async findByMetadata(
+      channelId: string,
+      threadTs: string,
+      match: (eventType: string, payload: Record<string, unknown>) => boolean,
+    ): Promise<MetadataHit | undefined> {
+      for await (const page of pages(channelId, threadTs)) {
+        for (const m of page) {
+          const eventType = m.metadata?.event_type;
+          const payload = m.metadata?.event_payload ?? {};
+          if (m.ts && eventType && match(eventType, payload)) return { ts: m.ts, eventType, payload };
+        }
+      }
+      return undefined;
     },
   };
 };

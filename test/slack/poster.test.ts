@@ -471,48 +471,6 @@ describe('setStatus', () => {
   });
 });
 
-describe('findReplyByMetadata', () => {
-  it('pages through the thread with metadata included', async () => {
-    const { slack, poster } = setup();
-    slack.on('conversations.replies', (params) =>
-      params.cursor === undefined
-        ? {
-            body: {
-              ok: true,
-              messages: [{ ts: '1.1', text: 'q' }],
-              response_metadata: { next_cursor: 'page2' },
-            },
-          }
-        : {
-            body: {
-              ok: true,
-              messages: [
-                {
-                  ts: '1.2',
-                  metadata: { event_type: 'backchannel_answer', event_payload: { request_id: 'other' } },
-                },
-                {
-                  ts: '1.3',
-                  metadata: { event_type: 'backchannel_answer', event_payload: { request_id: 'r1' } },
-                },
-              ],
-              response_metadata: { next_cursor: '' },
-            },
-          },
-    );
-    await expect(
-      poster.findReplyByMetadata('C1', '1.0', 'backchannel_answer', 'request_id', 'r1'),
-    ).resolves.toBe('1.3');
-    const calls = slack.callsTo('conversations.replies');
-    expect(calls).toHaveLength(2);
-    expect(calls[0]).toMatchObject({ channel: 'C1', ts: '1.0', include_all_metadata: 'true' });
-    expect(calls[1]).toMatchObject({ cursor: 'page2' });
-    await expect(
-      poster.findReplyByMetadata('C1', '1.0', 'backchannel_answer', 'request_id', 'r9'),
-    ).resolves.toBeUndefined();
-  });
-});
-
 describe('postEphemeral and respond', () => {
   it('posts an ephemeral message to one user', async () => {
     const { slack, poster } = setup();
