@@ -35,6 +35,8 @@ describe('control under load', () => {
     const flood = all.filter((r) => questionOf(r).includes('flood'));
     for (let i = 1; i < flood.length; i++)
       expect(flood[i]!.at - flood[i - 1]!.at).toBeGreaterThanOrEqual(250);
+    // Waiting for a slot is not a re-run: no job searched its thread for an earlier post.
+    expect(s.slack.calls('conversations.replies')).toHaveLength(0);
   }, 30_000);
 
   it('refuses a request over the per-user queued cap with a private message', async () => {
