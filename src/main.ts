@@ -10,10 +10,11 @@ import { createRequestHandler } from './answer/handle-request.js';
 import { cancelReply } from './answer/replies.js';
 import { type Config, ConfigError, loadConfig, type Role } from './config.js';
 import type { AcceptedRequest } from './domain.js';
+import { isAppError } from './errors.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { loadTokenizer } from './llm/budget.js';
-import { createLlmClient } from './llm/client.js';
+import { createLlmClient, type LlmClient } from './llm/client.js';
 import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -151,7 +152,20 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     worker.on('stalled', (jobId) => logger.warn({ what, jobId }, 'stalled job taken back to run again'));
     workers.push(worker);
   };
-  const llm = createLlmClient({ config: config.openai, logger });
+  const rawLlm = createLlmClient({ config: config.openai, logger });
+  const llm: LlmClient = {
+    stream: (req) =>
+      rawLlm.stream(req).then(
+        (result) => {
+          metrics.llmCalls.inc({ outcome: 'ok' });
+          return result;
+        },
+        (err: unknown) => {
+          metrics.llmCalls.inc({ outcome: isAppError(err) ? err.code : 'error' });
+          throw err;
+        },
+      ),
+  };
 
   /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
   const answering = (client: WebClient) => {

@@ -1,7 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type RequestKind = 'event' | 'command' | 'action' | 'other';
-export type RequestOutcome = 'accepted' | 'duplicate' | 'ignored' | 'rejected' | 'error' | 'answered';
 
 /** Prometheus metrics, one registry per process (tests build their own). */
 export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
@@ -40,7 +39,7 @@ export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
   });
   const llmCalls = new Counter({
     name: 'backchannel_llm_calls_total',
-    help: 'LLM calls by outcome code',
+    help: 'LLM calls (retries within a call included) by outcome: ok, or the error code',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

@@ -311,7 +311,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     });
   };
 
-  return { handle, inFlight: () => inFlight };
+  return { handle };
 };
 
 export type RequestHandler = ReturnType<typeof createRequestHandler>;

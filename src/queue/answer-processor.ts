@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import { allBadges, switchBadge } from '../slack/badges.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { METADATA, type ThreadReader } from '../slack/threads.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
@@ -54,17 +55,9 @@ export const failureText = (err: unknown) =>
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
   const { emoji } = deps.config;
 
-  /**
-   * Switches the badge: adds `name`, removes the ones that can be there at this step (`from`), or
-   * every other badge when the job is re-run and nobody knows what an earlier run left.
-   */
-  const setBadge = async (channel: string, ts: string, name: string, from?: string[]) => {
-    const all = [emoji.queued, emoji.running, emoji.done, emoji.failed, emoji.cancelled];
-    await deps.poster.react(channel, ts, name);
-    for (const stale of from ?? all) {
-      if (stale !== name) await deps.poster.unreact(channel, ts, stale).catch(() => {});
-    }
-  };
+  /** `from`: the badges that can be there at this step; a re-run does not know, so clears them all. */
+  const setBadge = (channel: string, ts: string, name: string, from: readonly string[] = allBadges(emoji)) =>
+    switchBadge(deps.poster, channel, ts, name, from);
 
   const markFinished = async (data: AnswerJob, patch: Parameters<RequestStore['update']>[1]) => {
     await deps.requests.update(data.request.id, { ...patch, position: undefined }).catch(() => {});

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import { switchBadge } from '../slack/badges.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { METADATA } from '../slack/threads.js';
 import type { Fairness } from './fairness.js';
@@ -37,9 +38,11 @@ export const announceCancelled = async (
 ) => {
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await deps.fairness.removeQueued(record.teamId, record.userId, record.id).catch(() => {});
-  for (const stale of [deps.config.emoji.queued, deps.config.emoji.running])
-    await deps.poster.unreact(record.channelId, record.badgeTs, stale).catch(() => {});
-  await deps.poster.react(record.channelId, record.badgeTs, deps.config.emoji.cancelled).catch(() => {});
+  const { emoji } = deps.config;
+  await switchBadge(deps.poster, record.channelId, record.badgeTs, emoji.cancelled, [
+    emoji.queued,
+    emoji.running,
+  ]).catch(() => {});
   await deps.poster
     .reply(
       { channelId: record.channelId, threadTs: record.threadTs },

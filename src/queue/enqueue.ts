@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { withTimeout } from '../redis.js';
 import type { RequestStore } from '../sessions/requests.js';
+import { switchBadge } from '../slack/badges.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { METADATA } from '../slack/threads.js';
 import type { Fairness } from './fairness.js';
@@ -84,10 +85,6 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
-    if (job.retry) {
-      for (const stale of [deps.config.emoji.failed, deps.config.emoji.cancelled])
-        await deps.poster.unreact(request.channelId, job.badgeTs, stale).catch(() => {});
-    }
     // Jobs at this priority or higher already waiting: the ones ahead of this one.
     const mine = PRIORITY[job.priority];
     const priorities = Object.values(PRIORITY).filter((p) => p <= mine);
@@ -96,9 +93,15 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       .catch(() => ({}) as Record<string, number>);
     const ahead = Object.values(counts).reduce((a, b) => a + b, 0);
     await deps.requests.update(request.id, { position: ahead + 1 }).catch(() => undefined);
-    await deps.poster
-      .react(request.channelId, job.badgeTs, deps.config.emoji.queued)
-      .catch(warn('queued badge failed'));
+    // A retried request trades its ❌ or 🚫 for ⏳.
+    const { emoji } = deps.config;
+    await switchBadge(
+      deps.poster,
+      request.channelId,
+      job.badgeTs,
+      emoji.queued,
+      job.retry ? [emoji.failed, emoji.cancelled] : [],
+    ).catch(warn('queued badge failed'));
     const note = await deps.poster
       .reply({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
         metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'queued' } },

@@ -176,6 +176,8 @@ describe('when the LLM fails', () => {
     const [reply] = await waitForReplies(s, 'C13', ts);
     expect(reply?.text).toMatch(/quota/i);
     expect(s.llm.requests()).toHaveLength(1);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.bot.port}/metrics`)).text();
+    expect(metrics).toMatch(/backchannel_llm_calls_total\{outcome="llm_quota_exceeded"\} 1/);
     // No stuck status: it was cleared.
     expect(s.slack.assistantStatus('C13', ts)?.status ?? '').toBe('');
   });

@@ -14,8 +14,6 @@ export const USAGE = [
   '• Mention me (`@Backchannel <question>`) in a channel or thread, or send me a DM.',
 ].join('\n');
 
-export const RESERVED = ['help', 'later', 'sessions', 'cancel'] as const;
-
 /** What `/ask` was asked to do. `help me write a haiku` is a question: only a lone `help` is help. */
 export const parseAsk = (
   text: string,

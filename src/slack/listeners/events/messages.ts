@@ -63,6 +63,7 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
     const decision = classifyMessage(event, deps.identity.botUserId);
     let source: AcceptedRequest['source'];
     if (decision.kind === 'ignore') {
+      deps.logger.debug({ why: decision.why }, 'message ignored');
       deps.metrics.requests.inc({ kind: 'event', outcome: 'ignored' });
       return;
     }
