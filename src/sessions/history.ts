@@ -50,10 +50,7 @@ export const createHistoryStore = (deps: HistoryDeps) => {
       let fetched = false;
       if (!opts.fresh) {
         const cached = await deps.redis.lrange(key(t), 0, -1);
-        if (cached.length) {
-          turns = cached.map((s) => JSON.parse(s) as Turn);
-          await deps.redis.expire(key(t), deps.ttlSeconds);
-        }
+        if (cached.length) turns = cached.map((s) => JSON.parse(s) as Turn);
       }
       if (!turns && opts.isNew) turns = [];
       if (!turns) {
@@ -61,13 +58,20 @@ export const createHistoryStore = (deps: HistoryDeps) => {
         fetched = true;
       }
       // The bot's own view of a turn (e.g. the question without `later`) wins over Slack's copy.
-      const extra = new Map((opts.extra ?? []).map((turn) => [turn.ts, turn]));
       const current = turns;
-      const changed =
-        fetched ||
-        [...extra.values()].some((e) => !current.some((turn) => turn.ts === e.ts && turn.text === e.text));
-      if (changed) {
-        turns = [...current.filter((turn) => !extra.has(turn.ts)), ...extra.values()].sort(byTs);
+      const extra = (opts.extra ?? []).filter(
+        (e) => !current.some((turn) => turn.ts === e.ts && turn.text === e.text),
+      );
+      const last = current.at(-1);
+      if (!fetched && extra.every((e) => !last || Number(e.ts) > Number(last.ts))) {
+        // The usual case, a new question after everything cached: append it, in one round trip.
+        turns = [...current, ...extra.sort(byTs)];
+        const multi = deps.redis.multi();
+        if (extra.length) multi.rpush(key(t), ...extra.map((turn) => JSON.stringify(turn)));
+        await multi.expire(key(t), deps.ttlSeconds).exec();
+      } else {
+        const replaced = new Set(extra.map((e) => e.ts));
+        turns = [...current.filter((turn) => !replaced.has(turn.ts)), ...extra].sort(byTs);
         await write(t, turns);
       }
       return { turns, fetched };
