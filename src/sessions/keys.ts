@@ -31,6 +31,8 @@ export const createKeys = (prefix: string) => {
     /** A user's background jobs in flight (queued/running counters and sets). */
     userQueued: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:queued`,
     userRunning: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:running`,
+    /** A user's requests with an unread result (set): what a reply in a thread may clear. */
+    userUnread: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:unread`,
     userPrefs: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prefs`,
     /** Cancellation flag of a request (checked by workers during backoff and at start). */
     cancelled: (requestId: string) => `${prefix}:cancelled:${requestId}`,

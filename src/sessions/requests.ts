@@ -51,7 +51,7 @@ return 0
 
 export interface RequestStoreDeps {
   redis: Redis;
-  keys: Pick<Keys, 'request' | 'userRequests'>;
+  keys: Pick<Keys, 'request' | 'userRequests' | 'userUnread'>;
   /** Records and results expire this long after their last change. */
   retentionSeconds: number;
   /** Told after every change, so the user's Home can be re-published. */
@@ -86,7 +86,10 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     if (res === -2) return { ok: false, why: 'forbidden' };
     const record = await get(id);
     if (!record) return { ok: false, why: 'missing' };
-    if (res === 1) changed(record.teamId, record.userId);
+    if (res === 1) {
+      await deps.redis.srem(deps.keys.userUnread(record.teamId, record.userId), id);
+      changed(record.teamId, record.userId);
+    }
     return { ok: true, record, wasUnread: res === 1 };
   };
   /** A user's requests, newest activity first. */
@@ -115,14 +118,13 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
 
   return {
     get,
-    async create(
-      r: Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread'> & { unread?: boolean },
-    ): Promise<RequestRecord> {
+    /** A new request; nothing about it is unread yet. */
+    async create(r: Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread'>): Promise<RequestRecord> {
       const t = now();
       const record: RequestRecord = {
         ...r,
         title: r.title.slice(0, TITLE_MAX),
-        unread: r.unread ?? false,
+        unread: false,
         createdAt: t,
         updatedAt: t,
       };
@@ -152,6 +154,11 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       if ('position' in patch && patch.position === undefined) multi.hdel(key, 'position');
       if ('error' in patch && patch.error === undefined) multi.hdel(key, 'error');
       const index = deps.keys.userRequests(current.teamId, current.userId);
+      if (patch.unread !== undefined) {
+        const unread = deps.keys.userUnread(current.teamId, current.userId);
+        if (patch.unread) multi.sadd(unread, id).expire(unread, deps.retentionSeconds);
+        else multi.srem(unread, id);
+      }
       await multi
         .expire(key, deps.retentionSeconds)
         .zadd(index, t, id)
@@ -191,13 +198,14 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       channelId: string,
       threadTs: string,
     ): Promise<number> {
-      const mine = await listForUser(teamId, userId, { limit: 200 });
+      // Only the user's unread requests are looked at (usually none), not their whole history.
+      const ids = await deps.redis.smembers(deps.keys.userUnread(teamId, userId));
       let cleared = 0;
-      for (const r of mine) {
-        if (r.unread && r.channelId === channelId && r.threadTs === threadTs) {
-          const taken = await takeUnread(r.id, userId);
-          if (taken.ok && taken.wasUnread) cleared++;
-        }
+      for (const id of ids) {
+        const [channel, thread] = await deps.redis.hmget(deps.keys.request(id), 'channelId', 'threadTs');
+        if (channel !== channelId || thread !== threadTs) continue;
+        const taken = await takeUnread(id, userId);
+        if (taken.ok && taken.wasUnread) cleared++;
       }
       return cleared;
     },

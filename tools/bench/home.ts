@@ -93,8 +93,8 @@ export const benchHome = async (ctx: BenchContext, records: number): Promise<Hom
         ...(background ? { jobId: `answer_${id.replace(/:/g, '_')}` } : {}),
         ...(state === 'queued' ? { position: 3 } : {}),
         ...(state === 'failed' ? { error: 'The model took too long to answer. Please ask again.' } : {}),
-        unread: background && state === 'done' && i % 4 === 0,
       });
+      if (background && state === 'done' && i % 4 === 0) await store.update(id, { unread: true });
     }
 
     const listed = await store.listForUser(teamId, userId);
