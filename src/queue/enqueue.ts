@@ -60,15 +60,21 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
     if (!underCap) throw new AppError('user_queue_full', `user ${request.userId} is at the queued cap`);
 
     const previous = await deps.requests.get(request.id).catch(unavailable('could not read the request'));
+    // Jobs at this priority or higher already waiting: the ones ahead of this one.
+    const mine = PRIORITY[job.priority];
+    const counts = await deps.queue
+      .getCountsPerPriority(Object.values(PRIORITY).filter((p) => p <= mine))
+      .catch(() => ({}) as Record<string, number>);
+    const ahead = Object.values(counts).reduce((a, b) => a + b, 0);
     const queued = {
       state: 'queued' as const,
       path: 'background' as const,
       jobId,
-      unread: false,
+      position: ahead + 1,
       error: undefined,
     };
     try {
-      if (previous) await deps.requests.update(request.id, queued);
+      if (previous) await deps.requests.update(request.id, { ...queued, unread: false });
       else
         await deps.requests.create({
           id: request.id,
@@ -85,14 +91,6 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
-    // Jobs at this priority or higher already waiting: the ones ahead of this one.
-    const mine = PRIORITY[job.priority];
-    const priorities = Object.values(PRIORITY).filter((p) => p <= mine);
-    const counts = await deps.queue
-      .getCountsPerPriority(priorities)
-      .catch(() => ({}) as Record<string, number>);
-    const ahead = Object.values(counts).reduce((a, b) => a + b, 0);
-    await deps.requests.update(request.id, { position: ahead + 1 }).catch(() => undefined);
     // A retried request trades its ❌ or 🚫 for ⏳.
     const { emoji } = deps.config;
     await switchBadge(

@@ -24,6 +24,7 @@ return 0
 `;
 
 const ADD_QUEUED = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[4]) * 1000)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -71,7 +72,7 @@ export const createFairness = (deps: FairnessDeps) => {
     /** Counts a request against the user's queued cap; false when the user is at the cap. */
     async addQueued(teamId: string, userId: string, requestId: string): Promise<boolean> {
       const key = deps.keys.userQueued(teamId, userId);
-      await deps.redis.zremrangebyscore(key, '-inf', now() - queuedTtl * 1000);
+      // Entries older than the TTL (a lost job) are dropped in the same step.
       return (
         (await deps.redis.eval(
           ADD_QUEUED,
