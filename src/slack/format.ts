@@ -52,7 +52,8 @@ export const safeFlushLength = (raw: string): number => {
   return m ? m.index : raw.length;
 };
 
-const escapeMrkdwn = (text: string): string =>
+/** Slack's escaping for mrkdwn: `&`, `<`, `>` only (other entities are shown verbatim). */
+export const escapeMrkdwn = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /**

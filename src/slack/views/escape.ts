@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import { neutralizeBroadcasts, splitForMessages, WORD_JOINER } from '../format.js';
+import { escapeMrkdwn, neutralizeBroadcasts, splitForMessages, WORD_JOINER } from '../format.js';
 
 /**
  * Text that came from users or the model, made safe for our views: it can neither mention anyone
@@ -62,9 +62,7 @@ export const truncate = (text: string, max: number): string => {
   return `${out.trimEnd()}${ELLIPSIS}`;
 };
 
-/** Slack's escaping for mrkdwn: `&`, `<`, `>` only (other entities are shown verbatim). */
-export const escapeMrkdwn = (text: string): string =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export { escapeMrkdwn };
 
 // `<` that would open a mention (`<@U…>`, `<#C…>`, `<!here>`) or a link (`<https:…>`, `<mailto:…>`).
 const MENTION_OR_LINK_OPENER = /<(?=[@#!]|[a-z][a-z0-9+.-]{0,31}:)/gi;
