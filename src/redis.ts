@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
+import { withTimeout } from './timeout.js';
 
 /**
  * Redis connections. The producer fails fast when Redis is down (no offline queue), so the
@@ -33,36 +34,6 @@ export const createRedis = (url: string, role: RedisRole, logger: Logger): Redis
   return redis;
 };
 
-/** Resolves when `PING` answers within `timeoutMs`; rejects otherwise. */
-export const pingRedis = async (redis: Redis, timeoutMs = 1_000): Promise<void> => {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('redis ping timed out')), timeoutMs);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
-/** Rejects with a timeout error if `promise` takes longer than `ms`. */
-export const withTimeout = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
-
 /** Resolves once the connection is ready (a fail-fast producer rejects commands until then). */
 export const waitUntilReady = (redis: Redis, timeoutMs = 10_000): Promise<void> =>
   redis.status === 'ready'
@@ -72,3 +43,8 @@ export const waitUntilReady = (redis: Redis, timeoutMs = 10_000): Promise<void> 
         timeoutMs,
         'redis connection',
       );
+
+/** Resolves when `PING` answers within `timeoutMs`; rejects otherwise. */
+export const pingRedis = async (redis: Redis, timeoutMs = 1_000): Promise<void> => {
+  await withTimeout(redis.ping(), timeoutMs, 'redis ping');
+};

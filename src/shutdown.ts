@@ -1,4 +1,5 @@
 import type { Logger } from './logger.js';
+import { withTimeout } from './timeout.js';
 
 export interface ShutdownStep {
   name: string;
@@ -19,14 +20,8 @@ export const runShutdown = async (
   let clean = true;
   for (const step of steps) {
     const left = Math.max(end - Date.now(), 100);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        step.run(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${left} ms`)), left);
-        }),
-      ]);
+      await withTimeout(step.run(), left, step.name);
       logger.debug({ step: step.name }, 'closed');
     } catch (err) {
       clean = false;
@@ -34,8 +29,6 @@ export const runShutdown = async (
         { step: step.name, err: { message: (err as Error).message } },
         'shutdown step did not finish cleanly',
       );
-    } finally {
-      clearTimeout(timer);
     }
   }
   return clean;

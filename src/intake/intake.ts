@@ -3,8 +3,8 @@ import type { AcceptedRequest } from '../domain.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { intakeJobOptions, QUEUES } from '../queue/registry.js';
-import { withTimeout } from '../redis.js';
 import type { ThreadOrder } from '../sessions/thread-lock.js';
+import { withTimeout } from '../timeout.js';
 import type { Claims } from './claims.js';
 
 export type IntakeResult = 'accepted' | 'duplicate';

@@ -2,11 +2,11 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { withTimeout } from '../redis.js';
 import type { RequestStore } from '../sessions/requests.js';
 import { switchBadge } from '../slack/badges.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { METADATA } from '../slack/threads.js';
+import { withTimeout } from '../timeout.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from './registry.js';
 
