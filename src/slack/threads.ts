@@ -6,6 +6,7 @@ import type { Keys } from '../sessions/keys.js';
 import { stripMention } from './mentions.js';
 import { TEXT_SUBTYPES } from './payloads.js';
 import type { RateGate } from './rate-gate.js';
+import { toSlackAppError } from './slack-error.js';
 
 /**
  * Metadata event types the bot puts on its own messages, so a thread read back from Slack tells
@@ -125,15 +126,21 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const from = cursor;
-      const res = await deps.gate.run('conversations.replies', channelId, () =>
-        deps.client.conversations.replies({
-          channel: channelId,
-          ts: threadTs,
-          limit: 200,
-          include_all_metadata: true,
-          ...(from ? { cursor: from } : {}),
-        }),
-      );
+      const res = await deps.gate
+        .run('conversations.replies', channelId, () =>
+          deps.client.conversations.replies({
+            channel: channelId,
+            ts: threadTs,
+            limit: 200,
+            include_all_metadata: true,
+            ...(from ? { cursor: from } : {}),
+          }),
+        )
+        // Classified once, so a 5xx or a timeout is retryable for whoever reads (BullMQ retries the
+        // job) and a raw WebClient error (which can carry the request config) never leaves here.
+        .catch((err: unknown) => {
+          throw toSlackAppError(err, 'conversations.replies');
+        });
       yield (res.messages ?? []) as SlackMessage[];
       cursor = res.response_metadata?.next_cursor || undefined;
       if (!cursor) return;
