@@ -1,18 +1,23 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import type { ContextBuilder } from '../answer/context.js';
+import { bestEffort } from '../best-effort.js';
 import type { Config } from '../config.js';
-import { isAppError, userMessageFor } from '../errors.js';
-import type { LlmClient } from '../llm/client.js';
+import { isAppError } from '../errors.js';
+import type { LlmClient, LlmResult } from '../llm/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import { allBadges, switchBadge } from '../slack/badges.js';
 import type { SlackPoster } from '../slack/poster.js';
+import { isChannelGone } from '../slack/slack-error.js';
 import { METADATA, type ThreadReader } from '../slack/threads.js';
+import { createAnswerEnding, findEarlierRun } from './answer-ending.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, QUEUES } from './registry.js';
+
+export { failureText } from './answer-ending.js';
 
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
@@ -42,29 +47,27 @@ export interface AnswerJobResult {
   cancelled?: boolean;
 }
 
-/** What a final failure says in the thread: what went wrong, and how to try again. */
-export const failureText = (err: unknown) =>
-  `❌ I couldn't finish this one. ${userMessageFor(err)} To try again, ask again here (or \`/ask later …\`).`;
+/** Bookkeeping after the post gets a few quick tries (a Redis blip), then is given up, logged. */
+const AFTER_POST_ATTEMPTS = 3;
 
 /**
  * The background worker's processor. The answer is posted once, complete (no half-streamed message
  * a crash could leave behind), carrying the job id in its metadata. A job that runs again (retry,
  * or recovered from a dead worker) first looks for that metadata in its thread: finding it proves
  * the earlier run posted, so the post is never doubled, and never lost.
+ *
+ * It runs in two phases. Up to and including the post, a failure is this attempt's failure: it is
+ * retried, or ends the request with a note. After the post, the user has the answer, so nothing may
+ * report a failure (a "❌" under a real answer, and a Retry that answers twice): every step there
+ * is best-effort, and the job completes.
  */
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
   const { emoji } = deps.config;
+  const ending = createAnswerEnding(deps);
 
   /** `from`: the badges that can be there at this step; a re-run does not know, so clears them all. */
   const setBadge = (channel: string, ts: string, name: string, from: readonly string[] = allBadges(emoji)) =>
     switchBadge(deps.poster, channel, ts, name, from);
-
-  const markFinished = async (data: AnswerJob, patch: Parameters<RequestStore['update']>[1]) => {
-    await deps.requests.update(data.request.id, { ...patch, position: undefined }).catch(() => {});
-    await deps.fairness
-      .removeQueued(data.request.teamId, data.request.userId, data.request.id)
-      .catch(() => {});
-  };
 
   return async (job: Job, token?: string): Promise<AnswerJobResult> => {
     const parsed = QUEUES.answers.schema.safeParse(job.data);
@@ -83,56 +86,33 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
 
-    // Fairness: a user at their running limit waits, without burning an attempt.
-    if (!(await deps.fairness.acquireRunning(request.teamId, request.userId, jobId))) {
-      const delay = (deps.fairnessDelayMs ?? 1_000) * (0.75 + Math.random() / 2);
-      await job.moveToDelayed(Date.now() + delay, token);
-      throw new DelayedError();
-    }
-    const lease = setInterval(
-      () => void deps.fairness.renewRunning(request.teamId, request.userId, jobId).catch(() => {}),
-      deps.fairness.leaseMs / 3,
-    );
-    const abort = deps.cancels.track(jobId);
-    let status: Awaited<ReturnType<typeof deps.poster.setStatus>> | undefined;
-    try {
+    /** Phase 1: from the start to the answer's post. Undefined when the job settled without posting. */
+    const toPost = async (
+      abort: AbortController,
+      onStatus: (s: Awaited<ReturnType<typeof deps.poster.setStatus>>) => void,
+    ): Promise<{ posted: { ts: string[]; result: LlmResult } } | { settled: AnswerJobResult }> => {
       if (await deps.cancels.isCancelled(request.id)) {
         const record = await deps.requests.get(request.id);
         if (record && record.state !== 'cancelled') await announceCancelled(deps, record);
-        return { ts: [], cancelled: true };
+        return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
       // earlier post; a first run skips the history call. A fairness delay is not a run.
       const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
       if (rerun) {
-        const earlier = await deps.reader.findByMetadata(
-          request.channelId,
-          data.threadTs,
-          (type, payload) =>
-            (type === METADATA.answer && payload.job_id === jobId) ||
-            (type === METADATA.note && payload.failed_job_id === jobId),
-        );
-        if (earlier?.eventType === METADATA.answer) {
-          log.info({ ts: earlier.ts }, 'answer already posted by an earlier run');
-          await setBadge(request.channelId, data.badgeTs, emoji.done);
-          await markFinished(data, { state: 'done', unread: true });
-          return { ts: [earlier.ts], alreadyPosted: true };
-        }
+        const earlier = await findEarlierRun(deps.reader, data, jobId);
         if (earlier) {
-          await setBadge(request.channelId, data.badgeTs, emoji.failed);
-          await markFinished(data, { state: 'failed' });
-          throw new UnrecoverableError('failure already reported by an earlier run');
+          if ((await ending.settleFromEarlier(data, jobId, earlier, log)) === 'failed')
+            throw new UnrecoverableError('failure already reported by an earlier run');
+          log.info({ ts: earlier.ts }, 'answer already posted by an earlier run');
+          return { settled: { ts: [earlier.ts], alreadyPosted: true } };
         }
       }
-
       await deps.requests.update(request.id, { state: 'running', position: undefined });
-      await setBadge(
-        request.channelId,
-        data.badgeTs,
-        emoji.running,
-        rerun ? undefined : [emoji.queued],
-      ).catch((err) => log.warn({ err: { message: (err as Error).message } }, 'running badge failed'));
-      status = await deps.poster.setStatus(target, 'is working on your request…');
+      await bestEffort(log, 'running badge', () =>
+        setBadge(request.channelId, data.badgeTs, emoji.running, rerun ? undefined : [emoji.queued]),
+      );
+      onStatus(await deps.poster.setStatus(target, 'is working on your request…'));
       const built = await deps.context.forQuestion({
         ...thread,
         userId: request.userId,
@@ -145,35 +125,11 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       const { ts } = await deps.poster.reply(target, result.text, {
         metadata: { event_type: METADATA.answer, event_payload: { request_id: request.id, job_id: jobId } },
       });
-      await setBadge(request.channelId, data.badgeTs, emoji.done, [emoji.running, emoji.queued]).catch(
-        (err) => log.warn({ err: { message: (err as Error).message } }, 'done badge failed'),
-      );
-      const totalMs = Date.now() - data.enqueuedAt;
-      await deps.requests.setResult(request.id, {
-        text: result.text,
-        model: result.model,
-        ...(result.usage
-          ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
-          : {}),
-        ms: result.ms,
-        totalMs,
-        finishedAt: Date.now(),
-        ...(ts[0] ? { ts: ts[0] } : {}),
-      });
-      await markFinished(data, { state: 'done', unread: true });
-      const record = await deps.requests.get(request.id);
-      if (record && deps.onReady)
-        await deps
-          .onReady(record)
-          .catch((err) => log.warn({ err: { message: (err as Error).message } }, 'ready DM failed'));
-      const last = ts[ts.length - 1];
-      if (last)
-        await deps.history.append(thread, { role: 'assistant', text: result.text, ts: last }).catch(() => {});
-      deps.metrics.answers.inc({ path: 'background', outcome: 'ok' });
-      deps.metrics.answerSeconds.observe({ path: 'background' }, totalMs / 1000);
-      log.info({ ms: result.ms, attempts: job.attemptsStarted }, 'background answer posted');
-      return { ts, model: result.model, ...(result.usage ? { usage: result.usage } : {}), ms: result.ms };
-    } catch (err) {
+      return { posted: { ts, result } };
+    };
+
+    /** A phase-1 failure: cancelled, tried again by BullMQ, or final (note, badge, record). */
+    const failed = async (err: unknown): Promise<AnswerJobResult> => {
       if (err instanceof UnrecoverableError || err instanceof DelayedError) throw err;
       if (isAppError(err) && err.code === 'cancelled') {
         const record = await deps.requests.get(request.id);
@@ -181,34 +137,102 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });
         return { ts: [], cancelled: true };
       }
-      const retryable = isAppError(err) && err.retryable;
-      const attempts = job.opts.attempts ?? 1;
-      const final = !retryable || job.attemptsMade + 1 >= attempts;
+      // A conversation closed to the bot stays closed: no further attempt (and LLM call) can help.
+      const gone = isChannelGone(err);
+      const retryable = isAppError(err) && err.retryable && !gone;
+      const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn(
-        { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final },
+        { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final, gone },
         'background answer attempt failed',
       );
       if (!final) {
-        await deps.requests.update(request.id, { state: 'queued' }).catch(() => {});
+        await bestEffort(log, 'record', () => deps.requests.update(request.id, { state: 'queued' }));
         throw err;
       }
-      // Final: one reply saying what went wrong and how to retry, and the failure badge.
-      await deps.poster.reply(target, failureText(err), {
-        metadata: {
-          event_type: METADATA.note,
-          event_payload: { request_id: request.id, failed_job_id: jobId },
-        },
-      });
-      await setBadge(request.channelId, data.badgeTs, emoji.failed, [emoji.running, emoji.queued]).catch(
-        () => {},
-      );
-      await markFinished(data, { state: 'failed', error: userMessageFor(err) });
-      deps.metrics.answers.inc({ path: 'background', outcome: 'failed' });
+      await ending.fail(data, jobId, err, log);
       throw new UnrecoverableError((err as Error).message);
+    };
+
+    /** Phase 2: the answer is in the thread. Best-effort only; it never reports a failure. */
+    const afterPost = async ({
+      ts,
+      result,
+    }: {
+      ts: string[];
+      result: LlmResult;
+    }): Promise<AnswerJobResult> => {
+      await bestEffort(log, 'done badge', () =>
+        setBadge(request.channelId, data.badgeTs, emoji.done, [emoji.running, emoji.queued]),
+      );
+      const totalMs = Date.now() - data.enqueuedAt;
+      await bestEffort(
+        log,
+        'result',
+        () =>
+          deps.requests.setResult(request.id, {
+            text: result.text,
+            model: result.model,
+            ...(result.usage
+              ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
+              : {}),
+            ms: result.ms,
+            totalMs,
+            finishedAt: Date.now(),
+            ...(ts[0] ? { ts: ts[0] } : {}),
+          }),
+        { attempts: AFTER_POST_ATTEMPTS },
+      );
+      await ending.finish(data, jobId, { state: 'done', unread: true }, log);
+      const onReady = deps.onReady;
+      if (onReady) {
+        const record = await bestEffort(log, 'record read', () => deps.requests.get(request.id), {
+          attempts: AFTER_POST_ATTEMPTS,
+        });
+        if (record) await bestEffort(log, 'ready DM', () => onReady(record));
+      }
+      const last = ts[ts.length - 1];
+      if (last)
+        await bestEffort(log, 'history', () =>
+          deps.history.append(thread, { role: 'assistant', text: result.text, ts: last }),
+        );
+      deps.metrics.answers.inc({ path: 'background', outcome: 'ok' });
+      deps.metrics.answerSeconds.observe({ path: 'background' }, totalMs / 1000);
+      log.info({ ms: result.ms, attempts: job.attemptsStarted }, 'background answer posted');
+      return { ts, model: result.model, ...(result.usage ? { usage: result.usage } : {}), ms: result.ms };
+    };
+
+    // Fairness: a user at their running limit waits, without burning an attempt.
+    if (!(await deps.fairness.acquireRunning(request.teamId, request.userId, jobId))) {
+      const delay = (deps.fairnessDelayMs ?? 1_000) * (0.75 + Math.random() / 2);
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+    const renew = async () => {
+      if (await deps.fairness.renewRunning(request.teamId, request.userId, jobId))
+        log.warn({}, 'running slot had lapsed (late renewal); taken back');
+    };
+    const lease = setInterval(
+      () => void bestEffort(log, 'running slot renewal', renew),
+      deps.fairness.leaseMs / 3,
+    );
+    const abort = deps.cancels.track(jobId);
+    let status: Awaited<ReturnType<typeof deps.poster.setStatus>> | undefined;
+    try {
+      let outcome: Awaited<ReturnType<typeof toPost>>;
+      try {
+        outcome = await toPost(abort, (s) => {
+          status = s;
+        });
+      } catch (err) {
+        return await failed(err);
+      }
+      return 'settled' in outcome ? outcome.settled : await afterPost(outcome.posted);
     } finally {
       clearInterval(lease);
       deps.cancels.untrack(jobId);
-      await deps.fairness.releaseRunning(request.teamId, request.userId, jobId).catch(() => {});
+      await bestEffort(log, 'running slot', () =>
+        deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
+      );
       await status?.stop();
     }
   };

@@ -12,6 +12,26 @@ const RETRYABLE_SLACK_ERRORS = new Set([
   'rate_limited',
 ]);
 
+/**
+ * Slack errors that mean the conversation is closed to the bot for good: the channel was archived
+ * or deleted, the bot was removed, or an admin restricted posting or locked the thread (Slack's
+ * chat.postMessage and conversations.replies error lists). Trying again, or posting a note there
+ * about the failure, fails the same way.
+ */
+const CHANNEL_GONE_ERRORS = new Set([
+  'channel_not_found',
+  'is_archived',
+  'not_in_channel',
+  'thread_not_found',
+  'cannot_reply_to_message',
+  'restricted_action',
+  'restricted_action_read_only_channel',
+  'restricted_action_thread_locked',
+  'restricted_action_non_threadable_channel',
+  'ekm_access_denied',
+  'team_access_not_granted',
+]);
+
 interface RawSlackError {
   code?: unknown;
   message?: unknown;
@@ -27,6 +47,12 @@ export const slackErrorCode = (err: unknown): string | undefined => {
     return raw.data.error;
   if (raw.code === WebApiErrorCode.RateLimitedError) return 'ratelimited';
   return undefined;
+};
+
+/** Whether the error says the bot can no longer post in (or read) the conversation at all. */
+export const isChannelGone = (err: unknown): boolean => {
+  const code = slackErrorCode(err);
+  return code !== undefined && CHANNEL_GONE_ERRORS.has(code);
 };
 
 /**

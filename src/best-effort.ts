@@ -1,0 +1,45 @@
+import type { Logger } from './logger.js';
+
+export interface BestEffortOptions {
+  /** Tries in all (default 1). A Redis blip is usually over within a second. */
+  attempts?: number;
+  /** Pause before the second try; doubled for each try after it (default 200 ms). */
+  delayMs?: number;
+}
+
+/**
+ * A step whose failure must not change the outcome: bookkeeping after an answer was posted, a note
+ * or badge that only decorates a result already decided. It is tried up to `attempts` times; a
+ * last failure is logged (with `what`) and swallowed, and the result is then undefined.
+ */
+export const bestEffort = async <T>(
+  log: Logger,
+  what: string,
+  step: () => Promise<T>,
+  opts: BestEffortOptions = {},
+): Promise<T | undefined> => {
+  const attempts = Math.max(1, opts.attempts ?? 1);
+  const delayMs = opts.delayMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= attempts) {
+        const e = err as { message?: unknown; code?: unknown };
+        log.warn(
+          {
+            what,
+            attempts,
+            err: {
+              message: String(e?.message ?? err),
+              ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+            },
+          },
+          'best-effort step failed; carrying on',
+        );
+        return undefined;
+      }
+      await new Promise((r) => setTimeout(r, delayMs * 2 ** (attempt - 1)));
+    }
+  }
+};

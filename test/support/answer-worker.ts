@@ -1,0 +1,102 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createContextBuilder } from '../../src/answer/context.js';
+import { loadConfig } from '../../src/config.js';
+import { createLlmClient } from '../../src/llm/client.js';
+import { createMetrics } from '../../src/metrics.js';
+import {
+  type AnswerProcessorDeps,
+  answerBackoff,
+  createAnswerProcessor,
+} from '../../src/queue/answer-processor.js';
+import { createCancelWatch } from '../../src/queue/cancel.js';
+import { createFairness, type FairnessDeps } from '../../src/queue/fairness.js';
+import { QUEUES } from '../../src/queue/registry.js';
+import { createHistoryStore } from '../../src/sessions/history.js';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createRequestStore } from '../../src/sessions/requests.js';
+import { createSlackPoster } from '../../src/slack/poster.js';
+import { createRateGate } from '../../src/slack/rate-gate.js';
+import { createThreadReader } from '../../src/slack/threads.js';
+import { createSlackClient } from '../../src/slack/web-client.js';
+import { captureLogs } from './in-process-bot.js';
+import type { Stack } from './stack.js';
+
+/**
+ * A background answer worker on a stack's Redis and prefix, built from the real parts (Slack and
+ * LLM clients against the stack's stand-ins, real stores, real BullMQ), as main.ts builds it, so a
+ * test can swap one dependency of the processor (a store that fails, a short fairness lease).
+ * Start the stack with `role: 'web'`, so this is the only answer worker.
+ */
+export const startAnswerWorker = async (
+  s: Stack,
+  opts: {
+    /** Changes to the processor's deps, given the real ones. */
+    deps?: (real: AnswerProcessorDeps) => Partial<AnswerProcessorDeps>;
+    fairness?: Partial<Pick<FairnessDeps, 'leaseMs' | 'maxRunning'>>;
+    concurrency?: number;
+  } = {},
+) => {
+  const config = loadConfig(s.env, 'worker');
+  const logs = captureLogs();
+  const logger = logs.logger;
+  const url = s.env.REDIS_URL ?? '';
+  const redis = new Redis(url);
+  const subscriber = new Redis(url);
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const keys = createKeys(s.prefix);
+  const client = createSlackClient({
+    token: config.slack.botToken,
+    apiUrl: config.slack.apiUrl,
+    logger,
+    retries: 0,
+  });
+  const reader = createThreadReader({
+    client,
+    gate: createRateGate({ logger, maxWaitMs: 10_000 }),
+    redis,
+    keys,
+    identity: { botUserId: s.slack.botUserId, botId: s.slack.botId },
+    logger,
+  });
+  const history = createHistoryStore({ redis, keys, ttlSeconds: config.sessions.historyTtlSeconds, reader });
+  const cancels = createCancelWatch({ subscriber, redis, keys, logger });
+  await cancels.start();
+  const real: AnswerProcessorDeps = {
+    llm: createLlmClient({ config: config.openai, logger }),
+    poster: createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming }),
+    reader,
+    context: createContextBuilder({ history, reader, config: config.openai }),
+    history,
+    requests: createRequestStore({ redis, keys, retentionSeconds: config.sessions.resultRetentionSeconds }),
+    fairness: createFairness({
+      redis,
+      keys,
+      maxRunning: config.queue.userMaxRunning,
+      maxQueued: config.queue.userMaxQueued,
+      ...opts.fairness,
+    }),
+    cancels,
+    config,
+    metrics: createMetrics(),
+    logger,
+  };
+  const worker = new Worker(QUEUES.answers.name, createAnswerProcessor({ ...real, ...opts.deps?.(real) }), {
+    connection,
+    prefix: s.prefix,
+    concurrency: opts.concurrency ?? config.queue.workerConcurrency,
+    lockDuration: config.queue.lockMs,
+    stalledInterval: config.queue.lockMs,
+    settings: { backoffStrategy: answerBackoff },
+  });
+  worker.on('error', () => {});
+  await worker.waitUntilReady();
+  return {
+    worker,
+    logs: logs.lines,
+    async stop() {
+      await worker.close(true);
+      for (const r of [redis, subscriber, connection]) r.disconnect();
+    },
+  };
+};

@@ -1,0 +1,39 @@
+import { Redis } from 'ioredis';
+import { onTestFinished } from 'vitest';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createRequestStore } from '../../src/sessions/requests.js';
+import type { Stack } from './stack.js';
+
+/** What a stack's Redis holds for a user's requests (records, queued cap, running slots). */
+export const redisState = (s: Stack) => {
+  const redis = new Redis(s.env.REDIS_URL ?? '');
+  onTestFinished(() => redis.disconnect());
+  const keys = createKeys(s.prefix);
+  const requests = createRequestStore({ redis, keys, retentionSeconds: 3_600 });
+  const team = s.slack.teamId;
+  return {
+    redis,
+    keys,
+    /** The request id of a user's message. */
+    idOf: (channel: string, ts: string) => `${team}:${channel}:${ts}`,
+    record: (id: string) => requests.get(id),
+    result: (id: string) => requests.getResult(id),
+    queued: (user: string) => redis.zcard(keys.userQueued(team, user)),
+    running: (user: string) => redis.zcard(keys.userRunning(team, user)),
+  };
+};
+
+/** Polls an async probe until it returns something truthy. */
+export const until = async <T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 8_000,
+  what = 'condition',
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
