@@ -13,6 +13,7 @@ local now = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
   return 1
 end
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
@@ -21,6 +22,18 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
   return 1
 end
 return 0
+`;
+
+/**
+ * Renewal moves the slot's lease on and the key's expiry with it: a ZADD alone leaves the expiry
+ * set at the first acquire (2 leases), and the key, with every slot in it, would vanish under a
+ * job that runs longer. A slot that lapsed (renewals were late) is taken back: the job is running,
+ * so it counts. Returns 1 when the slot had lapsed.
+ */
+const RENEW = `
+local added = redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+return added
 `;
 
 const ADD_QUEUED = `
@@ -63,8 +76,10 @@ export const createFairness = (deps: FairnessDeps) => {
         )) === 1
       );
     },
-    async renewRunning(teamId: string, userId: string, jobId: string): Promise<void> {
-      await deps.redis.zadd(deps.keys.userRunning(teamId, userId), 'XX', now() + leaseMs, jobId);
+    /** Extends the job's slot by a lease; true when the slot had lapsed and was taken back. */
+    async renewRunning(teamId: string, userId: string, jobId: string): Promise<boolean> {
+      const key = deps.keys.userRunning(teamId, userId);
+      return (await deps.redis.eval(RENEW, 1, key, jobId, String(now()), String(leaseMs))) === 1;
     },
     async releaseRunning(teamId: string, userId: string, jobId: string): Promise<void> {
       await deps.redis.zrem(deps.keys.userRunning(teamId, userId), jobId);
