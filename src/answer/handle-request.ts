@@ -1,11 +1,10 @@
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
-import type { AcceptedRequest, ThreadTarget } from '../domain.js';
+import type { AcceptedRequest } from '../domain.js';
 import { AppError, isAppError, userMessageFor } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Enqueuer } from '../queue/enqueue.js';
-import { titleOf } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { AnswerJob } from '../queue/registry.js';
 import { parseLater, route } from '../queue/routing.js';
@@ -19,6 +18,7 @@ import { slackErrorCode } from '../slack/slack-error.js';
 import { METADATA } from '../slack/threads.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
+import { createForegroundRequests } from './foreground-request.js';
 
 export interface RequestHandlerDeps {
   config: Pick<Config, 'queue' | 'emoji'>;
@@ -54,7 +54,7 @@ const notInChannelText = (channelId: string) =>
  */
 export const createRequestHandler = (deps: RequestHandlerDeps) => {
   const log = deps.logger.child({ component: 'requests' });
-  let inFlight = 0;
+  const foregroundRequests = createForegroundRequests(deps);
 
   /** Posts the thread root for `/ask`, quoting the asker and the question. */
   const postCommandRoot = async (request: AcceptedRequest, question: string): Promise<string | undefined> => {
@@ -106,6 +106,13 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string; rerun: boolean },
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
+    const rlog = log.child({ requestId: request.id });
+    // What an earlier run of this request left, read before this run writes anything.
+    const earlier = opts.rerun ? await deps.requests.get(request.id) : undefined;
+    if (earlier?.state === 'done') {
+      rlog.info({ path: earlier.path }, 'already answered by an earlier run');
+      return;
+    }
     const built = await deps.context.forQuestion({
       ...thread,
       userId: request.userId,
@@ -131,7 +138,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       later,
       contextTokens: built.tokens,
       longThreshold: deps.config.queue.backgroundTokenThreshold,
-      foregroundInFlight: inFlight,
+      foregroundInFlight: foregroundRequests.inFlight(),
       foregroundMax: deps.config.queue.foregroundMaxInFlight,
     });
     if (decision.path === 'background') {
@@ -141,58 +148,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // Foreground only: the per-user rate limit, so cost cannot run away.
     if (!(await deps.rateLimiter.allow(request.teamId, request.userId)))
       throw new AppError('user_rate_limited', `user ${request.userId} is over the foreground rate limit`);
-    await deps.requests.create({
-      id: request.id,
-      teamId: request.teamId,
-      userId: request.userId,
-      channelId: request.channelId,
-      threadTs,
-      badgeTs: opts.badgeTs,
-      title: titleOf(question),
-      state: 'answering',
-      path: 'foreground',
-    });
-    const target: ThreadTarget = {
-      teamId: request.teamId,
-      channelId: request.channelId,
-      threadTs,
-      userId: request.userId,
-      isDm: request.isDm,
-    };
-    // An earlier run got as far as answering (then its process died): what it left may be cut short.
-    const interrupted = opts.rerun && (await deps.requests.get(request.id))?.state === 'answering';
-    if (interrupted)
-      await deps.poster
-        .reply(
-          { channelId: request.channelId, threadTs },
-          '⚠️ I was interrupted while answering this; here is a fresh answer.',
-          {
-            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'rerun' } },
-          },
-        )
-        .catch(() => {});
-    inFlight++;
-    deps.metrics.inFlight.set(inFlight);
-    try {
-      const outcome = await deps.foreground.answer(target, built.messages);
-      await deps.requests.update(
-        request.id,
-        outcome.ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(outcome.error) },
-      );
-      // A failed answer can be retried from the Home tab, in the background.
-      if (!outcome.ok) await deps.requests.saveJob(request.id, job);
-      deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
-      deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
-      if (outcome.ok && outcome.ts[0])
-        await deps.history.append(thread, {
-          role: 'assistant',
-          text: outcome.result.text,
-          ts: outcome.ts[0],
-        });
-    } finally {
-      inFlight--;
-      deps.metrics.inFlight.set(inFlight);
-    }
+    await foregroundRequests.run(job, built.messages, { interrupted: earlier?.state === 'answering' }, rlog);
   };
 
   /** `rerun`: this request's intake job ran before (a process died, or Redis failed, mid-way). */

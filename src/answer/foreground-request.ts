@@ -1,0 +1,119 @@
+import { bestEffort } from '../best-effort.js';
+import type { ChatMessage, ThreadTarget } from '../domain.js';
+import { userMessageFor } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { titleOf } from '../queue/enqueue.js';
+import type { AnswerJob } from '../queue/registry.js';
+import type { HistoryStore } from '../sessions/history.js';
+import type { RequestStore } from '../sessions/requests.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { METADATA } from '../slack/threads.js';
+import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
+
+export interface ForegroundRequestDeps {
+  foreground: ForegroundAnswerer;
+  poster: Pick<SlackPoster, 'reply'>;
+  history: Pick<HistoryStore, 'append'>;
+  requests: Pick<RequestStore, 'create' | 'update' | 'saveJob'>;
+  metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
+}
+
+/** Record updates that end a request get a few quick tries (a Redis blip) before they are given up. */
+const RECORD_ATTEMPTS = 3;
+
+/**
+ * Foreground answers with their records. A record is created `answering` and every way out ends
+ * it: `done`, or `failed` (with a job a Retry can run) when the answer failed or its final post
+ * threw. After the answer is in the thread, bookkeeping is best-effort: it never turns a posted
+ * answer into an error.
+ */
+export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
+  let inFlight = 0;
+
+  const run = async (
+    job: AnswerJob,
+    messages: ChatMessage[],
+    opts: { interrupted: boolean },
+    log: Logger,
+  ): Promise<void> => {
+    const { request, threadTs } = job;
+    await deps.requests.create({
+      id: request.id,
+      teamId: request.teamId,
+      userId: request.userId,
+      channelId: request.channelId,
+      threadTs,
+      badgeTs: job.badgeTs,
+      title: titleOf(job.question),
+      state: 'answering',
+      path: 'foreground',
+    });
+    const target: ThreadTarget = {
+      teamId: request.teamId,
+      channelId: request.channelId,
+      threadTs,
+      userId: request.userId,
+      isDm: request.isDm,
+    };
+    // An earlier run got as far as answering and never finished (its process died): what it left
+    // may be cut short.
+    if (opts.interrupted)
+      await bestEffort(log, 'interrupted note', () =>
+        deps.poster.reply(
+          { channelId: request.channelId, threadTs },
+          '⚠️ I was interrupted while answering this; here is a fresh answer.',
+          {
+            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'rerun' } },
+          },
+        ),
+      );
+    inFlight++;
+    deps.metrics.inFlight.set(inFlight);
+    let outcome: ForegroundOutcome | undefined;
+    let thrown: unknown;
+    try {
+      outcome = await deps.foreground.answer(target, messages);
+    } catch (err) {
+      thrown = err;
+      throw err;
+    } finally {
+      inFlight--;
+      deps.metrics.inFlight.set(inFlight);
+      const ok = outcome?.ok === true;
+      const error = outcome && !outcome.ok ? outcome.error : thrown;
+      await bestEffort(
+        log,
+        'record',
+        () =>
+          deps.requests.update(
+            request.id,
+            ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(error) },
+          ),
+        { attempts: RECORD_ATTEMPTS },
+      );
+      // A failed answer can be retried from the Home tab, in the background.
+      if (!ok) await bestEffort(log, 'retry job', () => deps.requests.saveJob(request.id, job));
+    }
+    deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
+    deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
+    const first = outcome.ok ? outcome.ts[0] : undefined;
+    if (outcome.ok && first) {
+      const { text } = outcome.result;
+      await bestEffort(log, 'history', () =>
+        deps.history.append(
+          { teamId: request.teamId, channelId: request.channelId, threadTs },
+          {
+            role: 'assistant',
+            text,
+            ts: first,
+          },
+        ),
+      );
+    }
+  };
+
+  return { run, inFlight: () => inFlight };
+};
+
+export type ForegroundRequests = ReturnType<typeof createForegroundRequests>;
