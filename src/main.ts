@@ -24,6 +24,7 @@ import { createEnqueuer } from './queue/enqueue.js';
 import { createFairness, createRateLimiter } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createRetry } from './queue/retry.js';
+import { createAnswerStalledOut, createIntakeStalledOut } from './queue/stalled.js';
 import { createRedis, pingRedis, waitUntilReady } from './redis.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import { createHistoryStore } from './sessions/history.js';
@@ -331,6 +332,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       },
     );
     watch(intakeWorker, 'intake worker');
+    intakeWorker.on('failed', createIntakeStalledOut({ poster: fg.poster, requests, logger }));
 
     const http = createHttpServer({
       ...(slack.httpListener ? { slackListener: slack.httpListener } : {}),
@@ -385,6 +387,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       },
     );
     watch(answerWorker, 'answer worker');
+    answerWorker.on('failed', createAnswerStalledOut({ ...bg, requests, fairness, config, metrics, logger }));
     if (!fg) {
       listen = createHttpServer({ bodyLimitBytes: config.slack.bodyLimitBytes, healthy, metrics, logger });
     }

@@ -1,0 +1,108 @@
+import type { Job } from 'bullmq';
+import { bestEffort } from '../best-effort.js';
+import type { Logger } from '../logger.js';
+import type { RequestStore } from '../sessions/requests.js';
+import type { SlackPoster } from '../slack/poster.js';
+import { METADATA, type ThreadReader } from '../slack/threads.js';
+import { type AnswerEndingDeps, createAnswerEnding, findEarlierRun } from './answer-ending.js';
+import { answerJobSchema, QUEUES } from './registry.js';
+
+/**
+ * BullMQ 5 (`moveStalledJobsToWait`): a job found stalled more than `maxStalledCount` times gets
+ * this reason as a deferred failure and goes back to wait; the next worker that fetches it fails
+ * it without running the processor, and emits 'failed' with an UnrecoverableError of this text.
+ * So no processor code runs for it: whatever the user should see has to happen here.
+ */
+export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
+
+const isStalledOut = (job: Job | undefined, err: Error) =>
+  Boolean(job?.deferredFailure) || err.message === STALLED_OUT_REASON;
+
+/** A worker 'failed' listener that calls `handle` for the jobs BullMQ failed for stalling too often. */
+const stalledOutListener =
+  (logger: Logger, what: string, handle: (job: Job, log: Logger) => Promise<void>) =>
+  (job: Job | undefined, err: Error) => {
+    if (!isStalledOut(job, err)) return;
+    const log = logger.child({ what, jobId: job?.id });
+    if (!job) {
+      log.error({}, 'a job stalled too often and was failed; nothing more is known about it');
+      return;
+    }
+    log.error(
+      { jobName: job.name, stalls: job.stalledCounter, attempts: job.attemptsStarted },
+      'job stalled too often and was failed without running again',
+    );
+    handle(job, log).catch((e: unknown) =>
+      log.error({ err: { message: (e as Error).message } }, 'could not report a stalled-out job'),
+    );
+  };
+
+/**
+ * A background answer that stalled out ends like any final failure (note, ❌ badge, record
+ * `failed`, queued-cap entry and running slot given back), unless the thread shows that an earlier
+ * run got as far as its answer or its failure note: then only the badge and record follow it.
+ */
+export const createAnswerStalledOut = (
+  deps: AnswerEndingDeps & { reader: Pick<ThreadReader, 'findByMetadata'> },
+) =>
+  stalledOutListener(deps.logger, 'answer worker', async (job, jobLog) => {
+    const parsed = answerJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      jobLog.error({ issues: parsed.error.issues.length }, 'stalled-out answer job has an invalid payload');
+      return;
+    }
+    const data = parsed.data;
+    const jobId = String(job.id);
+    const log = jobLog.child({ requestId: data.request.id });
+    const ending = createAnswerEnding(deps);
+    const earlier = await bestEffort(log, 'thread read', () => findEarlierRun(deps.reader, data, jobId));
+    if (earlier) {
+      await ending.settleFromEarlier(data, jobId, earlier, log);
+      return;
+    }
+    await ending.fail(data, jobId, new Error(STALLED_OUT_REASON), log);
+  });
+
+export const INTAKE_STALLED_TEXT =
+  '⚠️ I was interrupted twice while working on this, so I gave up on it. Please ask again.';
+
+/**
+ * An intake job that stalled out: the request is logged by id, a foreground answer cut short is
+ * marked `failed`, and the asker is told (in the thread, or privately for `/ask`) unless the
+ * request had already been answered or handed to the queue.
+ */
+export const createIntakeStalledOut = (deps: {
+  poster: Pick<SlackPoster, 'reply' | 'respond'>;
+  requests: Pick<RequestStore, 'get' | 'update'>;
+  logger: Logger;
+}) =>
+  stalledOutListener(deps.logger, 'intake worker', async (job, jobLog) => {
+    if (job.name !== QUEUES.intake.job) return;
+    const parsed = QUEUES.intake.schema.safeParse(job.data);
+    if (!parsed.success) return;
+    const request = parsed.data;
+    const log = jobLog.child({ requestId: request.id, source: request.source });
+    log.error({}, 'request abandoned after stalling too often');
+    const record = await bestEffort(log, 'record read', () => deps.requests.get(request.id));
+    if (record && record.state !== 'answering') return;
+    if (record)
+      await bestEffort(log, 'record', () =>
+        deps.requests.update(request.id, {
+          state: 'failed',
+          error: 'I was interrupted twice while answering this.',
+        }),
+      );
+    const threadTs = request.threadTs ?? request.ts;
+    if (request.responseUrl) {
+      const url = request.responseUrl;
+      await bestEffort(log, 'stalled note', () =>
+        deps.poster.respond(url, { response_type: 'ephemeral', text: INTAKE_STALLED_TEXT }),
+      );
+    } else if (threadTs) {
+      await bestEffort(log, 'stalled note', () =>
+        deps.poster.reply({ channelId: request.channelId, threadTs }, INTAKE_STALLED_TEXT, {
+          metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'error' } },
+        }),
+      );
+    }
+  });
