@@ -86,7 +86,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
 
-    /** Phase 1: from the start to the answer's post. Undefined when the job settled without posting. */
+    /** Phase 1: from the start to the answer's post; `settled` when the job ended without posting. */
     const toPost = async (
       abort: AbortController,
       onStatus: (s: Awaited<ReturnType<typeof deps.poster.setStatus>>) => void,
