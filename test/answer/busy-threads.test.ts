@@ -39,7 +39,7 @@ describe('one user flooding a thread', () => {
   it('holds no intake slots: another user’s DM is answered promptly while the flood waits', {
     timeout: 40_000,
   }, async () => {
-    const s = await start({ llm: { ttftMs: 1_000 } });
+    const s = await start({ llm: { ttftMs: 1_000 }, env: { THREAD_MAX_WAITING: '4' } });
     const root = await followedThread(s, 'C20');
     const flood = Array.from({ length: 80 }, (_, i) => `flood question ${i}`);
     await Promise.all(
