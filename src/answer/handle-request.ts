@@ -103,14 +103,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     threadTs: string,
     question: string,
     later: boolean,
-    opts: {
-      fresh: boolean;
-      isNew: boolean;
-      badgeTs: string;
-      questionTs: string;
-      rerun: boolean;
-      signal?: AbortSignal;
-    },
+    opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string; rerun: boolean },
+    signal?: AbortSignal,
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
     const built = await deps.context.forQuestion({
@@ -178,11 +172,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     inFlight++;
     deps.metrics.inFlight.set(inFlight);
     try {
-      const outcome = await deps.foreground.answer(
-        target,
-        built.messages,
-        opts.signal ? { signal: opts.signal } : {},
-      );
+      const outcome = await deps.foreground.answer(target, built.messages, { signal });
       await deps.requests.update(
         request.id,
         outcome.ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(outcome.error) },
@@ -301,18 +291,12 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       try {
         // A top-level message starts its thread: there is nothing to read from Slack yet.
         const isNew = request.threadTs === undefined;
-        await answer(request, threadTs, question, later, {
-          fresh,
-          isNew,
-          badgeTs: ts,
-          questionTs: ts,
-          rerun,
-          signal,
-        });
+        const opts = { fresh, isNew, badgeTs: ts, questionTs: ts, rerun };
+        await answer(request, threadTs, question, later, opts, signal);
       } catch (err) {
         // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;
-        if (isAppError(err) && (err.code === 'user_queue_full' || err.code === 'user_rate_limited')) {
+        if (isAppError(err) && err.code === 'user_queue_full') {
           rlog.info({ code: err.code }, 'request refused by a per-user limit');
           await tellPrivately(request, threadTs, userMessageFor(err));
           return;
