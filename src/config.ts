@@ -65,6 +65,8 @@ const schema = z
     USER_MAX_QUEUED: int(10, 1),
     USER_MAX_RUNNING: int(2, 1),
     USER_RATE_LIMIT_PER_MINUTE: int(12, 1),
+    THREAD_MAX_WAITING: int(8, 1),
+    THREAD_MAX_WAIT_MS: int(300_000, 1000),
     BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
     SHUTDOWN_TIMEOUT_MS: int(25_000, 1000),
     EMOJI_SEEN: emoji('eyes'),
@@ -133,6 +135,10 @@ export interface Config {
     userMaxQueued: number;
     userMaxRunning: number;
     userRateLimitPerMinute: number;
+    /** Messages one thread may hold waiting for their turn (the one being answered included). */
+    threadMaxWaiting: number;
+    /** Longest a message waits for its thread's turn before it is refused. */
+    threadMaxWaitMs: number;
   };
   emoji: { seen: string; queued: string; running: string; done: string; failed: string; cancelled: string };
   nativeStreaming: boolean;
@@ -213,6 +219,8 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       userMaxQueued: e.USER_MAX_QUEUED,
       userMaxRunning: e.USER_MAX_RUNNING,
       userRateLimitPerMinute: e.USER_RATE_LIMIT_PER_MINUTE,
+      threadMaxWaiting: e.THREAD_MAX_WAITING,
+      threadMaxWaitMs: e.THREAD_MAX_WAIT_MS,
     },
     emoji: {
       seen: e.EMOJI_SEEN,

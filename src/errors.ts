@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'cancelled'
   | 'invalid_payload'
   | 'user_queue_full'
-  | 'user_rate_limited';
+  | 'user_rate_limited'
+  | 'thread_busy';
 
 export class AppError extends Error {
   readonly code: ErrorCode;
@@ -69,6 +70,8 @@ export const userMessageFor = (err: unknown): string => {
       return 'You already have the most queued requests I take per person. Wait for one to finish, or cancel one with `/ask cancel`.';
     case 'user_rate_limited':
       return "You're asking faster than I can answer. Give me a minute, then ask again.";
+    case 'thread_busy':
+      return 'This thread is busy with earlier questions. Ask again once they are answered.';
     case 'redis_unavailable':
       return 'I could not save your request right now. Please try again in a moment.';
     default:

@@ -13,6 +13,7 @@ import type { AcceptedRequest } from './domain.js';
 import { isAppError } from './errors.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
+import { waitTurnInQueue } from './intake/wait-turn.js';
 import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
@@ -241,7 +242,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       // Rethrow so the HTTP receiver answers 5xx and Slack redelivers the event.
       throw error;
     });
-    const threads = createThreadLocks({ redis: producer, keys, ttlMs: config.queue.lockMs });
+    const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
+    const threads = createThreadLocks({ redis: producer, keys, ttlMs, maxWaiting, maxWaitMs, logger });
     registerMessageListeners(slack.app, { intake, followed, identity, threads, logger, metrics });
     registerAskCommand(slack.app, { intake, logger, metrics });
     registerAppHome(slack.app, { intake, logger, metrics });
@@ -295,6 +297,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         redis: producer,
         keys,
         perMinute: config.queue.userRateLimitPerMinute,
+        rememberMs: maxWaitMs + 60_000,
       }),
       metrics,
       logger,
@@ -311,16 +314,18 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     });
     const intakeWorker = new Worker(
       QUEUES.intake.name,
-      async (job: Job) => {
+      async (job: Job, token?: string) => {
         if (job.name === QUEUES.intake.home.job) {
           const data = QUEUES.intake.home.schema.parse(job.data);
           return homeService.opened(data.teamId, data.userId);
         }
         if (job.name === QUEUES.intake.action.job)
           return homeService.handleAction(QUEUES.intake.action.schema.parse(job.data));
-        return handler.handle(QUEUES.intake.schema.parse(job.data), {
-          rerun: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
-        });
+        return waitTurnInQueue(job, token, () =>
+          handler.handle(QUEUES.intake.schema.parse(job.data), {
+            rerun: job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0,
+          }),
+        );
       },
       // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
       {

@@ -34,7 +34,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
   const run = async (
     job: AnswerJob,
     messages: ChatMessage[],
-    opts: { interrupted: boolean },
+    opts: { interrupted: boolean; signal?: AbortSignal },
     log: Logger,
   ): Promise<void> => {
     const { request, threadTs } = job;
@@ -73,7 +73,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     let outcome: ForegroundOutcome | undefined;
     let thrown: unknown;
     try {
-      outcome = await deps.foreground.answer(target, messages);
+      outcome = await deps.foreground.answer(target, messages, opts.signal ? { signal: opts.signal } : {});
     } catch (err) {
       thrown = err;
       throw err;

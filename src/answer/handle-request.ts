@@ -34,7 +34,7 @@ export interface RequestHandlerDeps {
     RequestStore,
     'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
   >;
-  rateLimiter: Pick<RateLimiter, 'allow'>;
+  rateLimiter: Pick<RateLimiter, 'admit'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
   /** Slash-command actions other than questions (`sessions`, `cancel`), handled elsewhere. */
@@ -104,6 +104,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     question: string,
     later: boolean,
     opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string; rerun: boolean },
+    signal?: AbortSignal,
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
     const rlog = log.child({ requestId: request.id });
@@ -145,10 +146,12 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       await deps.enqueuer.enqueue({ ...job, priority: decision.priority, reason: decision.reason });
       return;
     }
-    // Foreground only: the per-user rate limit, so cost cannot run away.
-    if (!(await deps.rateLimiter.allow(request.teamId, request.userId)))
-      throw new AppError('user_rate_limited', `user ${request.userId} is over the foreground rate limit`);
-    await foregroundRequests.run(job, built.messages, { interrupted: earlier?.state === 'answering' }, rlog);
+    await foregroundRequests.run(
+      job,
+      built.messages,
+      { interrupted: earlier?.state === 'answering', ...(signal ? { signal } : {}) },
+      rlog,
+    );
   };
 
   /** `rerun`: this request's intake job ran before (a process died, or Redis failed, mid-way). */
@@ -172,6 +175,15 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     const laterQuestion = parseLater(text);
     const later = laterQuestion !== undefined;
     const question = laterQuestion ?? text;
+    /** Told privately and logged; never a lock wait, a Slack read or an LLM call first. */
+    const refuse = async (err: AppError, threadTs: string) => {
+      rlog.info({ code: err.code }, 'request refused');
+      await tellPrivately(request, threadTs, userMessageFor(err));
+    };
+    // The per-user rate limit, first: every question counts, foreground or `later` (both cost LLM
+    // calls), once per request id (a request that went back to wait for its thread is not recounted).
+    const admitted = () => deps.rateLimiter.admit(request.teamId, request.userId, request.id);
+    const overLimit = () => new AppError('user_rate_limited', 'over the per-user rate limit');
 
     if (request.source === 'command') {
       if (!question.trim()) {
@@ -179,6 +191,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
         return;
       }
+      if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
       const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
       if (!rootTs) return;
@@ -208,8 +221,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // answers once, with the thread as context; in a DM every message's thread is a session.
     const threadTs = request.threadTs ?? ts;
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
-    // In the order the messages were sent (entered at intake), one answer at a time per thread.
-    return deps.locks.run(thread, ts, async () => {
+    // Runs holding the thread's lock; `signal` aborts the answer if the lock is lost meanwhile.
+    const locked = async (signal: AbortSignal) => {
       if (!question.trim()) {
         await deps.poster.reply(
           { channelId: request.channelId, threadTs },
@@ -239,17 +252,12 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       try {
         // A top-level message starts its thread: there is nothing to read from Slack yet.
         const isNew = request.threadTs === undefined;
-        await answer(request, threadTs, question, later, {
-          fresh,
-          isNew,
-          badgeTs: ts,
-          questionTs: ts,
-          rerun,
-        });
+        const opts = { fresh, isNew, badgeTs: ts, questionTs: ts, rerun };
+        await answer(request, threadTs, question, later, opts, signal);
       } catch (err) {
         // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
         if (isAppError(err) && err.code === 'redis_unavailable') throw err;
-        if (isAppError(err) && (err.code === 'user_queue_full' || err.code === 'user_rate_limited')) {
+        if (isAppError(err) && err.code === 'user_queue_full') {
           rlog.info({ code: err.code }, 'request refused by a per-user limit');
           await tellPrivately(request, threadTs, userMessageFor(err));
           return;
@@ -264,7 +272,19 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           })
           .catch(() => {});
       }
-    });
+    };
+    if (!(await admitted())) {
+      await deps.locks.leave(thread, ts);
+      return refuse(overLimit(), threadTs);
+    }
+    // In the order the messages were sent (entered at intake), one answer at a time per thread.
+    // Not its turn yet: `TurnPending` goes up to the intake job, which waits in the queue, not in a slot.
+    try {
+      return await deps.locks.run(thread, ts, locked, { since: request.receivedAt });
+    } catch (err) {
+      if (isAppError(err) && err.code === 'thread_busy') return refuse(err, threadTs);
+      throw err;
+    }
   };
 
   return { handle };

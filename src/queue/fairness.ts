@@ -109,21 +109,46 @@ export const createFairness = (deps: FairnessDeps) => {
 
 export type Fairness = ReturnType<typeof createFairness>;
 
-/** A fixed one-minute window per user for foreground requests. */
+/**
+ * A sliding one-minute window per user, counted by request id: a request that goes back to wait
+ * (its thread is busy) or is re-run after a crash is admitted again without counting twice.
+ * Refused requests are not recorded, so the set holds at most `perMinute` ids per minute kept.
+ */
+const ADMIT = `
+local now = tonumber(ARGV[2])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[5]))
+if redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[3]), '+inf') >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+
+const WINDOW_MS = 60_000;
+
 export const createRateLimiter = (deps: {
   redis: Redis;
   keys: Pick<Keys, 'userRate'>;
   perMinute: number;
+  /** How long an admitted request stays admitted: longer than it can wait for its thread. */
+  rememberMs?: number;
   now?: () => number;
 }) => ({
-  async allow(teamId: string, userId: string): Promise<boolean> {
-    const window = Math.floor((deps.now ?? Date.now)() / 60_000);
-    const key = deps.keys.userRate(teamId, userId, window);
-    const [[, count] = [null, 0]] = ((await deps.redis.multi().incr(key).expire(key, 120).exec()) ?? []) as [
-      unknown,
-      number,
-    ][];
-    return Number(count) <= deps.perMinute;
+  /** Whether this request fits in the user's last minute; the same request id is admitted once. */
+  async admit(teamId: string, userId: string, requestId: string): Promise<boolean> {
+    const remember = Math.max(WINDOW_MS, deps.rememberMs ?? 15 * 60_000);
+    return (
+      (await deps.redis.eval(
+        ADMIT,
+        1,
+        deps.keys.userRate(teamId, userId),
+        requestId,
+        String((deps.now ?? Date.now)()),
+        String(WINDOW_MS),
+        String(deps.perMinute),
+        String(remember),
+      )) === 1
+    );
   },
 });
 

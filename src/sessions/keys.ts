@@ -25,9 +25,8 @@ export const createKeys = (prefix: string) => {
     request: (requestId: string) => `${prefix}:req:${requestId}`,
     /** A user's requests, scored by last activity (sorted set). */
     userRequests: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:requests`,
-    /** A user's foreground rate-limit window. */
-    userRate: (teamId: string, userId: string, window: number) =>
-      `${prefix}:rate:${teamId}:${userId}:${window}`,
+    /** Requests a user was admitted with lately, scored by time (sorted set): the rate limit. */
+    userRate: (teamId: string, userId: string) => `${prefix}:rate:${teamId}:${userId}`,
     /** A user's background jobs in flight (queued/running counters and sets). */
     userQueued: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:queued`,
     userRunning: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:running`,
