@@ -102,6 +102,24 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   });
   const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
   onListenerError(app);
+  // A command, click or view no listener acknowledged would hold its HTTP answer until Bolt's 3 s
+  // no-ack timer, then get a 404: Slack counts that a failed delivery and shows the user an error.
+  // Acknowledged empty once every listener is done instead (a second ack throws: already done).
+  app.use(async (args) => {
+    try {
+      await args.next();
+    } finally {
+      const { ack } = args as { ack?: () => Promise<void> };
+      await ack?.().then(
+        () =>
+          log.info(
+            { type: (args.body as { type?: unknown }).type },
+            'no listener took the request; acknowledged',
+          ),
+        () => {},
+      );
+    }
+  });
   const listener = (receiver as unknown as { requestListener: SlackApp['httpListener'] }).requestListener;
   if (!listener) throw new Error('Bolt HTTPReceiver has no requestListener');
   return { app, httpListener: listener, start: async () => {}, stop: async () => {} };
