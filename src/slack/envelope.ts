@@ -123,7 +123,7 @@ const blockActionsEnvelopeSchema = blockActionsSchema.extend({
   view: anyObject.optional(),
 });
 
-/** `view_submission` / `view_closed` (Bolt reads `view.app_installed_team_id`, `response_urls[0]`). */
+/** `view_submission` / `view_closed` (Bolt reads `view.app_installed_team_id`). */
 const viewEnvelopeSchema = z.looseObject({
   type: z.enum(['view_submission', 'view_closed']),
   user: z.looseObject({ id: slackId, team_id: slackId.nullish() }),
@@ -135,6 +135,10 @@ const viewEnvelopeSchema = z.looseObject({
     callback_id: z.string().max(255),
     app_installed_team_id: slackId.nullish(),
   }),
+});
+
+/** Read by Bolt on every body whose `response_url` is empty: `response_urls[0].response_url`. */
+const responseUrlsSchema = z.looseObject({
   response_urls: z
     .array(z.looseObject({ response_url: responseUrl, block_id: developerId.optional() }))
     .max(25)
@@ -159,6 +163,7 @@ export const screenSlackBody = (body: unknown): Screened => {
       : refuse('malformed url_verification');
   // Slack's notice that it is dropping events for a while: acknowledged, nothing to process.
   if (body.type === 'app_rate_limited') return { ...ok, reason: 'app_rate_limited' };
+  if (!responseUrlsSchema.safeParse(body).success) return refuse('malformed response_urls');
   if (body.event !== undefined)
     return eventCallbackSchema.safeParse(body).success
       ? { action: 'forward', kind: 'event' }
