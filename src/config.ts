@@ -68,6 +68,8 @@ const schema = z
     THREAD_MAX_WAITING: int(8, 1),
     THREAD_MAX_WAIT_MS: int(300_000, 1000),
     BODY_LIMIT_BYTES: int(1024 * 1024, 1024),
+    METRICS_PORT: optionalStr.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
+    METRICS_TOKEN: optionalStr,
     SHUTDOWN_TIMEOUT_MS: int(25_000, 1000),
     EMOJI_SEEN: emoji('eyes'),
     EMOJI_QUEUED: emoji('hourglass_flowing_sand'),
@@ -85,6 +87,9 @@ const schema = z
         path: ['SLACK_SIGNING_SECRET'],
         message: 'required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
       });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
     }
   });
 
@@ -106,6 +111,8 @@ export interface Config {
     socketMode: boolean;
     bodyLimitBytes: number;
   };
+  /** Where `/metrics` is served: its own port (undefined: the main one), and the bearer token it needs, if any. */
+  metrics: { port: number | undefined; token: string | undefined };
   openai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -194,6 +201,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       socketMode: Boolean(e.SLACK_APP_TOKEN),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
     },
+    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     openai: {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { WebClient } from '@slack/web-api';
@@ -8,7 +7,8 @@ import { createContextBuilder } from './answer/context.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { cancelReply } from './answer/replies.js';
-import { type Config, ConfigError, loadConfig, type Role } from './config.js';
+import { runCli } from './cli.js';
+import { type Config, loadConfig, type Role } from './config.js';
 import type { AcceptedRequest } from './domain.js';
 import { isAppError } from './errors.js';
 import { createClaims } from './intake/claims.js';
@@ -16,9 +16,9 @@ import { createIntake } from './intake/intake.js';
 import { waitTurnInQueue } from './intake/wait-turn.js';
 import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
-import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
+import { isRedisAnswering, startLocalRedis } from './local-redis.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { answerBackoff, createAnswerProcessor } from './queue/answer-processor.js';
 import { createCanceller, createCancelWatch } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
@@ -53,12 +53,16 @@ export interface StartOptions {
   dataDir?: string;
   /** Tests pass their own logger destination. */
   logger?: Logger;
+  /** The process's metrics (the CLI counts process-level events in them too). */
+  metrics?: Metrics;
 }
 
 export interface Backchannel {
   config: Readonly<Config>;
   /** The HTTP port actually bound (PORT=0 picks a free one). */
   port: number;
+  /** The port of the separate `/metrics` listener (METRICS_PORT), when there is one. */
+  metricsPort?: number;
   stop(): Promise<boolean>;
 }
 
@@ -118,7 +122,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const workerConnection = createRedis(redisUrl, 'worker', logger);
   await waitUntilReady(producer);
   const keys = createKeys(config.redis.prefix);
-  const metrics = createMetrics({ defaultMetrics: true });
+  const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   const bullPrefix = config.redis.prefix;
 
   const slackClient = createSlackClient({
@@ -222,6 +226,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       () => false,
     );
   let port = config.port;
+  const httpOptions = {
+    bodyLimitBytes: config.slack.bodyLimitBytes,
+    metricsPort: config.metrics.port,
+    metricsToken: config.metrics.token,
+    healthy,
+    metrics,
+    logger,
+  };
 
   if (fg) {
     const intakeQueue = new Queue(QUEUES.intake.name, { connection: producer, prefix: bullPrefix });
@@ -234,14 +246,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     });
     const followed = createFollowedThreads({ redis: producer, keys, ttlSeconds: FOLLOW_TTL_SECONDS });
     const slack = createSlackApp({ config, identity, logger });
-    slack.app.error(async (error) => {
-      logger.error(
-        { err: { message: error.message, code: (error as { code?: string }).code } },
-        'slack listener error',
-      );
-      // Rethrow so the HTTP receiver answers 5xx and Slack redelivers the event.
-      throw error;
-    });
     const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
     const threads = createThreadLocks({ redis: producer, keys, ttlMs, maxWaiting, maxWaitMs, logger });
     registerMessageListeners(slack.app, { intake, followed, identity, threads, logger, metrics });
@@ -340,11 +344,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     intakeWorker.on('failed', createIntakeStalledOut({ poster: fg.poster, requests, logger }));
 
     const http = createHttpServer({
-      ...(slack.httpListener ? { slackListener: slack.httpListener } : {}),
-      bodyLimitBytes: config.slack.bodyLimitBytes,
-      healthy,
-      metrics,
-      logger,
+      ...(slack.httpListener
+        ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }
+        : {}),
+      ...httpOptions,
     });
     listen = http;
     startSlack = slack.start;
@@ -394,7 +397,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     watch(answerWorker, 'answer worker');
     answerWorker.on('failed', createAnswerStalledOut({ ...bg, requests, fairness, config, metrics, logger }));
     if (!fg) {
-      listen = createHttpServer({ bodyLimitBytes: config.slack.bodyLimitBytes, healthy, metrics, logger });
+      listen = createHttpServer(httpOptions);
     }
   }
 
@@ -424,6 +427,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   return {
     config,
     port,
+    ...(listen?.metricsPort !== undefined ? { metricsPort: listen.metricsPort } : {}),
     stop: () => {
       stopping ??= runShutdown(steps, config.shutdownTimeoutMs, logger);
       return stopping;
@@ -439,44 +443,5 @@ const quit = async (redis: Redis) => {
   }
 };
 
-const parseRole = (argv: string[]): Role => {
-  const i = argv.indexOf('--role');
-  const value = i >= 0 ? argv[i + 1] : undefined;
-  if (value === undefined) return 'all';
-  if (value === 'web' || value === 'worker' || value === 'all') return value;
-  throw new ConfigError([`--role: must be web, worker or all`]);
-};
-
-/** CLI entry: `node dist/src/main.js [--role web|worker|all]`. */
-const runCli = async () => {
-  // A local .env is a convenience for development; variables already set win.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  // Signals are handled from the first moment: one arriving during start-up stops the bot as soon
-  // as it has started, cleanly, instead of killing it halfway.
-  let app: Backchannel | undefined;
-  let signalled: NodeJS.Signals | undefined;
-  const shutDown = () => {
-    // Hard deadline: whatever happens, exit within 30 s of SIGTERM.
-    setTimeout(() => process.exit(0), 29_000).unref();
-    void app?.stop().then(() => process.exit(0));
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = signal;
-    process.stderr.write(`received ${signal}, shutting down\n`);
-    if (app) shutDown();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    app = await startBackchannel({ env: process.env, role: parseRole(process.argv.slice(2)) });
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof LocalRedisUnavailable)
-      process.stderr.write(`${err.message}\n`);
-    else process.stderr.write(`backchannel failed to start: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  if (signalled) shutDown();
-};
-
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) void runCli();
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)
+  void runCli(startBackchannel);

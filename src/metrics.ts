@@ -43,7 +43,12 @@ export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
-  return { registry, requests, ackSeconds, answers, answerSeconds, inFlight, llmCalls };
+  const unhandledRejections = new Counter({
+    name: 'backchannel_unhandled_rejections_total',
+    help: 'Promise rejections nobody handled (logged; the process keeps running)',
+    registers: [registry],
+  });
+  return { registry, requests, ackSeconds, answers, answerSeconds, inFlight, llmCalls, unhandledRejections };
 };
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -56,3 +56,20 @@ describe('settings', () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.socketMode).toBe(true);
   });
 });
+
+describe('metrics settings', () => {
+  it('leaves /metrics on PORT, open, by default', () => {
+    expect(loadConfig(base).metrics).toEqual({ port: undefined, token: undefined });
+  });
+
+  it('reads METRICS_PORT and METRICS_TOKEN, and refuses a METRICS_PORT equal to PORT', () => {
+    expect(loadConfig({ ...base, METRICS_PORT: '9100', METRICS_TOKEN: ' t0k ' }).metrics).toEqual({
+      port: 9100,
+      token: 't0k',
+    });
+    expect(problemsOf({ ...base, PORT: '9100', METRICS_PORT: '9100' }).problems).toEqual([
+      'METRICS_PORT: must differ from PORT',
+    ]);
+    expect(problemsOf({ ...base, METRICS_PORT: 'ninety' }).problems[0]).toMatch(/^METRICS_PORT: /);
+  });
+});

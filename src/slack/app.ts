@@ -26,6 +26,15 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
+/** True when the error, or one of several listeners' errors, says Redis is down. */
+export const isRedisUnavailable = (err: unknown): boolean => {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; original?: unknown; originals?: unknown };
+  if (e.code === 'redis_unavailable') return true;
+  if (Array.isArray(e.originals)) return e.originals.some(isRedisUnavailable);
+  return e.original !== undefined && isRedisUnavailable(e.original);
+};
+
 /**
  * Bolt, in one of two modes. HTTP: `processBeforeResponse`, so the ack is sent only after the
  * listener finished its durable write (and a failure becomes a 5xx Slack redelivers). Socket Mode
@@ -42,6 +51,16 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
     teamId: identity.teamId,
   });
 
+  const log = logger.child({ component: 'slack' });
+  // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
+  // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
+  // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
+  const onListenerError = (app: App) =>
+    app.error(async (error) => {
+      log.error({ err: { message: error.message, code: error.code } }, 'slack listener error');
+      if (isRedisUnavailable(error)) throw error;
+    });
+
   if (config.slack.socketMode && config.slack.appToken) {
     const receiver = new SocketModeReceiver({
       appToken: config.slack.appToken,
@@ -50,6 +69,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
       installerOptions: { clientOptions },
     });
     const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+    onListenerError(app);
     return {
       app,
       start: async () => {
@@ -66,8 +86,40 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
     endpoints: '/slack/events',
     processBeforeResponse: true,
     logger: boltLogger,
+    // Bolt's default answers 500 to anything that throws while it processes a request. Only "Redis
+    // is down" deserves a 5xx (Slack redelivers it); anything else is a body Bolt could not handle.
+    processEventErrorHandler: async ({ error, response }) => {
+      if (response.headersSent) return true;
+      const redisDown = isRedisUnavailable(error);
+      if (!redisDown)
+        log.warn(
+          { err: { message: (error as Partial<Error>)?.message } },
+          'slack request Bolt could not process',
+        );
+      response.writeHead(redisDown ? 500 : 400).end();
+      return true;
+    },
   });
   const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+  onListenerError(app);
+  // A command, click or view no listener acknowledged would hold its HTTP answer until Bolt's 3 s
+  // no-ack timer, then get a 404: Slack counts that a failed delivery and shows the user an error.
+  // Acknowledged empty once every listener is done instead (a second ack throws: already done).
+  app.use(async (args) => {
+    try {
+      await args.next();
+    } finally {
+      const { ack } = args as { ack?: () => Promise<void> };
+      await ack?.().then(
+        () =>
+          log.info(
+            { type: (args.body as { type?: unknown }).type },
+            'no listener took the request; acknowledged',
+          ),
+        () => {},
+      );
+    }
+  });
   const listener = (receiver as unknown as { requestListener: SlackApp['httpListener'] }).requestListener;
   if (!listener) throw new Error('Bolt HTTPReceiver has no requestListener');
   return { app, httpListener: listener, start: async () => {}, stop: async () => {} };

@@ -1,16 +1,27 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 import type { Metrics, RequestKind } from '../metrics.js';
+import { screenSlackRequest } from './envelope.js';
+import { readCappedBody } from './http-body.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
 export interface HttpServerDeps {
-  /** Bolt's request listener, handed a request whose body is already buffered (`rawBody`). */
-  slackListener?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** Bolt's request listener, handed a request whose body is already buffered and screened. */
+  slack?: {
+    listener: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+    signingSecret: string;
+  };
   bodyLimitBytes: number;
   /** Resolves true when Redis answers. */
   healthy: () => Promise<boolean>;
   metrics: Pick<Metrics, 'registry' | 'ackSeconds' | 'requests'>;
+  /** `/metrics` on its own listener instead of the main one (0 picks a free port). */
+  metricsPort?: number | undefined;
+  /** Bearer token `/metrics` requires wherever it is served. */
+  metricsToken?: string | undefined;
   logger: Logger;
 }
 
@@ -24,111 +35,214 @@ const kindOf = (req: http.IncomingMessage, body: Buffer): RequestKind => {
 };
 
 /**
- * The process's one HTTP server: Slack's endpoint plus /healthz and /metrics. Bolt's
- * HTTPReceiver buffers whole bodies with no limit, so the body is read here first, with a cap:
- * larger requests get 413 before they are buffered whole.
+ * The path of a request target, or undefined when it is not one we can read. Origin-form starts
+ * with exactly one `/` (`//x` and `/\x` would be read as a host by URL parsers); absolute-form is
+ * accepted; `*` and authority-form are not.
+ */
+export const targetPath = (target: string | undefined): string | undefined => {
+  if (target === undefined) return undefined;
+  const absolute = /^https?:\/\//i.test(target);
+  if (!absolute && !/^\/(?:$|[^/\\])/.test(target)) return undefined;
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+};
+
+const plain = (res: http.ServerResponse, status: number, text: string) => {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+};
+
+/** Same length digests, so the comparison takes the same time whatever the token sent. */
+const sameToken = (given: string, expected: string): boolean =>
+  timingSafeEqual(
+    createHash('sha256').update(given).digest(),
+    createHash('sha256').update(expected).digest(),
+  );
+
+/**
+ * The process's HTTP server: Slack's endpoint plus /healthz and /metrics (or /metrics on a listener
+ * of its own). Bolt's HTTPReceiver buffers whole bodies with no limit, so the body is read here
+ * first, with a cap, and screened (signature, parse, shape) before Bolt sees it. No request, however
+ * malformed, can throw out of here: a bad target gets 400, bad HTTP 400 and a closed connection.
  */
 export const createHttpServer = (deps: HttpServerDeps) => {
   const log = deps.logger.child({ component: 'http' });
-  const tooLarge = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    deps.metrics.requests.inc({ kind: 'other', outcome: 'rejected' });
-    log.warn({ limit: deps.bodyLimitBytes }, 'request body over the limit');
-    res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
-    res.end('Request body too large');
-    res.on('finish', () => req.destroy());
+
+  const serveMetrics = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const auth = req.headers.authorization ?? '';
+    if (deps.metricsToken !== undefined && !sameToken(auth, `Bearer ${deps.metricsToken}`)) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('Unauthorized');
+      return;
+    }
+    deps.metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
+        res.end(text);
+      },
+      (err: unknown) => {
+        log.error({ err: { message: (err as Error).message } }, 'could not render metrics');
+        plain(res, 500, 'Metrics unavailable');
+      },
+    );
   };
 
   const handleSlack = (req: http.IncomingMessage, res: http.ServerResponse, started: bigint) => {
-    const listener = deps.slackListener;
-    if (!listener) {
-      res.writeHead(404).end();
-      return;
-    }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > deps.bodyLimitBytes) return tooLarge(req, res);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let aborted = false;
-    req.on('data', (chunk: Buffer) => {
-      if (aborted) return;
-      size += chunk.length;
-      if (size > deps.bodyLimitBytes) {
-        aborted = true;
-        req.pause();
-        tooLarge(req, res);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      aborted = true;
-    });
-    req.on('end', () => {
-      if (aborted) return;
-      const body = Buffer.concat(chunks);
-      const kind = kindOf(req, body);
-      res.on('finish', () => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        deps.metrics.ackSeconds.observe({ kind, status: String(res.statusCode) }, seconds);
-      });
-      // Bolt reuses an already-buffered body (bufferIncomingMessage checks `rawBody`).
-      Object.assign(req, { rawBody: body });
-      try {
-        listener(req, res);
-      } catch (err) {
-        log.error({ err }, 'slack listener failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      }
+    const slack = deps.slack;
+    if (!slack) return plain(res, 404, 'Not found');
+    readCappedBody(req, res, deps.bodyLimitBytes, {
+      onTooLarge: () => {
+        deps.metrics.requests.inc({ kind: 'other', outcome: 'rejected' });
+        log.warn({ limit: deps.bodyLimitBytes }, 'request body over the limit');
+      },
+      onBody: (body) => {
+        const kind = kindOf(req, body);
+        res.on('finish', () => {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          deps.metrics.ackSeconds.observe({ kind, status: String(res.statusCode) }, seconds);
+        });
+        const screened = screenSlackRequest({
+          signingSecret: slack.signingSecret,
+          headers: req.headers,
+          rawBody: body,
+        });
+        if (screened.action === 'answer') {
+          const refused = screened.status >= 400 || screened.json !== undefined;
+          if (refused) {
+            deps.metrics.requests.inc({ kind, outcome: 'rejected' });
+            log.warn({ status: screened.status, why: screened.reason, kind }, 'slack request refused');
+          } else log.info({ why: screened.reason, kind }, 'slack request acknowledged, nothing to do');
+          if (screened.json === undefined) res.writeHead(screened.status).end();
+          else {
+            res.writeHead(screened.status, { 'content-type': 'application/json' });
+            res.end(JSON.stringify(screened.json));
+          }
+          return;
+        }
+        // Bolt reuses an already-buffered body (bufferIncomingMessage checks `rawBody`) and routes on
+        // the path alone: hand it the one it knows, whatever form the target had.
+        Object.assign(req, { rawBody: body, url: SLACK_EVENTS_PATH });
+        slack.listener(req, res);
+      },
     });
   };
 
-  const server = http.createServer((req, res) => {
+  const route = (req: http.IncomingMessage, res: http.ServerResponse, metricsHere: boolean) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (req.method === 'POST' && url.pathname === SLACK_EVENTS_PATH) return handleSlack(req, res, started);
-    if (req.method === 'GET' && url.pathname === '/healthz') {
+    const path = targetPath(req.url);
+    if (path === undefined) return plain(res, 400, 'Bad request target');
+    if (req.method === 'POST' && path === SLACK_EVENTS_PATH) return handleSlack(req, res, started);
+    if (req.method === 'GET' && path === '/healthz') {
       deps.healthy().then(
         (ok) => {
           res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', redis: ok ? 'up' : 'down' }));
         },
-        () => res.writeHead(503).end(),
+        () => plain(res, 503, 'Unavailable'),
       );
       return;
     }
-    if (req.method === 'GET' && url.pathname === '/metrics') {
-      deps.metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': deps.metrics.registry.contentType });
-          res.end(text);
-        },
-        () => res.writeHead(500).end(),
-      );
+    if (metricsHere && req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    plain(res, 404, 'Not found');
+  };
+
+  /** A request handler nothing can throw out of: an exception would end the process. */
+  const guarded =
+    (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void) =>
+    (req: http.IncomingMessage, res: http.ServerResponse) => {
+      try {
+        handle(req, res);
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message }, method: req.method }, 'request handler failed');
+        plain(res, 400, 'Bad request');
+      }
+    };
+
+  // Malformed HTTP never reaches a handler: Node's parser reports it here. Answer and close.
+  const onClientError = (err: Error & { code?: string }, socket: Duplex) => {
+    // As Node's own handler: no error answer over a response already under way on this socket.
+    const inFlight = (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?._headerSent) {
+      socket.destroy();
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
-  });
-  // Slack gives up on an ack after 3 s; nothing legitimate takes longer to send its body.
-  server.requestTimeout = 10_000;
-  server.headersTimeout = 5_000;
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    log.debug({ code: err.code }, 'malformed HTTP request');
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  };
+
+  const build = (handle: (req: http.IncomingMessage, res: http.ServerResponse) => void, what: string) => {
+    const server = http.createServer(
+      // Slack gives up on an ack after 3 s; nothing legitimate takes longer to send its body. The
+      // check interval makes those timeouts bite within a second instead of Node's default 30 s.
+      { requestTimeout: 10_000, headersTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+      guarded(handle),
+    );
+    server.on('clientError', onClientError);
+    // `Expect: 100-continue` with a declared body over the cap: refused before the body is sent.
+    server.on(
+      'checkContinue',
+      guarded((req, res) => {
+        if (Number(req.headers['content-length'] ?? 0) > deps.bodyLimitBytes) {
+          res.writeHead(413, { connection: 'close' }).end();
+          return;
+        }
+        res.writeContinue();
+        handle(req, res);
+      }),
+    );
+    server.on('error', (err) => log.error({ err: { message: err.message }, what }, 'http server error'));
+    return server;
+  };
+
+  const separateMetrics = deps.metricsPort !== undefined;
+  const servers = [build((req, res) => route(req, res, !separateMetrics), 'main')];
+  if (separateMetrics)
+    servers.push(
+      build((req, res) => {
+        if (req.method === 'GET' && targetPath(req.url) === '/metrics') return serveMetrics(req, res);
+        plain(res, 404, 'Not found');
+      }, 'metrics'),
+    );
+
+  const listenOne = (server: http.Server, port: number, host?: string) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
 
   return {
-    server,
-    listen: (port: number, host?: string) =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      }),
+    server: servers[0]!,
+    /** The port `/metrics` listens on when it has its own (known once listening). */
+    metricsPort: undefined as number | undefined,
+    async listen(port: number, host?: string): Promise<number> {
+      const bound = await listenOne(servers[0]!, port, host);
+      if (servers[1]) this.metricsPort = await listenOne(servers[1], deps.metricsPort ?? 0, host);
+      return bound;
+    },
     /** Stops accepting connections; resolves when in-flight requests have been answered. */
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
+      Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              if (!server.listening) return resolve();
+              server.close(() => resolve());
+              server.closeIdleConnections();
+            }),
+        ),
+      ).then(() => {}),
   };
 };
 

@@ -207,6 +207,15 @@ describe('intake when Redis is down', () => {
     const first = await bot.sendEvent(event, { eventId: 'EvDOWN' });
     expect(first.status).toBeGreaterThanOrEqual(500);
     expect(first.ms).toBeLessThan(3_000);
+    // A reply in a thread the bot may follow: the lookup failed, so it must be redelivered too.
+    const reply = {
+      ...event,
+      type: 'message',
+      text: 'and then?',
+      ts: '1700000000.000501',
+      thread_ts: event.ts,
+    };
+    expect((await bot.sendEvent(reply, { eventId: 'EvDOWNREPLY' })).status).toBeGreaterThanOrEqual(500);
     const cmd = await bot.sendCommand('what is the capital of France?');
     expect(cmd.status).toBe(200);
     expect(JSON.parse(cmd.text)).toMatchObject({ response_type: 'ephemeral' });

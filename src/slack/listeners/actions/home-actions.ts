@@ -1,22 +1,8 @@
 import type { App } from '@slack/bolt';
-import { z } from 'zod';
 import type { Intake } from '../../../intake/intake.js';
 import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
-
-const blockActionsSchema = z.object({
-  type: z.literal('block_actions'),
-  user: z.object({ id: z.string(), team_id: z.string().optional() }),
-  team: z.object({ id: z.string() }).nullish(),
-  trigger_id: z.string().optional(),
-  response_url: z.string().optional(),
-  container: z.object({ type: z.string() }).passthrough().optional(),
-  actions: z
-    .array(
-      z.object({ action_id: z.string(), value: z.string().optional(), action_ts: z.string().optional() }),
-    )
-    .min(1),
-});
+import { blockActionsSchema } from '../../payloads.js';
 
 /**
  * Buttons on the Home tab and in `/ask sessions` (action ids `bc_…`). The click is written as
@@ -28,15 +14,15 @@ export const registerHomeActions = (
 ) => {
   app.action(/^bc_/, async ({ ack, body }) => {
     const parsed = blockActionsSchema.safeParse(body);
-    if (!parsed.success) {
-      deps.logger.warn({ issues: parsed.error.issues.length }, 'malformed block_actions ignored');
+    const teamId = parsed.success ? (parsed.data.team?.id ?? parsed.data.user.team_id) : undefined;
+    if (!parsed.success || !teamId) {
+      deps.logger.warn({ issues: parsed.error?.issues.length }, 'malformed block_actions ignored');
       deps.metrics.requests.inc({ kind: 'action', outcome: 'rejected' });
       await ack();
       return;
     }
     const p = parsed.data;
     const action = p.actions[0]!;
-    const teamId = p.team?.id ?? p.user.team_id ?? '';
     const id = `${teamId}:act:${p.trigger_id ?? `${p.user.id}:${action.action_ts ?? Date.now()}`}`;
     try {
       const result = await deps.intake.acceptWork(

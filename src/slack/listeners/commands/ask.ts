@@ -3,7 +3,7 @@ import type { AcceptedRequest } from '../../../domain.js';
 import type { Intake } from '../../../intake/intake.js';
 import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
-import { slashCommandSchema } from '../../payloads.js';
+import { COMMAND_UNREADABLE, slashCommandSchema } from '../../payloads.js';
 
 export const USAGE = [
   '*Ask Backchannel*',
@@ -50,10 +50,7 @@ export const registerAskCommand = (app: App, deps: AskDeps) => {
     if (!parsed.success) {
       deps.logger.warn({ issues: parsed.error.issues.length }, 'malformed slash command');
       deps.metrics.requests.inc({ kind: 'command', outcome: 'rejected' });
-      await ack({
-        response_type: 'ephemeral',
-        text: 'Sorry, I could not read that command. Please try again.',
-      });
+      await ack({ ...COMMAND_UNREADABLE });
       return;
     }
     const cmd = parsed.data;

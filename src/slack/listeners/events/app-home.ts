@@ -1,15 +1,8 @@
 import type { App } from '@slack/bolt';
-import { z } from 'zod';
 import type { Intake } from '../../../intake/intake.js';
 import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
-import { eventEnvelopeSchema } from '../../payloads.js';
-
-const homeOpenedSchema = z.object({
-  type: z.literal('app_home_opened'),
-  user: z.string(),
-  tab: z.string().optional(),
-});
+import { eventEnvelopeSchema, homeOpenedSchema, receivingTeam } from '../../payloads.js';
 
 /**
  * `app_home_opened` (tab `home`): the publish happens after the ack, as intake work, so Slack's
@@ -22,7 +15,8 @@ export const registerAppHome = (
   app.event('app_home_opened', async ({ event, body }) => {
     const env = eventEnvelopeSchema.safeParse(body);
     const parsed = homeOpenedSchema.safeParse(event);
-    if (!env.success || !parsed.success) {
+    const teamId = env.success ? receivingTeam(env.data) : undefined;
+    if (!env.success || !parsed.success || !teamId) {
       deps.logger.warn('malformed app_home_opened ignored');
       deps.metrics.requests.inc({ kind: 'event', outcome: 'rejected' });
       return;
@@ -31,7 +25,6 @@ export const registerAppHome = (
       deps.metrics.requests.inc({ kind: 'event', outcome: 'ignored' });
       return;
     }
-    const teamId = env.data.team_id;
     const result = await deps.intake.acceptWork(
       'home',
       `${teamId}:home:${env.data.event_id}`,

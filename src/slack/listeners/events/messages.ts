@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { AcceptedRequest } from '../../../domain.js';
+import { AppError } from '../../../errors.js';
 import type { Intake } from '../../../intake/intake.js';
 import type { Logger } from '../../../logger.js';
 import type { Metrics } from '../../../metrics.js';
@@ -7,7 +8,13 @@ import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
 import type { ThreadLocks } from '../../../sessions/thread-lock.js';
 import { stripMention } from '../../mentions.js';
-import { eventEnvelopeSchema, type MessageEvent, messageEventSchema, TEXT_SUBTYPES } from '../../payloads.js';
+import {
+  eventEnvelopeSchema,
+  type MessageEvent,
+  messageEventSchema,
+  receivingTeam,
+  TEXT_SUBTYPES,
+} from '../../payloads.js';
 
 export interface MessageListenerDeps {
   intake: Pick<Intake, 'accept'>;
@@ -50,16 +57,16 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
   const handle = async (rawEvent: unknown, rawBody: unknown) => {
     const env = eventEnvelopeSchema.safeParse(rawBody);
     const parsed = messageEventSchema.safeParse(rawEvent);
-    if (!env.success || !parsed.success) {
+    const teamId = env.success ? receivingTeam(env.data) : undefined;
+    if (!env.success || !parsed.success || !teamId) {
       deps.logger.warn(
-        { issues: (parsed.error ?? env.error)?.issues.length },
+        { fields: (parsed.error ?? env.error)?.issues.map((i) => i.path.join('.')).slice(0, 5) },
         'malformed message event ignored',
       );
       deps.metrics.requests.inc({ kind: 'event', outcome: 'rejected' });
       return;
     }
     const event = parsed.data;
-    const teamId = event.team ?? env.data.team_id;
     const decision = classifyMessage(event, deps.identity.botUserId);
     let source: AcceptedRequest['source'];
     if (decision.kind === 'ignore') {
@@ -69,7 +76,12 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
     }
     if (decision.kind === 'maybe_followed') {
       // Only threads the bot follows are sessions; other threads are never stored or read.
-      const followed = await deps.followed.isFollowed(teamId, event.channel, event.thread_ts ?? event.ts);
+      const followed = await deps.followed
+        .isFollowed(teamId, event.channel, event.thread_ts ?? event.ts)
+        .catch((cause: unknown) => {
+          // Not stored, not answered: a 5xx so Slack redelivers it once Redis is back.
+          throw new AppError('redis_unavailable', 'could not check the thread', { cause, retryable: true });
+        });
       if (!followed) {
         deps.metrics.requests.inc({ kind: 'event', outcome: 'ignored' });
         return;
