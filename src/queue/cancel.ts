@@ -19,7 +19,7 @@ export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
   redis: Redis;
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'listForUser'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser'>;
   fairness: Pick<Fairness, 'removeQueued'>;
   poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
   config: Pick<Config, 'emoji'>;
@@ -94,12 +94,13 @@ export const createCanceller = (deps: CancelDeps) => {
 
   return {
     cancel,
-    /** `/ask cancel`: the caller's newest queued or running background request. */
+    /**
+     * `/ask cancel`: the caller's newest queued or running background request, from the index of
+     * active ones (found however many finished requests are newer).
+     */
     async cancelNewest(teamId: string, userId: string): Promise<CancelOutcome> {
-      const mine = await deps.requests.listForUser(teamId, userId, { limit: 200 });
-      const newest = mine
-        .filter((r) => r.path === 'background' && (r.state === 'queued' || r.state === 'running'))
-        .sort((a, b) => b.createdAt - a.createdAt)[0];
+      const mine = await deps.requests.activeForUser(teamId, userId);
+      const newest = mine.sort((a, b) => b.createdAt - a.createdAt)[0];
       if (!newest) return { ok: false, why: 'not_active' };
       return cancel(newest.id, userId);
     },

@@ -32,7 +32,11 @@ export const createKeys = (prefix: string) => {
     userRunning: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:running`,
     /** A user's requests with an unread result (set): what a reply in a thread may clear. */
     userUnread: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:unread`,
+    /** A user's queued or running background requests (sorted set): what `/ask cancel` looks at. */
+    userActive: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:active`,
     userPrefs: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prefs`,
+    /** The Home tab page a user paged to, shared by every process (expires). */
+    userHomePage: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:homepage`,
     /** Cancellation flag of a request (checked by workers during backoff and at start). */
     cancelled: (requestId: string) => `${prefix}:cancelled:${requestId}`,
     /** Pub/sub channel on which cancellations are announced to running workers. */

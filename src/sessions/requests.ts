@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AnswerJob } from '../queue/registry.js';
 import type { Keys } from './keys.js';
+import { type IndexKeys, isActive, queueActive, queueTrim, USER_INDEX_MAX } from './request-index.js';
 import type { RequestRecord, RequestResult, RequestState } from './request-types.js';
 
 export type { RequestRecord, RequestResult, RequestState } from './request-types.js';
@@ -51,7 +52,7 @@ return 0
 
 export interface RequestStoreDeps {
   redis: Redis;
-  keys: Pick<Keys, 'request' | 'userRequests' | 'userUnread'>;
+  keys: Pick<Keys, 'request' | 'userRequests' | 'userUnread' | 'userActive'>;
   /** Records and results expire this long after their last change. */
   retentionSeconds: number;
   /** Told after every change, so the user's Home can be re-published. */
@@ -61,12 +62,50 @@ export interface RequestStoreDeps {
 
 /**
  * Each request belongs to the user who made it: its record (small hash), its result (stored apart,
- * expiring with it) and its unread mark. A per-user sorted set indexes them by last activity.
+ * expiring with it) and its unread mark. A per-user sorted set indexes them by last activity, capped
+ * at {@link USER_INDEX_MAX} and trimmed to the retention on every write; a second one holds the
+ * queued and running background requests, so `/ask cancel` finds them behind any number of others.
  */
 export const createRequestStore = (deps: RequestStoreDeps) => {
   const now = deps.now ?? Date.now;
   const resultKey = (id: string) => `${deps.keys.request(id)}:result`;
   const changed = (teamId: string, userId: string) => deps.onChange?.(teamId, userId);
+  const indexKeys = (teamId: string, userId: string): IndexKeys => ({
+    index: deps.keys.userRequests(teamId, userId),
+    unread: deps.keys.userUnread(teamId, userId),
+    active: deps.keys.userActive(teamId, userId),
+  });
+  const retention = { retentionSeconds: deps.retentionSeconds };
+
+  /** The owner's records among `ids`; ids whose record is gone leave `dropFrom` (index cleanup). */
+  const readOwned = async (
+    teamId: string,
+    userId: string,
+    ids: string[],
+    dropFrom: (keyof IndexKeys)[],
+  ): Promise<RequestRecord[]> => {
+    if (!ids.length) return [];
+    const pipeline = deps.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(deps.keys.request(id));
+    const rows = (await pipeline.exec()) ?? [];
+    const records: RequestRecord[] = [];
+    const gone: string[] = [];
+    rows.forEach(([err, h], i) => {
+      const r = err ? undefined : fromHash(h as Record<string, string>);
+      // Only the owner's own records, whatever the index says.
+      if (r && r.userId === userId && r.teamId === teamId) records.push(r);
+      else if (!err) gone.push(ids[i] ?? '');
+    });
+    if (gone.length) {
+      const keys = indexKeys(teamId, userId);
+      const multi = deps.redis.multi();
+      for (const which of dropFrom)
+        if (which === 'unread') multi.srem(keys.unread, ...gone);
+        else multi.zrem(keys[which], ...gone);
+      await multi.exec();
+    }
+    return records;
+  };
 
   const get = async (id: string): Promise<RequestRecord | undefined> =>
     fromHash(await deps.redis.hgetall(deps.keys.request(id)));
@@ -92,28 +131,26 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     }
     return { ok: true, record, wasUnread: res === 1 };
   };
-  /** A user's requests, newest activity first. */
+  /** A user's requests, newest activity first (at most {@link USER_INDEX_MAX}, all the index keeps). */
   const listForUser = async (
     teamId: string,
     userId: string,
     opts: { limit?: number } = {},
   ): Promise<RequestRecord[]> => {
-    const index = deps.keys.userRequests(teamId, userId);
-    const ids = await deps.redis.zrevrange(index, 0, (opts.limit ?? 1000) - 1);
-    if (!ids.length) return [];
-    const pipeline = deps.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(deps.keys.request(id));
-    const rows = (await pipeline.exec()) ?? [];
-    const records: RequestRecord[] = [];
-    const gone: string[] = [];
-    rows.forEach(([err, h], i) => {
-      const r = err ? undefined : fromHash(h as Record<string, string>);
-      // Only the owner's own records, whatever the index says.
-      if (r && r.userId === userId && r.teamId === teamId) records.push(r);
-      else if (!err) gone.push(ids[i] ?? '');
-    });
-    if (gone.length) await deps.redis.zrem(index, ...gone);
-    return records;
+    const limit = Math.min(opts.limit ?? USER_INDEX_MAX, USER_INDEX_MAX);
+    const ids = await deps.redis.zrevrange(deps.keys.userRequests(teamId, userId), 0, limit - 1);
+    return readOwned(teamId, userId, ids, ['index', 'unread']);
+  };
+
+  /** A user's queued and running background requests, newest first, however many others are newer. */
+  const activeForUser = async (teamId: string, userId: string): Promise<RequestRecord[]> => {
+    const active = deps.keys.userActive(teamId, userId);
+    const ids = await deps.redis.zrevrange(active, 0, USER_INDEX_MAX - 1);
+    const records = await readOwned(teamId, userId, ids, ['active']);
+    // A finished request whose exit raced a stale write is dropped here, and never offered.
+    const stale = records.filter((r) => !isActive(r)).map((r) => r.id);
+    if (stale.length) await deps.redis.zrem(active, ...stale);
+    return records.filter(isActive);
   };
 
   return {
@@ -129,14 +166,15 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
         updatedAt: t,
       };
       const key = deps.keys.request(r.id);
-      const index = deps.keys.userRequests(r.teamId, r.userId);
-      await deps.redis
+      const keys = indexKeys(r.teamId, r.userId);
+      const multi = deps.redis
         .multi()
         .hset(key, toHash(record))
         .expire(key, deps.retentionSeconds)
-        .zadd(index, t, r.id)
-        .expire(index, deps.retentionSeconds)
-        .exec();
+        .zadd(keys.index, t, r.id)
+        .expire(keys.index, deps.retentionSeconds);
+      queueActive(multi, keys, { id: r.id, now: t, record, ...retention });
+      await queueTrim(multi, keys, { now: t, ...retention }).exec();
       changed(r.teamId, r.userId);
       return record;
     },
@@ -153,17 +191,17 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       const multi = deps.redis.multi().hset(key, toHash({ ...patch, updatedAt: t }));
       if ('position' in patch && patch.position === undefined) multi.hdel(key, 'position');
       if ('error' in patch && patch.error === undefined) multi.hdel(key, 'error');
-      const index = deps.keys.userRequests(current.teamId, current.userId);
+      const keys = indexKeys(current.teamId, current.userId);
       if (patch.unread !== undefined) {
-        const unread = deps.keys.userUnread(current.teamId, current.userId);
-        if (patch.unread) multi.sadd(unread, id).expire(unread, deps.retentionSeconds);
-        else multi.srem(unread, id);
+        if (patch.unread) multi.sadd(keys.unread, id).expire(keys.unread, deps.retentionSeconds);
+        else multi.srem(keys.unread, id);
       }
-      await multi
+      multi
         .expire(key, deps.retentionSeconds)
-        .zadd(index, t, id)
-        .expire(index, deps.retentionSeconds)
-        .exec();
+        .zadd(keys.index, t, id)
+        .expire(keys.index, deps.retentionSeconds);
+      if (patch.state !== undefined) queueActive(multi, keys, { id, now: t, record: next, ...retention });
+      await queueTrim(multi, keys, { now: t, ...retention }).exec();
       changed(current.teamId, current.userId);
       return next;
     },
@@ -191,6 +229,7 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     },
     takeUnread,
     listForUser,
+    activeForUser,
     /** Clears the unread marks of a user's requests in one thread (the user replied there). */
     async markThreadRead(
       teamId: string,
@@ -199,10 +238,12 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       threadTs: string,
     ): Promise<number> {
       // Only the user's unread requests are looked at (usually none), not their whole history.
-      const ids = await deps.redis.smembers(deps.keys.userUnread(teamId, userId));
+      const unread = deps.keys.userUnread(teamId, userId);
+      const ids = await deps.redis.smembers(unread);
       let cleared = 0;
       for (const id of ids) {
         const [channel, thread] = await deps.redis.hmget(deps.keys.request(id), 'channelId', 'threadTs');
+        if (channel === null) await deps.redis.srem(unread, id);
         if (channel !== channelId || thread !== threadTs) continue;
         const taken = await takeUnread(id, userId);
         if (taken.ok && taken.wasUnread) cleared++;

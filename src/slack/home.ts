@@ -42,19 +42,28 @@ const ISOLATION_REFUSAL = "That request isn't yours, so I can't do that.";
 export const createHomeService = (deps: HomeDeps) => {
   const log = deps.logger.child({ component: 'home' });
   const coalesceMs = deps.coalesceMs ?? 1_500;
-  const pages = new Map<string, number>();
+  // One timer per user with a change in the last `coalesceMs`; each removes itself when it fires,
+  // so this holds at most the users active within one window.
   const pending = new Map<string, NodeJS.Timeout>();
   const permalinks = (s: SessionSummary) => permalinkFor(deps.identity.url, s.channelId, s.threadTs);
   const hasResult = (r: RequestRecord) => r.path === 'background' && r.state === 'done';
 
+  /**
+   * The page lives in Redis, not in this process: a re-publish after a state change (in whichever
+   * web or worker process made it) has no click payload to read it from, and Slack has no way to
+   * read a published view back, so `private_metadata` alone cannot carry it.
+   */
   const publish = async (teamId: string, userId: string, page?: number) => {
-    const key = `${teamId}:${userId}`;
-    if (page !== undefined) pages.set(key, page);
-    const records = await deps.requests.listForUser(teamId, userId);
+    if (page !== undefined) await deps.prefs.setHomePage(teamId, userId, page);
+    const [records, shown, dmOnResult] = await Promise.all([
+      deps.requests.listForUser(teamId, userId),
+      page ?? deps.prefs.homePage(teamId, userId),
+      deps.prefs.dmOnResult(teamId, userId),
+    ]);
     const view = buildHomeView(records, {
       now: Date.now(),
-      page: pages.get(key) ?? 0,
-      dmOnResult: await deps.prefs.dmOnResult(teamId, userId),
+      page: shown,
+      dmOnResult,
       permalinks,
       hasResult,
       botUserId: deps.identity.botUserId,
@@ -67,6 +76,18 @@ export const createHomeService = (deps: HomeDeps) => {
     if (job.responseUrl && deps.respond)
       await deps.respond(job.responseUrl, { response_type: 'ephemeral', replace_original: false, text });
     else await deps.client.chat.postMessage({ channel: job.userId, text });
+  };
+
+  /** The `/ask sessions` list: always the given user's own requests. */
+  const sessionsMessage = async (teamId: string, userId: string, page = 0) => {
+    const records = await deps.requests.listForUser(teamId, userId);
+    return buildSessionsMessage(records, {
+      now: Date.now(),
+      page,
+      permalinks,
+      hasResult,
+      botUserId: deps.identity.botUserId,
+    });
   };
 
   return {
@@ -93,15 +114,7 @@ export const createHomeService = (deps: HomeDeps) => {
       timer.unref();
       pending.set(key, timer);
     },
-    async sessionsMessage(teamId: string, userId: string) {
-      const records = await deps.requests.listForUser(teamId, userId);
-      return buildSessionsMessage(records, {
-        now: Date.now(),
-        permalinks,
-        hasResult,
-        botUserId: deps.identity.botUserId,
-      });
-    },
+    sessionsMessage,
     /** A DM when a background result is ready, for users who asked for one. */
     async notifyReady(record: RequestRecord) {
       if (!(await deps.prefs.dmOnResult(record.teamId, record.userId))) return;
@@ -112,6 +125,15 @@ export const createHomeService = (deps: HomeDeps) => {
         text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
         unfurl_links: false,
       });
+      // The preference is in use: keep it (best-effort; the DM already went out).
+      await deps.prefs
+        .touch(record.teamId, record.userId)
+        .catch((err) =>
+          log.warn(
+            { userId: record.userId, err: { message: (err as Error).message } },
+            'prefs expiry not refreshed',
+          ),
+        );
     },
     async handleAction(job: ActionJob): Promise<void> {
       const { actionId, userId, teamId } = job;
@@ -120,6 +142,13 @@ export const createHomeService = (deps: HomeDeps) => {
         const page = decodeActionValue(actionId, job.value);
         if (page === undefined) return;
         if (job.container === 'view') await publish(teamId, userId, page);
+        // The ephemeral `/ask sessions` list, re-rendered in place. It is built from the clicking
+        // user's own requests: the button carries only a page number, never whose list it is.
+        else if (job.responseUrl && deps.respond)
+          await deps.respond(job.responseUrl, {
+            replace_original: true,
+            ...(await sessionsMessage(teamId, userId, page)),
+          });
         return;
       }
       if (actionId === ACTION_IDS.toggleDm) {

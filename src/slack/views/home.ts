@@ -338,9 +338,10 @@ const dmPreferenceBlock = (on: boolean): Block => ({
 
 /**
  * The Home tab: a header with counts, the DM preference, one page of sessions (newest activity
- * first), Newer / Older paging; or, with no sessions, how to start. `private_metadata` holds the
- * page index, so a handler re-rendering after Cancel or Mark read keeps the user on their page
- * (decode it with `decodeActionValue(ACTION_IDS.older, view.private_metadata)`).
+ * first), Newer / Older paging; or, with no sessions, how to start. `private_metadata` mirrors the
+ * page index shown (decode it with `decodeActionValue(ACTION_IDS.older, view.private_metadata)`);
+ * the Home service keeps the page itself in Redis, since a re-publish after a state change has no
+ * click payload to read it from.
  */
 export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewOptions): HomeView => {
   const sessions = groupSessions(records);
