@@ -19,7 +19,10 @@ const TEAM = 'T0TEAM';
 
 /** `n` finished sessions of `user`, written straight to the stack's Redis; the last is the newest. */
 const seedSessions = async (s: Stack, user: string, n: number, title = 'seeded question') => {
-  const store = createRequestStore({ redis, keys: createKeys(s.prefix), retentionSeconds: 3_600 });
+  // One millisecond apart, so the newest-first order is the creation order, never a tie.
+  let clock = Date.now() - n;
+  const now = () => clock++;
+  const store = createRequestStore({ redis, keys: createKeys(s.prefix), retentionSeconds: 3_600, now });
   for (let i = 0; i < n; i++) {
     const ts = `${1_700_000_000 + i}.000100`;
     await store.create({
