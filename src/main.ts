@@ -13,7 +13,7 @@ import type { AcceptedRequest } from './domain.js';
 import { isAppError } from './errors.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
-import { loadTokenizer } from './llm/budget.js';
+import { loadTokenizer, turnTokens } from './llm/budget.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from './local-redis.js';
 import { createLogger, type Logger } from './logger.js';
@@ -178,6 +178,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       keys,
       ttlSeconds: config.sessions.historyTtlSeconds,
       reader,
+      count: turnTokens,
+      budgetTokens: config.openai.contextTokenBudget,
     });
     const context = createContextBuilder({ history, reader, config: config.openai });
     return { client, poster, reader, history, context };
