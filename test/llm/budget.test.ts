@@ -189,7 +189,7 @@ describe('trimToBudget on what users can send', () => {
     ];
     await countTokens('warm');
 
-    const { result, worstBlockMs, wallMs } = await measureBlocking(() =>
+    const { result, worstCpuMs, wallMs } = await measureBlocking(() =>
       trimToBudget({ systemPrompt, turns, budget: 16_000, reserve: 1024 }),
     );
 
@@ -200,7 +200,7 @@ describe('trimToBudget on what users can send', () => {
     expect(result.messages.at(-1)?.content.endsWith(question.slice(-100))).toBe(true);
     // Generous bounds for a shared machine; `npm run bench` reports the real figures.
     expect(wallMs).toBeLessThan(10_000);
-    expect(worstBlockMs).toBeLessThan(250);
+    expect(worstCpuMs).toBeLessThan(100);
   });
 
   it('bounds a 60,000-character question and a 10,000-character name', async () => {

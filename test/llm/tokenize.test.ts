@@ -57,18 +57,20 @@ describe('the segments handed to the BPE', () => {
 
 describe('the bounded counter', () => {
   it.each(LONG_SHAPES)(
-    'counts a 40,000-character %s text in well under a second, the event loop ticking',
+    'counts a 40,000-character %s text in a few seconds at most, the event loop ticking',
     async (shape) => {
       await loadTokenizer();
       const text = longInput(shape);
 
-      const { result, worstBlockMs, wallMs } = await measureBlocking(() => countTokens(text));
+      const { result, worstCpuMs, wallMs } = await measureBlocking(() => countTokens(text));
 
       expect(result).toBeGreaterThan(0);
-      // Generous bounds for a shared machine (js-tiktoken alone takes about 77 s on the no-space text;
-      // `npm run bench` reports the real figures).
-      expect(wallMs).toBeLessThan(shape === 'cjk' || shape === 'unicode' ? 3000 : 1000);
-      expect(worstBlockMs).toBeLessThan(250);
+      // Generous bounds for a shared machine: js-tiktoken alone takes about 77 s on the no-space
+      // text, all of it one block; here it takes well under a second, in slices of about 5 ms of
+      // CPU (the block is measured in CPU time, which another process cannot stretch).
+      // `npm run bench` reports the real figures.
+      expect(wallMs).toBeLessThan(5000);
+      expect(worstCpuMs).toBeLessThan(100);
     },
   );
 
@@ -76,14 +78,14 @@ describe('the bounded counter', () => {
     const tk = await loadTokenizer();
     const turns = Array.from({ length: 300 }, (_, i) => longInput('base64', 1000, i));
 
-    const { result, worstBlockMs } = await measureBlocking(async () => {
+    const { result, worstCpuMs } = await measureBlocking(async () => {
       let sum = 0;
       for (const turn of turns) sum += await tk.count(turn);
       return sum;
     });
 
     expect(result).toBeGreaterThan(300 * 300);
-    expect(worstBlockMs).toBeLessThan(250);
+    expect(worstCpuMs).toBeLessThan(100);
   });
 
   it('encodes to tokens that decode to the text', async () => {

@@ -7,7 +7,9 @@ import { max, median, ms, num, type Row } from './stats.js';
 /**
  * Token counting in this process: the worst event-loop block and the wall time of counting one
  * Slack-sized message of each hostile shape, then of pricing a whole 40-turn thread. The aim is the
- * hardening issue's: no 40,000-character message blocks the loop for more than 50 ms.
+ * hardening issue's: no 40,000-character message blocks the loop for more than 50 ms. Each block
+ * is given as wall time / CPU time: on a loaded machine the wall gap includes time the OS gave to
+ * other processes, the CPU time is the work itself.
  */
 
 const RUNS = 3;
@@ -26,28 +28,39 @@ const thread = (text: (i: number) => string): Turn[] =>
       : { role: 'user', userId: 'U0ALICE', name: 'Alice', text: text(i), ts: `${1000 + i}.0` },
   );
 
+interface Measured {
+  wallMs: number;
+  worstBlockMs: number;
+  worstCpuMs: number;
+}
+
+const block = (m: Pick<Measured, 'worstBlockMs' | 'worstCpuMs'>) =>
+  `${ms(m.worstBlockMs)} / ${ms(m.worstCpuMs)}`;
+const timed = (m: Measured) => `${ms(m.wallMs)} (block ${block(m)})`;
+
 export const benchTokens = async (): Promise<Row[]> => {
   await loadTokenizer();
   const rows: Row[] = [];
-  let worstOfAll = 0;
+  const all: Measured[] = [];
   for (const shape of LONG_SHAPES) {
     const text = longInput(shape);
-    const blocks: number[] = [];
-    const walls: number[] = [];
+    const runs: Measured[] = [];
     let tokens = 0;
     for (let run = 0; run < RUNS; run++) {
       const m = await measureBlocking(() => countTokens(text));
-      blocks.push(m.worstBlockMs);
-      walls.push(m.wallMs);
+      runs.push(m);
       tokens = m.result;
     }
-    worstOfAll = Math.max(worstOfAll, max(blocks));
+    all.push(...runs);
     rows.push({
       section: SECTION,
-      figure: `40,000 characters, ${shape}: worst event-loop block`,
-      value: ms(max(blocks)),
+      figure: `40,000 characters, ${shape}: worst event-loop block, wall / CPU`,
+      value: block({
+        worstBlockMs: max(runs.map((r) => r.worstBlockMs)),
+        worstCpuMs: max(runs.map((r) => r.worstCpuMs)),
+      }),
       aim: '< 50 ms',
-      how: `countTokens, worst of ${RUNS}; wall ${ms(median(walls))} (median), ${num(tokens)} tokens`,
+      how: `countTokens, worst of ${RUNS}; wall ${ms(median(runs.map((r) => r.wallMs)))} (median), ${num(tokens)} tokens`,
     });
   }
 
@@ -67,39 +80,33 @@ export const benchTokens = async (): Promise<Row[]> => {
   const plainCached = await trim(
     await Promise.all(plain.map(async (t) => ({ ...t, tokens: await turnTokens(t) }))),
   );
-  worstOfAll = Math.max(
-    worstOfAll,
-    everyTurn.worstBlockMs,
-    uncached.worstBlockMs,
-    cached.worstBlockMs,
-    plainUncached.worstBlockMs,
-    plainCached.worstBlockMs,
-  );
-  const both = (m: { wallMs: number; worstBlockMs: number }) =>
-    `${ms(m.wallMs)} (block ${ms(m.worstBlockMs)})`;
+  all.push(everyTurn, uncached, cached, plainUncached, plainCached);
   rows.push(
     {
       section: SECTION,
       figure: '40-turn thread of 40,000-character turns: count every turn',
-      value: both(everyTurn),
+      value: timed(everyTurn),
       how: `turnTokens over all ${hostile.length} turns (the shapes above in turn), ${num(everyTurn.result)} tokens: what a cache with no counts would cost`,
     },
     {
       section: SECTION,
       figure: 'that thread, trimToBudget: no counts / cached counts',
-      value: `${both(uncached)} / ${both(cached)}`,
+      value: `${timed(uncached)} / ${timed(cached)}`,
       how: `budget ${num(BUDGET)} − reserve ${num(RESERVE)}; priced newest first, so turns that cannot fit are never counted; root and question cut to fit`,
     },
     {
       section: SECTION,
       figure: '40-turn thread of ordinary 1,500-character turns, trimToBudget: no counts / cached counts',
-      value: `${both(plainUncached)} / ${both(plainCached)}`,
+      value: `${timed(plainUncached)} / ${timed(plainCached)}`,
       how: `${num(plainUncached.result.tokens)} prompt tokens kept, ${plainUncached.result.droppedTurns} turns dropped`,
     },
     {
       section: SECTION,
-      figure: 'worst event-loop block of all the above',
-      value: ms(worstOfAll),
+      figure: 'worst event-loop block of all the above, wall / CPU',
+      value: block({
+        worstBlockMs: max(all.map((m) => m.worstBlockMs)),
+        worstCpuMs: max(all.map((m) => m.worstCpuMs)),
+      }),
       aim: '< 50 ms',
       how: 'the counter yields to the loop every 5 ms (SLICE_MS); no piece over 24 bytes reaches the BPE',
     },
