@@ -36,6 +36,11 @@ export interface Turn {
   name?: string;
   text: string;
   ts: string;
+  /**
+   * Tokens of the turn's prompt message content (o200k, bounded counter), counted once when the
+   * turn entered the history cache, so trimming never re-tokenizes the thread.
+   */
+  tokens?: number;
 }
 
 /** A Chat Completions message. */

@@ -14,7 +14,7 @@ import { isAppError } from './errors.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { waitTurnInQueue } from './intake/wait-turn.js';
-import { loadTokenizer } from './llm/budget.js';
+import { loadTokenizer, turnTokens } from './llm/budget.js';
 import { createLlmClient, type LlmClient } from './llm/client.js';
 import { isRedisAnswering, startLocalRedis } from './local-redis.js';
 import { createLogger, type Logger } from './logger.js';
@@ -184,6 +184,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       keys,
       ttlSeconds: config.sessions.historyTtlSeconds,
       reader,
+      count: turnTokens,
+      budgetTokens: config.openai.contextTokenBudget,
     });
     const context = createContextBuilder({ history, reader, config: config.openai });
     return { client, poster, reader, history, context };

@@ -22,6 +22,7 @@ import {
   renderTable,
   spread,
 } from './bench/stats.js';
+import { benchTokens } from './bench/tokens.js';
 
 /**
  * `npm run bench`: Backchannel's performance figures, measured in one run on this machine against
@@ -42,7 +43,7 @@ const HELP = `Usage: npm run bench -- [flags]
   --workers <list>    worker-process counts for the scale-out runs (default 1,2,4)
   --home-records <n>  request records of the heavy Home user (default 500)
   --log-level <l>     the bot's LOG_LEVEL (default info, as deployed)
-  --only <list>       run only these sections: home, bare, ack, mention, burst, background, footprint
+  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, background, footprint
   --help`;
 
 const { values: flags } = parseArgs({
@@ -138,6 +139,7 @@ const main = async (): Promise<number> => {
     fleet = new Fleet(ctx);
     const f = fleet;
 
+    await section('tokens', 'Token counting', benchTokens);
     await section('home', 'Home inbox', async () => {
       const h = await benchHome(ctx, opts.homeRecords);
       return [

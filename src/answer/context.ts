@@ -59,12 +59,13 @@ export const createContextBuilder = (deps: ContextDeps) => ({
       extra: [question],
     });
     // Later questions belong to later answers; the bot's answers so far all precede this one (one
-    // answer at a time per thread), so they stay, and the question goes last.
+    // answer at a time per thread), so they stay, and the question goes last: the cache's copy,
+    // which carries its token count.
     const upTo = [
       ...turns.filter(
         (t) => t.ts !== question.ts && (t.role === 'assistant' || Number(t.ts) < Number(question.ts)),
       ),
-      question,
+      turns.find((t) => t.ts === question.ts) ?? question,
     ];
     const trimmed = await trimToBudget({
       systemPrompt: deps.config.systemPrompt,

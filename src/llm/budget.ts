@@ -1,29 +1,26 @@
 import type { ChatMessage, Turn } from '../domain.js';
 import { AppError } from '../errors.js';
+import { boundText, TRUNCATION_MARKER } from './bounds.js';
 import { formatTurn, systemMessage } from './prompt.js';
+import { type BoundedTokenizer, createBoundedTokenizer } from './tokenize.js';
 
 /**
  * Token counting with a real tokenizer (o200k_base, the encoding of the gpt-4o, gpt-4.1, o-series
- * and gpt-5 families; for Ollama or vLLM models it is an estimate, which is all a budget needs).
+ * and gpt-5 families; for Ollama or vLLM models it is an estimate, which is all a budget needs),
+ * bounded in time whatever the text (see tokenize.ts) and yielding to the event loop as it goes.
  *
  * The o200k ranks are a 2.3 MB module and building the encoder blocks the event loop for about
  * half a second, so nothing loads at import time: the first call loads it once, and every function
- * here is async. Slack needs an ack within 3 s, so keep these calls off the ack path; a role can
- * warm the tokenizer with `loadTokenizer()` once it has started.
+ * here is async. A role warms the tokenizer with `loadTokenizer()` once it has started.
  */
 
 /** Approximate per-message framing (`<|start|>role…<|end|>`), as in OpenAI's token-counting guide. */
 export const TOKENS_PER_MESSAGE = 4;
 /** Every reply is primed with `<|start|>assistant<|message|>`. */
 export const REPLY_PRIMING_TOKENS = 3;
-/** Stands for the text cut out of a truncated turn. */
-export const TRUNCATION_MARKER = '[…]';
+export { TRUNCATION_MARKER };
 
-export interface Tokenizer {
-  encode(text: string): number[];
-  decode(tokens: number[]): string;
-  count(text: string): number;
-}
+export type Tokenizer = BoundedTokenizer;
 
 let loading: Promise<Tokenizer> | undefined;
 
@@ -40,8 +37,10 @@ export const loadTokenizer = (): Promise<Tokenizer> => {
     const enc = new Tiktoken(ranks.default);
     // Users can paste `<|endoftext|>`; by default js-tiktoken throws on special tokens, but here
     // they are just text (`[]` allowed, `[]` disallowed).
-    const encode = (text: string) => enc.encode(text, [], []);
-    return { encode, decode: (tokens) => enc.decode(tokens), count: (text) => encode(text).length };
+    return createBoundedTokenizer(
+      { encode: (text) => enc.encode(text, [], []), decode: (tokens) => enc.decode(tokens) },
+      ranks.default.pat_str,
+    );
   })();
   loading = pending;
   pending.catch(() => {
@@ -50,19 +49,26 @@ export const loadTokenizer = (): Promise<Tokenizer> => {
   return pending;
 };
 
-const messageCost = (tk: Tokenizer, message: ChatMessage): number =>
-  TOKENS_PER_MESSAGE + tk.count(message.content);
+const messageCost = async (tk: Tokenizer, message: ChatMessage): Promise<number> =>
+  TOKENS_PER_MESSAGE + (await tk.count(message.content));
 
 export const countTokens = async (text: string): Promise<number> => (await loadTokenizer()).count(text);
+
+/** Tokens of a turn's prompt message content: what the history cache stores as `Turn.tokens`. */
+export const turnTokens = async (turn: Turn): Promise<number> =>
+  (await loadTokenizer()).count(formatTurn(turn).content);
 
 /** Prompt tokens of a Chat Completions request, approximately as the API bills them. */
 export const countMessages = async (messages: readonly ChatMessage[]): Promise<number> => {
   const tk = await loadTokenizer();
-  return messages.reduce((sum, m) => sum + messageCost(tk, m), REPLY_PRIMING_TOKENS);
+  let sum = REPLY_PRIMING_TOKENS;
+  for (const m of messages) sum += await messageCost(tk, m);
+  return sum;
 };
 
 export interface TrimInput {
   systemPrompt: string;
+  /** The thread, root first; a turn's `tokens`, when present, is trusted instead of counting it. */
   turns: readonly Turn[];
   /** CONTEXT_TOKEN_BUDGET: what one request may use of the model's window, prompt and answer together. */
   budget: number;
@@ -81,6 +87,11 @@ export interface TrimResult {
   truncated: boolean;
 }
 
+interface Priced {
+  message: ChatMessage;
+  cost: number;
+}
+
 /**
  * Fits a thread into `budget - reserve` prompt tokens. The budget covers the whole request
  * because servers reject prompt + max_tokens beyond the context window; the answer's share is
@@ -89,6 +100,7 @@ export interface TrimResult {
  * Drops the oldest turns first but always keeps the thread root (it says what the thread is about)
  * and the newest turn (the question being asked). If those two alone overflow, the root is cut
  * from its end, then the question from its start, keeping its end, where the question usually is.
+ * Middle turns are priced newest first, and those that cannot fit are never counted.
  * Throws `config_invalid` only when the system prompt leaves no room at all.
  */
 export const trimToBudget = async ({
@@ -100,9 +112,14 @@ export const trimToBudget = async ({
 }: TrimInput): Promise<TrimResult> => {
   const tk = await loadTokenizer();
   const limit = budget - reserve;
-  const cost = (m: ChatMessage) => messageCost(tk, m);
+  const price = async (turn: Turn): Promise<Priced> => {
+    const message = formatTurn(turn);
+    const cost =
+      turn.tokens !== undefined ? TOKENS_PER_MESSAGE + turn.tokens : await messageCost(tk, message);
+    return { message, cost };
+  };
   const system = systemMessage(systemPrompt, now);
-  const fixedCost = cost(system) + REPLY_PRIMING_TOKENS;
+  const fixedCost = (await messageCost(tk, system)) + REPLY_PRIMING_TOKENS;
 
   const noRoom = () =>
     new AppError(
@@ -117,72 +134,86 @@ export const trimToBudget = async ({
     return { messages: [system], tokens: fixedCost, droppedTurns: 0, truncated: false };
   }
   const question = turns.length > 1 ? turns[turns.length - 1] : undefined;
-  const middle = turns.slice(1, -1).map(formatTurn);
-  let rootMsg = formatTurn(root);
-  let questionMsg = question && formatTurn(question);
+  let rootMsg = await price(root);
+  let questionMsg = question && (await price(question));
 
-  const endsCost = cost(rootMsg) + (questionMsg ? cost(questionMsg) : 0);
-  const middleCosts = middle.map(cost);
-  let middleTotal = middleCosts.reduce((a, b) => a + b, 0);
-  let dropped = 0;
-  while (dropped < middle.length && fixedCost + endsCost + middleTotal > limit) {
-    middleTotal -= middleCosts[dropped] ?? 0;
-    dropped++;
+  const middle = turns.slice(1, -1);
+  let room = limit - fixedCost - rootMsg.cost - (questionMsg?.cost ?? 0);
+  const kept: Priced[] = [];
+  for (let i = middle.length - 1; i >= 0; i--) {
+    const priced = await price(middle[i]!);
+    if (priced.cost > room) break;
+    room -= priced.cost;
+    kept.unshift(priced);
   }
-  const kept = middle.slice(dropped);
+  const dropped = middle.length - kept.length;
   let truncated = false;
 
-  if (fixedCost + endsCost + middleTotal > limit) {
+  if (room < 0) {
     truncated = true;
-    if (question === undefined) {
+    if (question === undefined || questionMsg === undefined) {
       // A lone turn is both the root and the question: keep its end, like a question.
-      const fitted = fitTurn(tk, root, limit - fixedCost, 'end');
+      const fitted = await fitTurn(tk, root, rootMsg, limit - fixedCost, 'end');
       if (!fitted) throw noRoom();
       rootMsg = fitted;
     } else {
-      const roomForRoot = limit - fixedCost - cost(questionMsg!);
-      const fittedRoot = fitTurn(tk, root, roomForRoot, 'start');
+      const roomForRoot = limit - fixedCost - questionMsg.cost;
+      const fittedRoot = await fitTurn(tk, root, rootMsg, roomForRoot, 'start');
       if (fittedRoot) {
         rootMsg = fittedRoot;
       } else {
-        rootMsg = formatTurn({ ...root, text: TRUNCATION_MARKER });
-        const fittedQuestion = fitTurn(tk, question, limit - fixedCost - cost(rootMsg), 'end');
+        rootMsg = await price({ ...root, text: TRUNCATION_MARKER, tokens: undefined });
+        const roomForQuestion = limit - fixedCost - rootMsg.cost;
+        const fittedQuestion = await fitTurn(tk, question, questionMsg, roomForQuestion, 'end');
         if (!fittedQuestion) throw noRoom();
         questionMsg = fittedQuestion;
       }
     }
   }
 
-  const messages = [system, rootMsg, ...kept, ...(questionMsg ? [questionMsg] : [])];
-  const tokens = messages.reduce((sum, m) => sum + cost(m), REPLY_PRIMING_TOKENS);
-  return { messages, tokens, droppedTurns: dropped, truncated };
+  const priced = [rootMsg, ...kept, ...(questionMsg ? [questionMsg] : [])];
+  return {
+    messages: [system, ...priced.map((p) => p.message)],
+    tokens: priced.reduce((sum, p) => sum + p.cost, fixedCost),
+    droppedTurns: dropped,
+    truncated,
+  };
 };
 
 /**
- * The turn's message with its text cut (keeping its start or its end) so the message costs at
- * most `maxCost` tokens, or undefined if not even the marker fits. The name prefix is kept.
+ * The turn's message (`full`, already priced) with its text cut (keeping its start or its end) so
+ * the message costs at most `maxCost` tokens, or undefined if not even the marker fits. The name
+ * prefix is kept.
  */
-const fitTurn = (
+const fitTurn = async (
   tk: Tokenizer,
   turn: Turn,
+  full: Priced,
   maxCost: number,
   keep: 'start' | 'end',
-): ChatMessage | undefined => {
-  const costOf = (text: string) => messageCost(tk, formatTurn({ ...turn, text }));
-  if (costOf(turn.text) <= maxCost) return formatTurn(turn);
-  if (costOf(TRUNCATION_MARKER) > maxCost) return undefined;
-  const tokens = tk.encode(turn.text);
+): Promise<Priced | undefined> => {
+  const priced = async (text: string): Promise<Priced> => {
+    const message = formatTurn({ ...turn, text });
+    return { message, cost: await messageCost(tk, message) };
+  };
+  if (full.cost <= maxCost) return full;
+  const marker = await priced(TRUNCATION_MARKER);
+  if (marker.cost > maxCost) return undefined;
+  const tokens = await tk.encode(boundText(turn.text));
   // Token boundaries can split a multi-byte character; drop the replacement characters that leaves.
   const clean = (s: string) => s.replace(/^\uFFFD+|\uFFFD+$/g, '');
-  let n = Math.min(tokens.length - 1, maxCost - costOf(TRUNCATION_MARKER));
-  while (n > 0) {
+  let n = Math.min(tokens.length - 1, maxCost - marker.cost);
+  // Each retry steps back twice as far as the overshoot says, so a text that re-encodes a little
+  // longer than its tokens (cut pieces) costs at most log2(n) counts, not n.
+  for (let attempt = 0; n > 0; attempt++) {
     const text =
       keep === 'start'
         ? `${clean(tk.decode(tokens.slice(0, n))).trimEnd()} ${TRUNCATION_MARKER}`
         : `${TRUNCATION_MARKER} ${clean(tk.decode(tokens.slice(tokens.length - n))).trimStart()}`;
-    const over = costOf(text) - maxCost;
-    if (over <= 0) return formatTurn({ ...turn, text });
-    n -= over;
+    const candidate = await priced(text);
+    const over = candidate.cost - maxCost;
+    if (over <= 0) return candidate;
+    n -= over * 2 ** attempt;
   }
-  return formatTurn({ ...turn, text: TRUNCATION_MARKER });
+  return marker;
 };

@@ -1,4 +1,5 @@
 import type { ChatMessage, Turn } from '../domain.js';
+import { boundName, boundText } from './bounds.js';
 
 /**
  * Chat Completions messages from a thread. Several people can talk in one Slack thread, but the
@@ -14,13 +15,17 @@ export interface BuildMessagesInput {
   now?: Date;
 }
 
-/** `"Alice: …"`; falls back to the user id when no display name is known. */
-export const speakerOf = (turn: Turn): string => turn.name?.trim() || turn.userId || 'someone';
+/**
+ * `"Alice: …"`; falls back to the user id when no display name is known. One line of at most
+ * MAX_NAME_CHARS, whatever users.info, a slash command or a bot's username said.
+ */
+export const speakerOf = (turn: Turn): string => boundName(turn.name) || boundName(turn.userId) || 'someone';
 
+/** Every turn reaches the prompt through here, so here its text is bounded (bounds.ts). */
 export const formatTurn = (turn: Turn): ChatMessage =>
   turn.role === 'assistant'
-    ? { role: 'assistant', content: turn.text }
-    : { role: 'user', content: `${speakerOf(turn)}: ${turn.text}` };
+    ? { role: 'assistant', content: boundText(turn.text) }
+    : { role: 'user', content: `${speakerOf(turn)}: ${boundText(turn.text)}` };
 
 export const systemMessage = (systemPrompt: string, now?: Date): ChatMessage => ({
   role: 'system',

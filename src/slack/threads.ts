@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Turn } from '../domain.js';
+import { boundName, isPlausibleSlackId } from '../llm/bounds.js';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../sessions/keys.js';
 import { stripMention } from './mentions.js';
@@ -73,13 +74,16 @@ const NAME_TTL_SECONDS = 86_400;
 export const createThreadReader = (deps: ThreadReaderDeps) => {
   const nameKey = (userId: string) => `${deps.keys.prefix}:name:${userId}`;
 
+  /** The user's name as a one-line label of at most MAX_NAME_CHARS (it goes into every prompt). */
   const displayName = async (userId: string): Promise<string | undefined> => {
+    if (!isPlausibleSlackId(userId)) return undefined;
     const cached = await deps.redis.get(nameKey(userId));
-    if (cached !== null) return cached || undefined;
+    if (cached !== null) return boundName(cached) || undefined;
     try {
       const res = await deps.gate.run('users.info', '*', () => deps.client.users.info({ user: userId }));
       const profile = res.user?.profile;
-      const name = profile?.display_name || profile?.real_name || res.user?.real_name || res.user?.name || '';
+      const candidates = [profile?.display_name, profile?.real_name, res.user?.real_name, res.user?.name];
+      const name = candidates.map(boundName).find(Boolean) ?? '';
       await deps.redis.set(nameKey(userId), name, 'EX', NAME_TTL_SECONDS);
       return name || undefined;
     } catch (err) {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, Turn } from '../../src/domain.js';
+import { MAX_NAME_CHARS, MAX_TURN_CHARS } from '../../src/llm/bounds.js';
 import {
   countMessages,
   countTokens,
@@ -8,6 +9,8 @@ import {
   TRUNCATION_MARKER,
   trimToBudget,
 } from '../../src/llm/budget.js';
+import { longInput } from '../support/long-inputs.js';
+import { measureBlocking } from '../support/loop-watch.js';
 
 const user = (name: string, text: string, ts = '1.0'): Turn => ({
   role: 'user',
@@ -148,5 +151,69 @@ describe('trimToBudget', () => {
     await expect(
       trimToBudget({ systemPrompt: words(500), turns: [user('Alice', 'hi')], budget: 300, reserve: 100 }),
     ).rejects.toMatchObject({ code: 'config_invalid' });
+  });
+});
+
+describe('trimToBudget on what users can send', () => {
+  const systemPrompt = 'You are Backchannel.';
+
+  it('trusts a turn’s cached count instead of tokenizing it again', async () => {
+    // Short texts, but counts (as the history cache would hold them) that cannot all fit.
+    const turns: Turn[] = [
+      { ...user('Alice', 'root'), ts: '1.0', tokens: 3 },
+      { ...bot('old answer', '1.1'), tokens: 5000 },
+      { ...user('Bob', 'recent', '1.2'), tokens: 3000 },
+      { ...user('Carol', 'question?', '1.3'), tokens: 4 },
+    ];
+
+    const result = await trimToBudget({ systemPrompt, turns, budget: 4000, reserve: 0 });
+
+    expect(result.droppedTurns).toBe(1);
+    expect(result.messages.map((m) => m.content)).toEqual([
+      systemPrompt,
+      'Alice: root',
+      'Bob: recent',
+      'Carol: question?',
+    ]);
+    const system = await countMessages([{ role: 'system', content: systemPrompt }]);
+    expect(result.tokens).toBe(system + 3 * TOKENS_PER_MESSAGE + 3 + 3000 + 4);
+  });
+
+  it('fits a thread of Slack-sized hostile turns into the budget, keeping the question’s end, without blocking', async () => {
+    const question = longInput('cjk');
+    const turns = [
+      user('Alice', longInput('no-space'), '1.0'),
+      bot(longInput('base64'), '1.1'),
+      user('Bob', longInput('repeated'), '1.2'),
+      user('Carol', question, '1.3'),
+    ];
+    await countTokens('warm');
+
+    const { result, worstCpuMs, wallMs } = await measureBlocking(() =>
+      trimToBudget({ systemPrompt, turns, budget: 16_000, reserve: 1024 }),
+    );
+
+    expect(result.tokens).toBeLessThanOrEqual(16_000 - 1024);
+    expect(result.tokens).toBe(await countMessages(result.messages));
+    expect(result.truncated).toBe(true);
+    expect(result.messages[1]?.content.startsWith(`Alice: ${TRUNCATION_MARKER}`)).toBe(true);
+    expect(result.messages.at(-1)?.content.endsWith(question.slice(-100))).toBe(true);
+    // Generous bounds for a shared machine; `npm run bench` reports the real figures.
+    expect(wallMs).toBeLessThan(10_000);
+    expect(worstCpuMs).toBeLessThan(100);
+  });
+
+  it('bounds a 60,000-character question and a 10,000-character name', async () => {
+    const turns = [
+      { ...user(`Eve\n${'e'.repeat(10_000)}`, `${'word '.repeat(12_000)}END`), tokens: undefined },
+    ];
+
+    const result = await trimToBudget({ systemPrompt, turns, budget: 1_000_000, reserve: 0 });
+
+    const content = result.messages[1]?.content ?? '';
+    const [speaker] = content.split(': ');
+    expect(speaker?.length).toBeLessThanOrEqual(MAX_NAME_CHARS);
+    expect(content.length).toBeLessThanOrEqual(MAX_NAME_CHARS + 2 + MAX_TURN_CHARS + 4);
+    expect(content.endsWith(TRUNCATION_MARKER)).toBe(true);
   });
 });
