@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createContextBuilder } from '../../src/answer/context.js';
 import { loadConfig } from '../../src/config.js';
+import { turnTokens } from '../../src/llm/budget.js';
 import { createLlmClient } from '../../src/llm/client.js';
 import { createMetrics } from '../../src/metrics.js';
 import {
@@ -59,7 +60,14 @@ export const startAnswerWorker = async (
     identity: { botUserId: s.slack.botUserId, botId: s.slack.botId },
     logger,
   });
-  const history = createHistoryStore({ redis, keys, ttlSeconds: config.sessions.historyTtlSeconds, reader });
+  const history = createHistoryStore({
+    redis,
+    keys,
+    ttlSeconds: config.sessions.historyTtlSeconds,
+    reader,
+    count: turnTokens,
+    budgetTokens: config.openai.contextTokenBudget,
+  });
   const cancels = createCancelWatch({ subscriber, redis, keys, logger });
   await cancels.start();
   const real: AnswerProcessorDeps = {
