@@ -731,11 +731,8 @@ const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean }): st
   const error = opts.error?.replace(/\s+/g, ' ').trim();
   const hasText = answer.trim() !== '';
   if (!error && !opts.cutOff) return hasText ? '' : EMPTY_ANSWER_NOTE;
-  const what = opts.cutOff
-    ? error
-      ? `The answer was cut off: ${error}`
-      : 'The answer was cut off.'
-    : (error ?? '');
+  // The error says why (userMessageFor names the cause, not "cut off"), so "cut off" is said once.
+  const what = opts.cutOff ? `The answer was cut off.${error ? ` ${error}` : ''}` : (error ?? '');
   if (!hasText) return `⚠️ ${what}`;
   // Close an open code block first, or the note would render as code.
   const fence = openFenceAt(answer);
