@@ -10,6 +10,8 @@
  * neutralised everywhere, as Slack may parse those anywhere.
  */
 
+import { type BlockState, endLine, initialBlockState, noteLineText, startLine } from './neutralize-blocks.js';
+
 /** U+2060 WORD JOINER: invisible, and enough to stop Slack from reading `@channel` or `](` as syntax. */
 export const WORD_JOINER = '\u2060';
 const WJ = WORD_JOINER;
@@ -35,23 +37,7 @@ const INLINE_LINK_PREFIX = /^!?(?:\[[^[\]\n]*(?:\](?:\([\s\S]*)?)?)?$/;
 const PROSE_SPECIAL = /[<@`[\]!\\\n]/g;
 const CODE_SPECIAL = /[<@\n]/g;
 
-/** An open fenced code block (CommonMark), and the indentation of its opener. */
-interface Fence {
-  char: string;
-  length: number;
-  indent: number;
-}
-
-interface State {
-  fence: Fence | undefined;
-  /** Block structure became ambiguous: no fence is trusted from here on (all is prose). */
-  distrust: boolean;
-  /** Maybe inside raw HTML blocks, where a fence line is not a fence: those a blank line ends… */
-  htmlUntilBlank: boolean;
-  /** …and the end markers that others wait for (`-->`, `</script>`, …). */
-  htmlEnds: RegExp[];
-  /** The raw text of the current line, while an HTML block waits for its end marker. */
-  line: string;
+interface State extends BlockState {
   lineStart: boolean;
   /** Length of the backtick run of an open inline code span, or 0. */
   span: number;
@@ -59,109 +45,10 @@ interface State {
   prev: string;
 }
 
-const initialState = (): State => ({
-  fence: undefined,
-  distrust: false,
-  htmlUntilBlank: false,
-  htmlEnds: [],
-  line: '',
-  lineStart: true,
-  span: 0,
-  prev: '\n',
-});
+const initialState = (): State => ({ ...initialBlockState(), lineStart: true, span: 0, prev: '\n' });
 
 const HOLD = Symbol('hold');
 type Step = { out: string; next: number } | typeof HOLD;
-
-/** Columns of leading whitespace (a tab advances to the next multiple of 4). */
-const indentOf = (line: string): number => {
-  let col = 0;
-  for (const ch of line) {
-    if (ch === ' ') col += 1;
-    else if (ch === '\t') col += 4 - (col % 4);
-    else break;
-  }
-  return col;
-};
-
-const HTML_STARTS: [RegExp, RegExp | 'blank'][] = [
-  [/^<(?:script|pre|style|textarea)(?:[\s>]|$)/i, /<\/(?:script|pre|style|textarea)>/i],
-  [/^<!--/, /-->/],
-  [/^<\?/, /\?>/],
-  [/^<!\[CDATA\[/, /\]\]>/],
-  [/^<![a-z]/i, />/],
-  // Types 6 and 7, and anything else that starts with `<`: rewriting may turn it into a tag.
-  [/^</, 'blank'],
-];
-// Container markers (block quotes, list items) before a line's content.
-const CONTAINERS = /^(?:[ \t]*(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]|$)))*[ \t]*/;
-const CONTAINERS_SO_FAR = /^(?:[ \t]*(?:>|[-+*]|\d{1,9}[.)]?))*[ \t]*$/;
-
-/**
- * The block-level decision at the start of a line: does it open or close a fenced code block, or
- * start raw HTML? HOLD until enough of the line is known. A fence is trusted only where every reading
- * of the text agrees: a fence line that raw HTML, a list item or a block quote may give another
- * meaning (or one longer than the window) sets `distrust`, and from then on all is prose. Guessing
- * instead would risk a swap: a missed opener makes its closer an opener, and prose is left as code.
- */
-const startLine = (st: State, text: string, i: number, final: boolean): typeof HOLD | undefined => {
-  if (st.distrust) return undefined;
-  const nl = text.indexOf('\n', i);
-  const end = Math.min(nl === -1 ? text.length : nl, i + NEUTRALIZE_WINDOW);
-  const line = text.slice(i, end).replace(/\r$/, '');
-  // `whole`: the line ends inside the window; `known`: nothing more will be seen of it.
-  const whole = nl === end || (final && end === text.length);
-  const known = whole || end - i >= NEUTRALIZE_WINDOW;
-  const blank = /^[ \t]*$/.test(line);
-  if (blank && !known) return HOLD;
-  const body = line.replace(CONTAINERS, '');
-  // A fence marker, after any indentation and container markers (`- `, `> `, `1. `).
-  const marker = /^(?:`{3,}|~{3,})/.exec(body)?.[0];
-  // Wait while the line may still turn out to be (inside) a container, a fence line, or raw HTML.
-  if (!known && (CONTAINERS_SO_FAR.test(line) || /^(?:[`~]{1,2}|<.{0,10})$/.test(body) || marker)) {
-    return HOLD;
-  }
-  const indent = indentOf(line);
-  const plain = body === line.slice(indent); // no container markers
-  if (st.fence) {
-    const f = st.fence;
-    if (blank) return undefined;
-    const closes =
-      plain &&
-      marker?.[0] === f.char &&
-      marker.length >= f.length &&
-      /^[ \t]*$/.test(body.slice(marker.length));
-    // Less indented than its opener: a list item may have ended here, or not (a top-level fence).
-    // A closer indented 4+ closes a fence in a list item but not at the top level (column 0).
-    const unsure = indent < f.indent || (closes && (!whole || (indent > 3 && f.indent > 0)));
-    if (unsure) st.distrust = true;
-    if (unsure || (closes && indent <= 3)) st.fence = undefined;
-    return undefined;
-  }
-  if (blank) {
-    st.htmlUntilBlank = false;
-    return undefined;
-  }
-  const inHtml = st.htmlUntilBlank || st.htmlEnds.length > 0;
-  if (marker) {
-    const info = body.slice(marker.length);
-    const trusted = plain && indent <= 3 && !inHtml && (marker[0] === '~' || (whole && !info.includes('`')));
-    if (trusted) {
-      st.fence = { char: marker[0] ?? '`', length: marker.length, indent };
-      return undefined;
-    }
-    // Inline code for everyone (a backtick in a whole info line), or a fence for some readings.
-    if (!(plain && indent <= 3 && !inHtml && whole)) st.distrust = true;
-  }
-  // Every reading counts: a comment start inside what may be another HTML block still waits for `-->`.
-  for (const [start, endMarker] of HTML_STARTS) {
-    if (!start.test(body)) continue;
-    if (endMarker === 'blank') st.htmlUntilBlank = true;
-    else st.htmlEnds.push(endMarker);
-    break;
-  }
-  return undefined;
-};
 
 /** Is `word` the start of a broadcast name (so `@` + it may still become one)? */
 const broadcastPrefix = (word: string): boolean =>
@@ -230,8 +117,9 @@ const angle = (text: string, i: number, final: boolean): Step => {
     const replaced = angleToken(closed[1] ?? '');
     return replaced === undefined ? { out: '<', next: i + 1 } : { out: replaced, next: i + closed[0].length };
   }
-  // Not closed (yet): another `<` or a line end, or the window, ends what this `<` can enclose.
-  const stop = w.slice(1).search(/[<\n]/);
+  // Not closed on this line (yet): another `<`, or the window, ends what this `<` can enclose.
+  // Line ends do not: nothing says Slack's `<…|label>` cannot span lines.
+  const stop = w.slice(1).indexOf('<');
   const content = stop === -1 ? w.slice(1) : w.slice(1, 1 + stop);
   if (stop === -1 && w.length < NEUTRALIZE_WINDOW && !final && mayBecomeOpener(content)) return HOLD;
   // An opener left unclosed is broken itself, so nothing after it (a `|label>` past the window, or
@@ -303,7 +191,7 @@ const scan = (st: State, text: string, final: boolean): { out: string; used: num
   let i = 0;
   while (i < text.length) {
     if (st.lineStart) {
-      if (startLine(st, text, i, final) === HOLD) break;
+      if (startLine(st, text, i, final, NEUTRALIZE_WINDOW)) break;
       st.lineStart = false;
     }
     const special = st.fence ? CODE_SPECIAL : PROSE_SPECIAL;
@@ -312,14 +200,13 @@ const scan = (st: State, text: string, final: boolean): { out: string; used: num
     const stop = found ? found.index : text.length;
     if (stop > i) {
       out += text.slice(i, stop);
-      if (st.htmlEnds.length > 0) st.line += text.slice(i, stop);
+      noteLineText(st, text.slice(i, stop));
       st.prev = text[stop - 1] ?? st.prev;
       i = stop;
       continue;
     }
     if (text[i] === '\n') {
-      st.htmlEnds = st.htmlEnds.filter((end) => !end.test(st.line));
-      st.line = '';
+      endLine(st);
       st.span = 0;
       st.lineStart = true;
       st.prev = '\n';
@@ -330,7 +217,7 @@ const scan = (st: State, text: string, final: boolean): { out: string; used: num
     const step = inline(st, text, i, final);
     if (step === HOLD) break;
     out += step.out;
-    if (st.htmlEnds.length > 0) st.line += text.slice(i, step.next);
+    noteLineText(st, step.out);
     st.prev = text[step.next - 1] ?? st.prev;
     i = step.next;
   }

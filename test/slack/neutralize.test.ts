@@ -116,6 +116,18 @@ describe('createNeutralizer', () => {
     ];
     for (const pieces of cases) expect(streamed(pieces).out).toBe(neutralize(pieces.join('')));
   });
+
+  it('decides a token as long as the window alike, streamed or whole', () => {
+    for (let n = NEUTRALIZE_WINDOW - 30; n < NEUTRALIZE_WINDOW + 5; n++) {
+      for (const text of [
+        `\n\`\`\`[${'L'.repeat(n)}](https://evil.example)\n[a](b)`,
+        `<https://evil.example|${'L'.repeat(n)}> [${'L'.repeat(n)}](https://x.example)`,
+        `\`${'c'.repeat(n)}\` [a](b) @${'h'.repeat(n)}`,
+      ]) {
+        expect(streamed([...text]).out).toBe(neutralize(text));
+      }
+    }
+  });
 });
 
 describe('neutralize: properties', () => {
