@@ -54,6 +54,8 @@ const schema = z
     CONTEXT_TOKEN_BUDGET: int(16000, 256),
     LLM_TIMEOUT_MS: int(120_000, 1000),
     LLM_MAX_RETRIES: int(3, 0),
+    LLM_FIRST_TOKEN_TIMEOUT_MS: int(30_000, 100),
+    LLM_IDLE_TIMEOUT_MS: int(30_000, 100),
     HISTORY_TTL_SECONDS: int(86_400, 60),
     BACKGROUND_TOKEN_THRESHOLD: int(8000, 1),
     FOREGROUND_MAX_IN_FLIGHT: int(16, 1),
@@ -122,6 +124,10 @@ export interface Config {
     contextTokenBudget: number;
     timeoutMs: number;
     maxRetries: number;
+    /** How long a call may go without its first piece of text, retries included. */
+    firstTokenTimeoutMs: number;
+    /** How long a stream may pause between pieces of text once it has started. */
+    idleTimeoutMs: number;
   };
   redis: {
     /** Undefined when REDIS_URL was not set: the default address is used (and, outside production, a local child may be started). */
@@ -211,6 +217,8 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       contextTokenBudget: e.CONTEXT_TOKEN_BUDGET,
       timeoutMs: e.LLM_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
+      firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
     },
     redis: { url: e.REDIS_URL, defaultUrl: DEFAULT_REDIS_URL, prefix: e.REDIS_PREFIX },
     sessions: {

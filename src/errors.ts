@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'llm_rate_limited'
   | 'llm_quota_exceeded'
   | 'llm_timeout'
+  | 'llm_first_token_timeout'
+  | 'llm_idle_timeout'
   | 'llm_server_error'
   | 'llm_bad_request'
   | 'llm_auth'
@@ -53,6 +55,10 @@ export const userMessageFor = (err: unknown): string => {
       return 'The language model account has run out of quota. An admin needs to check the billing; asking again will not help until then.';
     case 'llm_timeout':
       return 'The language model took too long to answer. Please ask again.';
+    case 'llm_first_token_timeout':
+      return 'The language model took the question but sent nothing back, so I stopped waiting. Please ask again in a moment.';
+    case 'llm_idle_timeout':
+      return 'The language model stopped sending partway through and did not resume. Please ask again.';
     case 'llm_server_error':
     case 'llm_unreachable':
       return 'The language model is unavailable right now. Please ask again in a few minutes.';
@@ -61,7 +67,8 @@ export const userMessageFor = (err: unknown): string => {
     case 'llm_bad_request':
       return 'The language model refused this request. Try rephrasing or starting a new thread.';
     case 'llm_stream_cut':
-      return 'The answer was cut off midway. Please ask again.';
+      // The cause, not "cut off": the cut-off note around it already says that.
+      return 'The connection to the language model broke before the answer was complete. Please ask again.';
     case 'cancelled':
       return 'This request was cancelled.';
     case 'slack_not_in_channel':

@@ -13,6 +13,7 @@ import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
 import { parseAsk, USAGE } from '../slack/listeners/commands/ask.js';
+import { neutralize } from '../slack/neutralize.js';
 import type { SlackPoster } from '../slack/poster.js';
 import { slackErrorCode } from '../slack/slack-error.js';
 import { METADATA } from '../slack/threads.js';
@@ -59,9 +60,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
   /** Posts the thread root for `/ask`, quoting the asker and the question. */
   const postCommandRoot = async (request: AcceptedRequest, question: string): Promise<string | undefined> => {
     try {
+      // The question is the user's text, posted by the bot: it must not ping or hide a link either.
+      const quoted = neutralize(question).replace(/\n/g, '\n>');
       const res = await deps.client.chat.postMessage({
         channel: request.channelId,
-        text: `<@${request.userId}> asked:\n>${question.replace(/\n/g, '\n>')}`,
+        text: `<@${request.userId}> asked:\n>${quoted}`,
         unfurl_links: false,
         metadata: {
           event_type: METADATA.question,

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { ChatMessage } from '../domain.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { type CallDeadlines, type Expiry, expiryError, watchDeadlines } from './progress-deadlines.js';
 
 /**
  * The LLM client: Chat Completions with `stream: true` over the openai SDK, so OpenAI, Azure's
@@ -15,10 +16,7 @@ import type { Logger } from '../logger.js';
  * here, once, into AppError codes.
  */
 
-export type LlmConfig = Pick<
-  Config['openai'],
-  'apiKey' | 'baseUrl' | 'model' | 'maxAnswerTokens' | 'timeoutMs' | 'maxRetries'
->;
+export type LlmConfig = Omit<Config['openai'], 'systemPrompt' | 'contextTokenBudget'>;
 
 export interface LlmRequest {
   messages: ChatMessage[];
@@ -186,7 +184,8 @@ interface Attempt {
 }
 
 interface CallState {
-  deadlineHit: boolean;
+  expired: Expiry | undefined;
+  deadlines: CallDeadlines;
   cancelled: boolean;
   startedAt: number;
   firstTokenAt: number | undefined;
@@ -253,11 +252,9 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
   const classify = (err: unknown, attempt: Attempt, state: CallState): LlmError => {
     const partialText = attempt.text;
     if (state.cancelled) return new LlmError('cancelled', 'LLM call cancelled', { partialText });
-    if (state.deadlineHit) {
-      return new LlmError('llm_timeout', `LLM call passed its ${config.timeoutMs} ms deadline`, {
-        retryable: true,
-        partialText,
-      });
+    if (state.expired) {
+      const { code, message } = expiryError(state.expired, config, partialText.length);
+      return new LlmError(code, message, { retryable: true, partialText });
     }
     if (err instanceof LlmError) return err;
     if (attempt.phase === 'stream') {
@@ -338,6 +335,9 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
         const choice = chunk.choices[0];
         if (!choice) continue;
         const delta = choice.delta?.content;
+        // Reasoning models (vLLM, Ollama, DeepSeek) stream their thinking under another name first.
+        const thinking = choice.delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+        if (delta || thinking?.reasoning_content || thinking?.reasoning) state.deadlines.progress();
         if (delta) {
           attempt.text += delta;
           state.firstTokenAt ??= performance.now();
@@ -366,26 +366,26 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
   };
 
   const stream = async (req: LlmRequest): Promise<LlmResult> => {
+    if (req.signal?.aborted) throw new LlmError('cancelled', 'LLM call cancelled before it started');
+    const controller = new AbortController();
+    // Whichever deadline passes first ends the call, retries and all (progress-deadlines.ts).
+    const onExpire = (expiry: Expiry) => {
+      if (controller.signal.aborted) return;
+      state.expired = expiry;
+      controller.abort(new Error(`deadline (${expiry})`));
+    };
     const state: CallState = {
-      deadlineHit: false,
+      expired: undefined,
+      deadlines: watchDeadlines({ ...config, onExpire }),
       cancelled: false,
       startedAt: performance.now(),
       firstTokenAt: undefined,
     };
-    if (req.signal?.aborted) throw new LlmError('cancelled', 'LLM call cancelled before it started');
-
-    const controller = new AbortController();
     const onCancel = () => {
       state.cancelled = true;
       controller.abort(new Error('cancelled'));
     };
     req.signal?.addEventListener('abort', onCancel, { once: true });
-    // A plain timer, not AbortSignal.timeout/any: that combination has been seen never to fire
-    // in a long-running Node 20 process (PLATFORM-FACTS, Node 20).
-    const deadline = setTimeout(() => {
-      state.deadlineHit = true;
-      controller.abort(new Error('deadline'));
-    }, config.timeoutMs);
     const aborted = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
@@ -435,7 +435,7 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
             throw err;
           }
           const delay = retryDelay(err, n);
-          const remaining = config.timeoutMs - (performance.now() - state.startedAt);
+          const remaining = state.deadlines.remainingMs();
           // A server asking for a long wait, or a wait past the deadline: fail now with the
           // retryable error (and its retryAfterMs) so a queue can reschedule instead.
           if (delay === undefined || delay >= remaining) {
@@ -455,7 +455,7 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
         }
       }
     } finally {
-      clearTimeout(deadline);
+      state.deadlines.stop();
       req.signal?.removeEventListener('abort', onCancel);
     }
   };

@@ -1,10 +1,12 @@
+import { neutralize, WORD_JOINER } from './neutralize.js';
+
 /**
- * Pure text shaping for answers going to Slack: broadcast mentions made harmless, Markdown wrapped
- * in a `markdown` block, and long answers split into message-sized parts. No I/O here.
+ * Pure text shaping for answers going to Slack: mentions and masked links made harmless
+ * (neutralize.ts), Markdown wrapped in a `markdown` block, and long answers split into
+ * message-sized parts. No I/O here.
  */
 
-/** U+2060 WORD JOINER: invisible, and enough to stop Slack from reading `@channel` as a mention. */
-export const WORD_JOINER = '\u2060';
+export { WORD_JOINER };
 
 /**
  * Slack's `markdown` block and the `markdown_text` of streams take standard Markdown, at most 12,000
@@ -39,19 +41,6 @@ export const neutralizeBroadcasts = (text: string): string =>
     })
     .replace(PLAIN_BROADCAST, (_m, before: string, name: string) => `${before}@${WORD_JOINER}${name}`);
 
-// A trailing `<…` not yet closed, or a trailing `@word`, may be the first half of a mention.
-const PARTIAL_MENTION_TAIL = /(?:<[^<>\n]{0,120}|@[\w-]{0,40})$/;
-
-/**
- * How much of a growing stream of raw Markdown can be sent now without cutting a mention in two:
- * a `<!chan` at the end waits for its `nel>` so that neutralising each flush on its own still
- * catches it. Everything is safe once the answer is complete.
- */
-export const safeFlushLength = (raw: string): number => {
-  const m = PARTIAL_MENTION_TAIL.exec(raw);
-  return m ? m.index : raw.length;
-};
-
 /** Slack's escaping for mrkdwn: `&`, `<`, `>` only (other entities are shown verbatim). */
 export const escapeMrkdwn = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -61,9 +50,8 @@ export const escapeMrkdwn = (text: string): string =>
  * screen readers' summaries). `text` is mrkdwn, so `<`, `>` and `&` are escaped.
  */
 export const plainTextFallback = (markdown: string, maxChars = FALLBACK_TEXT_MAX_CHARS): string => {
-  const plain = neutralizeBroadcasts(markdown)
+  const plain = neutralize(markdown)
     .replace(/^ {0,3}(?:`{3,}|~{3,}).*$/gm, '')
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/^ {0,3}#{1,6}\s+/gm, '')
     .replace(/^ {0,3}>\s?/gm, '')
     .replace(/(\*\*|__|~~|`)/g, '')
@@ -83,11 +71,11 @@ export interface MarkdownBlock {
 
 /**
  * The message payload for one part of an answer: the Markdown in a `markdown` block (rendered
- * natively by Slack, ≤ 12,000 characters), broadcasts neutralised, plus a plain fallback `text`.
+ * natively by Slack, ≤ 12,000 characters), neutralised, plus a plain fallback `text`.
  * Callers split longer answers with {@link splitForMessages} first.
  */
 export const toAnswerBlocks = (markdown: string): { text: string; blocks: MarkdownBlock[] } => {
-  const safe = neutralizeBroadcasts(markdown);
+  const safe = neutralize(markdown);
   if (safe.length > MARKDOWN_BLOCK_MAX_CHARS) {
     throw new RangeError(`markdown block text is ${safe.length} characters; split it first`);
   }

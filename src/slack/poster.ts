@@ -3,15 +3,8 @@ import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../domain.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import {
-  MESSAGE_MAX_CHARS,
-  neutralizeBroadcasts,
-  openFenceAt,
-  safeFlushLength,
-  splitForMessages,
-  takeFirstPart,
-  toAnswerBlocks,
-} from './format.js';
+import { MESSAGE_MAX_CHARS, openFenceAt, splitForMessages, takeFirstPart, toAnswerBlocks } from './format.js';
+import { createNeutralizer, neutralize } from './neutralize.js';
 import { createPacer, type Pacer, type PacerSlot, type Pacing } from './pacing.js';
 import { createRateGate, type RunOptions, realSleep, type Sleep } from './rate-gate.js';
 import { slackErrorCode, toSlackAppError } from './slack-error.js';
@@ -249,7 +242,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
         client.chat.postMessage({
           channel: target.channelId,
           thread_ts: target.threadTs,
-          text: neutralizeBroadcasts(text),
+          text: neutralize(text),
           blocks: opts.blocks ?? [],
           unfurl_links: false,
           unfurl_media: false,
@@ -260,7 +253,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       return { ts: [requireTs(res.ts, 'chat.postMessage')] };
     }
     if (text.trim() === '') throw new AppError('invalid_payload', 'reply text is empty');
-    const parts = splitForMessages(neutralizeBroadcasts(text), MESSAGE_MAX_CHARS);
+    const parts = splitForMessages(neutralize(text), MESSAGE_MAX_CHARS);
     const ts: string[] = [];
     for (const [i, part] of parts.entries()) {
       ts.push(await postMarkdown(target, part, i === parts.length - 1 ? opts.metadata : undefined));
@@ -300,7 +293,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       client.chat.postEphemeral({
         channel,
         user,
-        text: neutralizeBroadcasts(text),
+        text: neutralize(text),
         ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
         ...(opts.blocks ? { blocks: opts.blocks } : {}),
       }),
@@ -330,7 +323,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     }
     use.count += 1;
     responseUrlUses.set(responseUrl, use);
-    const payload = typeof body.text === 'string' ? { ...body, text: neutralizeBroadcasts(body.text) } : body;
+    const payload = typeof body.text === 'string' ? { ...body, text: neutralize(body.text) } : body;
     const abort = new AbortController();
     // A plain timer, not AbortSignal.timeout/any: see PLATFORM-FACTS (Node 20).
     const timer = setTimeout(() => abort.abort(), respondTimeoutMs);
@@ -426,7 +419,10 @@ interface Current {
  * until finish() takes over.
  */
 class Answer implements AnswerWriter {
-  private raw = '';
+  // Slack joins the pieces of a stream: they are neutralised as one text (neutralize.ts), and
+  // `ready` holds what can go out, whatever comes next.
+  private readonly neutralizer = createNeutralizer();
+  private ready = '';
   private all = '';
   private finishing = false;
   private result: Promise<{ ts: string[] }> | undefined;
@@ -454,9 +450,9 @@ class Answer implements AnswerWriter {
       this.ctx.log.debug('delta after finish ignored');
       return;
     }
-    this.raw += delta;
     this.all += delta;
-    if (safeFlushLength(this.raw) > 0) this.wake?.();
+    this.ready += this.neutralizer.push(delta);
+    if (this.ready !== '') this.wake?.();
   }
 
   finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<{ ts: string[] }> {
@@ -483,7 +479,7 @@ class Answer implements AnswerWriter {
     }
     while (!this.finishing) {
       // Wait for text to send (or text a failed flush left pending).
-      while (!this.finishing && safeFlushLength(this.raw) === 0 && this.cur.pending === '') {
+      while (!this.finishing && this.ready === '' && this.cur.pending === '') {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
@@ -526,7 +522,7 @@ class Answer implements AnswerWriter {
     this.stopSleep.abort();
     this.wake?.();
     await this.loop;
-    this.raw += noteFor(this.all, opts);
+    this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
     try {
       await this.flush(true);
       return { ts: [...this.posted] };
@@ -537,13 +533,10 @@ class Answer implements AnswerWriter {
     }
   }
 
-  /** Moves safe raw text into the current message, rolls over full messages, and sends. */
+  /** Moves neutralised text into the current message, rolls over full messages, and sends. */
   private async flush(final: boolean): Promise<void> {
-    const take = final ? this.raw.length : safeFlushLength(this.raw);
-    if (take > 0) {
-      this.cur.pending += neutralizeBroadcasts(this.raw.slice(0, take));
-      this.raw = this.raw.slice(take);
-    }
+    this.cur.pending += this.ready;
+    this.ready = '';
     while (this.cur.sent.length + this.cur.pending.length > MESSAGE_MAX_CHARS) {
       const whole = this.cur.sent + this.cur.pending;
       // Streamed text cannot be taken back: the cut comes after it.
@@ -738,11 +731,8 @@ const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean }): st
   const error = opts.error?.replace(/\s+/g, ' ').trim();
   const hasText = answer.trim() !== '';
   if (!error && !opts.cutOff) return hasText ? '' : EMPTY_ANSWER_NOTE;
-  const what = opts.cutOff
-    ? error
-      ? `The answer was cut off: ${error}`
-      : 'The answer was cut off.'
-    : (error ?? '');
+  // The error says why (userMessageFor names the cause, not "cut off"), so "cut off" is said once.
+  const what = opts.cutOff ? `The answer was cut off.${error ? ` ${error}` : ''}` : (error ?? '');
   if (!hasText) return `⚠️ ${what}`;
   // Close an open code block first, or the note would render as code.
   const fence = openFenceAt(answer);

@@ -97,6 +97,37 @@ describe('the deadline in a long-lived client', () => {
     expect((await client.stream({ messages })).text).toBe('Hello there');
   });
 
+  it('ends a silent or stalled stream at its first-token or idle deadline, long after start-up', async () => {
+    const client = createLlmClient({
+      config: testConfig({ baseUrl, timeoutMs: 20_000, firstTokenTimeoutMs: 600, idleTimeoutMs: 600 }),
+      logger: silentLogger(),
+    });
+    mode = 'answer';
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 6 }, () => client.stream({ messages })));
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const collector = setInterval(gc, 50);
+    try {
+      mode = 'silent';
+      const silent = await timed(client.stream({ messages }));
+      expect(silent.err?.code).toBe('llm_first_token_timeout');
+      expect(silent.ms).toBeGreaterThanOrEqual(590);
+      expect(silent.ms).toBeLessThan(2_000);
+
+      mode = 'hang';
+      const closedBefore = closed;
+      const stalled = await timed(client.stream({ messages }));
+      expect(stalled.err?.code).toBe('llm_idle_timeout');
+      expect(stalled.err?.partialText).toBe('Partial');
+      expect(stalled.ms).toBeLessThan(2_000);
+      await expect.poll(() => closed - closedBefore).toBe(1);
+    } finally {
+      clearInterval(collector);
+    }
+  });
+
   it('reports a connection reset midway as a cut stream with the partial text, without retrying', async () => {
     const client = createLlmClient({ config: testConfig({ baseUrl }), logger: silentLogger() });
     mode = 'cut';

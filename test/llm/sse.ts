@@ -16,6 +16,8 @@ export const testConfig = (over: Partial<LlmConfig> = {}): LlmConfig => ({
   maxAnswerTokens: 256,
   timeoutMs: 5_000,
   maxRetries: 3,
+  firstTokenTimeoutMs: 30_000,
+  idleTimeoutMs: 30_000,
   ...over,
 });
 

@@ -4,7 +4,6 @@ import {
   neutralizeBroadcasts,
   openFenceAt,
   plainTextFallback,
-  safeFlushLength,
   splitForMessages,
   takeFirstPart,
   toAnswerBlocks,
@@ -43,26 +42,13 @@ describe('neutralizeBroadcasts', () => {
   });
 });
 
-describe('safeFlushLength', () => {
-  it('holds back a mention that may be cut in two', () => {
-    expect(safeFlushLength('hello <!chan')).toBe('hello '.length);
-    expect(safeFlushLength('hello @he')).toBe('hello '.length);
-    expect(safeFlushLength('hello @')).toBe('hello '.length);
-  });
-
-  it('lets complete text through', () => {
-    expect(safeFlushLength('hello <!channel> world')).toBe('hello <!channel> world'.length);
-    expect(safeFlushLength('a < b\nc')).toBe(7);
-  });
-});
-
 describe('toAnswerBlocks', () => {
   it('wraps Markdown in a markdown block with a plain, escaped fallback', () => {
     const { text, blocks } = toAnswerBlocks('# Title\n\n**Bold** <!here> & [link](https://x.test) `a<b`');
     expect(blocks).toEqual([
-      { type: 'markdown', text: `# Title\n\n**Bold** @${WJ}here & [link](https://x.test) \`a<b\`` },
+      { type: 'markdown', text: `# Title\n\n**Bold** @${WJ}here & ${WJ}link (https://x.test) \`a<b\`` },
     ]);
-    expect(text).toBe(`Title Bold @${WJ}here &amp; link a&lt;b`);
+    expect(text).toBe(`Title Bold @${WJ}here &amp; ${WJ}link (https://x.test) a&lt;b`);
   });
 
   it('refuses text longer than a markdown block takes', () => {

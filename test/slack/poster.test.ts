@@ -2,7 +2,7 @@ import nock from 'nock';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ThreadTarget } from '../../src/domain.js';
-import { AppError } from '../../src/errors.js';
+import { AppError, userMessageFor } from '../../src/errors.js';
 import { MESSAGE_MAX_CHARS, neutralizeBroadcasts, WORD_JOINER } from '../../src/slack/format.js';
 import { flushIntervalMs } from '../../src/slack/pacing.js';
 import { createSlackPoster, PLACEHOLDER_TEXT, type SlackPosterDeps } from '../../src/slack/poster.js';
@@ -210,7 +210,7 @@ describe('startAnswer with native streaming', () => {
     answer.append('Here:\n```js\nconst a = 1;');
     await answer.finish({ error: 'The model timed out.', cutOff: true });
     expect(shown(slack, 'C1').join('')).toBe(
-      'Here:\n```js\nconst a = 1;\n```\n\n> ⚠️ The answer was cut off: The model timed out.',
+      'Here:\n```js\nconst a = 1;\n```\n\n> ⚠️ The answer was cut off. The model timed out.',
     );
   });
 
@@ -271,15 +271,15 @@ describe('startAnswer without native streaming', () => {
     expect(shown(slack, 'C1')).toEqual(['⚠️ Something went wrong on my side.']);
   });
 
-  it('fail() after some text keeps it and marks it cut off', async () => {
+  it('fail() after some text keeps it and says once that it was cut off, and why', async () => {
     const { slack, poster } = setup({ nativeStreaming: false });
     const answer = poster.startAnswer(channelTarget);
     answer.append('Partial answer');
-    const { ts } = await answer.fail('The answer was cut off midway.');
+    const { ts } = await answer.fail(userMessageFor(new AppError('llm_stream_cut', 'stream cut')));
     expect(ts).toHaveLength(1);
-    expect(shown(slack, 'C1')).toEqual([
-      'Partial answer\n\n> ⚠️ The answer was cut off: The answer was cut off midway.',
-    ]);
+    const [note] = shown(slack, 'C1');
+    expect(note).toMatch(/^Partial answer\n\n> ⚠️ The answer was cut off\. \S/);
+    expect(note?.match(/cut off/gi)).toHaveLength(1);
   });
 });
 
