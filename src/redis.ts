@@ -48,3 +48,14 @@ export const waitUntilReady = (redis: Redis, timeoutMs = 10_000): Promise<void> 
 export const pingRedis = async (redis: Redis, timeoutMs = 1_000): Promise<void> => {
   await withTimeout(redis.ping(), timeoutMs, 'redis ping');
 };
+
+/**
+ * A command that failed because of the connection, not the command: a later attempt can succeed.
+ * The fail-fast producer rejects with "…enableOfflineQueue…" while disconnected, a closed socket with
+ * "Connection is closed.", and a command past its retries with MaxRetriesPerRequestError; a Redis
+ * still loading its AOF answers LOADING.
+ */
+export const isRedisConnectionError = (err: unknown): boolean =>
+  err instanceof Error &&
+  (err.name === 'MaxRetriesPerRequestError' ||
+    /enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|^LOADING /.test(err.message));

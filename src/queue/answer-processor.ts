@@ -6,6 +6,7 @@ import { isAppError } from '../errors.js';
 import type { LlmClient, LlmResult } from '../llm/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { isRedisConnectionError } from '../redis.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import { allBadges, switchBadge } from '../slack/badges.js';
@@ -138,8 +139,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         return { ts: [], cancelled: true };
       }
       // A conversation closed to the bot stays closed: no further attempt (and LLM call) can help.
+      // A Redis blip is over by the next attempt, so it is retried like any transient error.
       const gone = isChannelGone(err);
-      const retryable = isAppError(err) && err.retryable && !gone;
+      const retryable = ((isAppError(err) && err.retryable) || isRedisConnectionError(err)) && !gone;
       const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn(
         { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final, gone },

@@ -75,6 +75,40 @@ describe('after the answer is posted', () => {
   });
 });
 
+describe('a Redis blip before the post', () => {
+  it('is retried like any transient error: one answer, no failure note', async () => {
+    const s = await start({ role: 'web' });
+    const state = redisState(s);
+    let runningUpdates = 0;
+    const worker = await startAnswerWorker(s, {
+      deps: (real) => {
+        const requests: Pick<RequestStore, 'get' | 'update' | 'setResult'> = {
+          setResult: (id, result) => real.requests.setResult(id, result),
+          get: (id) => real.requests.get(id),
+          // The fail-fast producer's error while Redis is away, once, as the job starts.
+          update: async (id, patch) => {
+            if (patch.state === 'running' && runningUpdates++ === 0)
+              throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+            return real.requests.update(id, patch);
+          },
+        };
+        return { requests };
+      },
+    });
+    try {
+      const { ts } = await s.driver.mention({ channel: 'C4', user: 'U4', text: 'later survive a blip' });
+      await s.slack.waitFor(() => answerIn(s, 'C4', ts)[0], 15_000);
+      const id = state.idOf('C4', ts);
+      await until(async () => (await state.record(id))?.state === 'done', 5_000);
+      expect(runningUpdates).toBeGreaterThanOrEqual(2);
+      expect(failureNotes(s, 'C4', ts)).toHaveLength(0);
+      expect(answerIn(s, 'C4', ts)).toHaveLength(1);
+    } finally {
+      await worker.stop();
+    }
+  }, 25_000);
+});
+
 describe('a transient Slack read error', () => {
   it('a 500 on conversations.replies during a re-run is retried, then the question is answered', async () => {
     const s = await start();
