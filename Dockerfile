@@ -1,15 +1,14 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build on the current Node LTS; the runtime image has production dependencies only.
+# Multi-stage build on the current Node LTS. Only the bot (src/) is built; tests, stand-ins and
+# tools stay out of the image, whose runtime stage has production dependencies only.
 ARG NODE_VERSION=24
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.image.json ./
 COPY src ./src
-COPY tools ./tools
-COPY test/support ./test/support
-RUN npm run build && npm prune --omit=dev
+RUN npx tsc -p tsconfig.image.json && npm prune --omit=dev
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3000

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
-const sources = ['src', 'tools', 'test/support', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+const sources = ['src', 'standins', 'tools', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 const newest = (p) => {
   const full = path.join(root, p);

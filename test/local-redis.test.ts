@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRedisAnswering, LocalRedisUnavailable, startLocalRedis } from '../src/local-redis.js';
-import { freePort } from './support/redis-server.js';
+import { freePort } from '../standins/redis-server.js';
 
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];

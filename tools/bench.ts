@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { startTestRedis, stopAll } from '../test/support/processes.js';
-import { type OpenAIStandin, startOpenAI } from '../test/support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../test/support/standins/slack-api.js';
+import { type OpenAIStandin, startOpenAI } from '../standins/llm/index.js';
+import { startTestRedis, stopAll } from '../standins/processes.js';
+import { type SlackApiStandin, startSlackApi } from '../standins/slack/index.js';
 import { type AckRun, ackFigures, benchBareAck, benchBotAck } from './bench/ack.js';
 import { benchBurst, benchFirstSign, type LlmShape } from './bench/answers.js';
 import { benchBareDrain, benchBotDrain, benchIdleQueue, type DrainResult } from './bench/background.js';

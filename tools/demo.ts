@@ -1,23 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PLACEHOLDER_TEXT } from '../src/slack/poster.js';
 import { METADATA } from '../src/slack/threads.js';
 import { ACTION_IDS } from '../src/slack/views/actions.js';
-import { createDriver, type SlackDriver } from '../test/support/driver.js';
-import { type BotProcess, botEnv, startBot, startTestRedis, stopAll } from '../test/support/processes.js';
+import { createDriver, type SlackDriver } from '../standins/driver/index.js';
 import {
   type CompletionRequest,
   contentText,
   type OpenAIStandin,
   startOpenAI,
-} from '../test/support/standins/openai.js';
+} from '../standins/llm/index.js';
+import { type BotProcess, botEnv, startBot, startTestRedis, stopAll } from '../standins/processes.js';
 import {
+  botReplies,
   type SlackApiStandin,
   type StoredMessage,
+  settled,
   startSlackApi,
-} from '../test/support/standins/slack-api.js';
+} from '../standins/slack/index.js';
 import {
   displayWidth,
   emoji,
@@ -48,9 +48,6 @@ const names: Names = {
   users: { [BOT]: 'Backchannel', [ALICE]: 'Alice' },
   channels: { [CHANNEL]: 'general' },
 };
-
-/** The built bot next to this file: dist/tools/demo.js → dist/src/main.js. */
-const BOT_ENTRY = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 const realLlm = Boolean(process.env.OPENAI_API_KEY || process.env.OPENAI_BASE_URL);
 /** A real LLM can take its time; the stand-in answers in about a second. */
@@ -110,13 +107,6 @@ interface Demo {
   worker: BotProcess;
 }
 
-const isBot = (m: StoredMessage) => m.bot_id !== undefined;
-const botReplies = (d: Demo, threadTs: string) =>
-  d.slack.messages(CHANNEL, threadTs).filter((m) => isBot(m) && m.ts !== threadTs);
-/** Finished: a stream that was stopped, or a posted message that is no longer the placeholder. */
-const settled = (m: StoredMessage) =>
-  m.stream === 'stopped' || (m.stream === undefined && m.text !== PLACEHOLDER_TEXT);
-
 const thread = (d: Demo, threadTs: string) =>
   renderThread(CHANNEL, d.slack.messages(CHANNEL, threadTs), names, { width: width - 3 });
 
@@ -148,7 +138,7 @@ const followAnswer = async (d: Demo, threadTs: string, before: number): Promise<
     }
   };
   const reply = await wait(d, 'the answer in the thread', () => {
-    const next = botReplies(d, threadTs)[before];
+    const next = botReplies(d.slack, CHANNEL, threadTs)[before];
     if (!next) return undefined;
     if (next.stream !== undefined) {
       const text = slackText(next.text, names);
@@ -207,7 +197,7 @@ const commandRoot = (d: Demo, question: string) =>
       .messages(CHANNEL)
       .find(
         (m) =>
-          isBot(m) &&
+          m.bot_id !== undefined &&
           (m.thread_ts === undefined || m.thread_ts === m.ts) &&
           m.metadata?.event_payload.question === question,
       ),
@@ -345,7 +335,7 @@ const conversation = async (d: Demo) => {
     acked(cmd.ack.status, '/ask later');
     const root = await commandRoot(d, slowQuestion);
     slowTs = root.ts;
-    await wait(d, 'the queued note', () => botReplies(d, slowTs).length > 0);
+    await wait(d, 'the queued note', () => botReplies(d.slack, CHANNEL, slowTs).length > 0);
     if (d.llm) {
       await d.llm.waitForRequests(requestsBefore + 1, STEP_TIMEOUT_MS);
       out('   ⏳ queued, and the worker is running it (the stand-in LLM is slow on purpose)');
@@ -361,7 +351,7 @@ const conversation = async (d: Demo) => {
     out(`   (only visible to you) Backchannel: ${slackText(String(response.body.text ?? ''), names)}`);
     check(/Cancel/.test(String(response.body.text)), 'the cancel was refused');
     await wait(d, 'the 🚫 note in the thread', () =>
-      botReplies(d, slowTs).find((m) => messageText(m).includes('Cancelled')),
+      botReplies(d.slack, CHANNEL, slowTs).find((m) => messageText(m).includes('Cancelled')),
     );
     await wait(d, 'the 🚫 badge on the thread root', () => {
       const now = d.slack.reactions(CHANNEL, slowTs);
@@ -465,9 +455,7 @@ const main = async (): Promise<number> => {
     });
     // An empty working directory: the bot loads ./.env when there is one, and a developer's must not leak in.
     const [web, worker] = await Promise.all(
-      (['web', 'worker'] as const).map((role) =>
-        startBot({ role, env, entry: BOT_ENTRY, cwd: workDir, ready: 'healthz' }),
-      ),
+      (['web', 'worker'] as const).map((role) => startBot({ role, env, cwd: workDir, ready: 'healthz' })),
     );
     bots.push(web!, worker!);
     const d: Demo = {

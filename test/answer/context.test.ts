@@ -6,8 +6,8 @@ import { MAX_NAME_CHARS } from '../../src/llm/bounds.js';
 import { countMessages, turnTokens } from '../../src/llm/budget.js';
 import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
-import { longInput } from '../support/long-inputs.js';
-import { measureBlocking } from '../support/loop-watch.js';
+import { longInput } from '../../standins/long-inputs.js';
+import { measureBlocking } from '../../standins/loop-watch.js';
 
 let redis: Redis;
 beforeAll(() => {

@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver } from '../support/driver.js';
+import { createDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { type BotProcess, startBot, stopAll, waitFor } from '../support/processes.js';
 import { rawExchange, writeAll } from '../support/raw-http.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   answerText,
   e2eEnv,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver } from '../support/driver.js';
+import { createDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startBot } from '../support/processes.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   answerText,
   completeAnswers,

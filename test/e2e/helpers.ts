@@ -4,9 +4,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onTestFinished } from 'vitest';
+import { contentText, contextEcho, type OpenAIStandin } from '../../standins/llm/index.js';
+import {
+  botReplies,
+  type SlackApiStandin,
+  type StoredMessage,
+  shownText,
+} from '../../standins/slack/index.js';
 import { assertBuilt, BOT_ENTRY, botEnv } from '../support/processes.js';
-import { contentText, contextEcho, type OpenAIStandin } from '../support/standins/openai.js';
-import type { SlackApiStandin, StoredMessage } from '../support/standins/slack-api.js';
 
 /** Helpers shared by the end-to-end files: the built bot, talking to the stand-ins over loopback. */
 
@@ -51,13 +56,7 @@ export const e2eEnv = (o: {
 
 export const uniquePrefix = (name: string): string => `e2e-${name}-${randomBytes(3).toString('hex')}`;
 
-import { shownText } from '../support/standins/slack-api.js';
-
-export { shownText };
-
-/** The bot's messages in a thread (root excluded). */
-export const botReplies = (slack: SlackApiStandin, channel: string, threadTs: string): StoredMessage[] =>
-  slack.messages(channel, threadTs).filter((m) => m.bot_id !== undefined && m.ts !== threadTs);
+export { botReplies, shownText };
 
 /** A bot message that answers `question` in full: the echo names it, the text reached the end, the stream is closed. */
 export const isCompleteAnswer = (m: StoredMessage, question: string): boolean => {

@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver, type SlackDriver } from '../support/driver.js';
+import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { hostileCase } from '../support/hostile.js';
 import { type BotProcess, startBot, stopAll } from '../support/processes.js';
 import { type RawResult, rawExchange, writeAll } from '../support/raw-http.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   answerText,
   completeAnswers,

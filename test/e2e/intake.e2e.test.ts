@@ -1,6 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createDriver, SLACK_ACK_DEADLINE_MS, type SlackDriver } from '../support/driver.js';
+import { createDriver, SLACK_ACK_DEADLINE_MS, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import {
   type BotProcess,
   startBot,
@@ -9,8 +11,6 @@ import {
   waitFor,
   waitForHealth,
 } from '../support/processes.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   answerText,
   botReplies,

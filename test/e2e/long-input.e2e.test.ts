@@ -1,10 +1,10 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Ack, createDriver } from '../support/driver.js';
-import { LONG_SHAPES, type LongShape, longInput } from '../support/long-inputs.js';
+import { type Ack, createDriver } from '../../standins/driver/index.js';
+import { contentText, type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { LONG_SHAPES, type LongShape, longInput } from '../../standins/long-inputs.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startBot, stopAll } from '../support/processes.js';
-import { contentText, type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   ANSWER_END,
   answerText,

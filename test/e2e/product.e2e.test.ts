@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/slack/views/actions.js';
-import { createDriver, type SlackDriver } from '../support/driver.js';
+import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import type { ThrowawayRedis } from '../../standins/redis-server.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { type BotProcess, startBot, startTestRedis } from '../support/processes.js';
-import type { ThrowawayRedis } from '../support/redis-server.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   answerText,
   completeAnswers,

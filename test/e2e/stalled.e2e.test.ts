@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createDriver } from '../support/driver.js';
+import { createDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startBot, stopAll, waitFor } from '../support/processes.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
 import {
   e2eEnv,
   emptyWorkDir,

@@ -2,8 +2,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { startRedis, type ThrowawayRedis } from '../../standins/redis-server.js';
 import { BOT_USER, SLACK_BASE, startTestBot, type TestBot } from '../support/in-process-bot.js';
-import { startRedis, type ThrowawayRedis } from '../support/redis-server.js';
 
 const mention = (ts: string, text = `<@${BOT_USER}> what is our refund policy?`) => ({
   type: 'app_mention',

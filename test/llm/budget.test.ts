@@ -9,8 +9,8 @@ import {
   TRUNCATION_MARKER,
   trimToBudget,
 } from '../../src/llm/budget.js';
-import { longInput } from '../support/long-inputs.js';
-import { measureBlocking } from '../support/loop-watch.js';
+import { longInput } from '../../standins/long-inputs.js';
+import { measureBlocking } from '../../standins/loop-watch.js';
 
 const user = (name: string, text: string, ts = '1.0'): Turn => ({
   role: 'user',

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient, type LlmError } from '../../src/llm/client.js';
-import { freePort } from '../support/redis-server.js';
+import { freePort } from '../../standins/redis-server.js';
 import { answer, chunk, event, silentLogger, testConfig } from './sse.js';
 
 /**

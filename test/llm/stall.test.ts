@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLlmClient, type LlmClientDeps, type LlmError } from '../../src/llm/client.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { botReplies, useStack, waitForReplies } from '../support/stack.js';
-import { type OpenAIStandin, startOpenAI } from '../support/standins/openai.js';
 import { silentLogger, testConfig } from './sse.js';
 
 /**

@@ -4,8 +4,8 @@ import ranks from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { countTokens, loadTokenizer } from '../../src/llm/budget.js';
 import { bpeSegments, createBoundedTokenizer, MAX_BPE_PIECE_BYTES } from '../../src/llm/tokenize.js';
-import { LONG_SHAPES, longInput } from '../support/long-inputs.js';
-import { measureBlocking } from '../support/loop-watch.js';
+import { LONG_SHAPES, longInput } from '../../standins/long-inputs.js';
+import { measureBlocking } from '../../standins/loop-watch.js';
 
 /** js-tiktoken as it is, for exact counts of texts short enough to count that way. */
 const exact = new Tiktoken(ranks);

@@ -9,9 +9,9 @@ import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import { createSlackPoster } from '../../src/slack/poster.js';
 import { createSlackClient } from '../../src/slack/web-client.js';
-import { startRedis } from '../support/redis-server.js';
+import { startRedis } from '../../standins/redis-server.js';
+import { startSlackApi } from '../../standins/slack/index.js';
 import { addInstance, answerIn, notesIn, pause, startStack, useStack } from '../support/stack.js';
-import { startSlackApi } from '../support/standins/slack-api.js';
 
 const start = useStack();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CompletionRequest } from '../../standins/llm/index.js';
 import { addInstance, answerIn, botReplies, notesIn, pause, useStack } from '../support/stack.js';
-import type { CompletionRequest } from '../support/standins/openai.js';
 
 const start = useStack();
 const questionOf = (r: CompletionRequest) => String(r.messages.at(-1)?.content);

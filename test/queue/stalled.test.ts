@@ -8,10 +8,10 @@ import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import { createSlackPoster } from '../../src/slack/poster.js';
 import { createSlackClient } from '../../src/slack/web-client.js';
+import { startSlackApi } from '../../standins/slack/index.js';
 import { captureLogs } from '../support/in-process-bot.js';
 import { redisState, until } from '../support/redis-state.js';
 import { addInstance, answerIn, notesIn, useStack } from '../support/stack.js';
-import { startSlackApi } from '../support/standins/slack-api.js';
 
 const start = useStack();
 

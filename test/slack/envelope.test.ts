@@ -9,7 +9,7 @@ import { registerHomeActions } from '../../src/slack/listeners/actions/home-acti
 import { registerAskCommand } from '../../src/slack/listeners/commands/ask.js';
 import { registerAppHome } from '../../src/slack/listeners/events/app-home.js';
 import { registerMessageListeners } from '../../src/slack/listeners/events/messages.js';
-import { slackSignature } from '../support/driver.js';
+import { slackSignature } from '../../standins/driver/index.js';
 import { hostileCase } from '../support/hostile.js';
 
 const SECRET = 'envelope-secret';

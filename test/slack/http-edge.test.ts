@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signSlackBody } from '../../standins/driver/signing.js';
 import { startTestBot, type TestBot } from '../support/in-process-bot.js';
-import { signSlackBody } from '../support/slack-signing.js';
 
 describe('the HTTP edge', () => {
   let bot: TestBot;

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import nock from 'nock';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThreadTarget } from '../../src/domain.js';
 import { createSlackPoster } from '../../src/slack/poster.js';
 import { createSlackClient } from '../../src/slack/web-client.js';
-import { fakeSlack, SLACK_API_URL, testClock } from './fake-web-api.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { testClock } from '../support/test-clock.js';
 import { hostileText, liveSyntax, splitAt } from './hostile.js';
 
 /**
@@ -23,17 +23,24 @@ const target: ThreadTarget = {
   isDm: false,
 };
 
+let slack: SlackApiStandin;
+beforeAll(async () => {
+  slack = await startSlackApi();
+});
+afterAll(() => slack.close());
+
+/** A poster on a clean stand-in (each property run starts from an empty workspace). */
 const setup = (nativeStreaming: boolean) => {
-  const slack = fakeSlack();
+  slack.reset();
   const clock = testClock({ auto: true });
   const poster = createSlackPoster({
-    client: createSlackClient({ token: 'xoxb-test', apiUrl: SLACK_API_URL, logger, retries: 0 }),
+    client: createSlackClient({ token: 'xoxb-test', apiUrl: slack.apiUrl, logger, retries: 0 }),
     logger,
     nativeStreaming,
     now: clock.now,
     sleep: clock.sleep,
   });
-  return { slack, poster };
+  return { poster };
 };
 
 type Params = Record<string, unknown>;
@@ -64,17 +71,13 @@ const expectNothingLive = (texts: [string, string][]) => {
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** No pause, a tick, or until the poster's next Slack call: flushes then cut the text anywhere. */
-const pause = async (slack: ReturnType<typeof fakeSlack>, kind: number): Promise<void> => {
+const pause = async (kind: number): Promise<void> => {
   if (kind === 0) return;
   if (kind === 1) return tick();
-  const before = slack.calls.length;
+  const before = slack.calls().length;
   const until = Date.now() + 50;
-  while (slack.calls.length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+  while (slack.calls().length === before && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
 };
-
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
 
 describe('neutralisation of everything the poster sends', () => {
   it('leaves nothing live in a streamed or posted answer, whatever the deltas and flush timing', async () => {
@@ -86,21 +89,17 @@ describe('neutralisation of everything the poster sends', () => {
         fc.boolean(),
         fc.constantFrom(undefined, 'cut', 'error'),
         async (text, cuts, pauses, nativeStreaming, ending) => {
-          const { slack, poster } = setup(nativeStreaming);
-          try {
-            const answer = poster.startAnswer(target);
-            // Text first, so that a stream starts before the hostile part arrives.
-            for (const [i, piece] of splitAt(`Intro. ${text}`, cuts).entries()) {
-              answer.append(piece);
-              await pause(slack, pauses[i] ?? 0);
-            }
-            if (ending === 'cut') await answer.finish({ error: 'The stream broke.', cutOff: true });
-            else if (ending === 'error') await answer.fail('Something failed.');
-            else await answer.finish();
-            expectNothingLive(renderedTexts(slack.calls));
-          } finally {
-            nock.cleanAll();
+          const { poster } = setup(nativeStreaming);
+          const answer = poster.startAnswer(target);
+          // Text first, so that a stream starts before the hostile part arrives.
+          for (const [i, piece] of splitAt(`Intro. ${text}`, cuts).entries()) {
+            answer.append(piece);
+            await pause(pauses[i] ?? 0);
           }
+          if (ending === 'cut') await answer.finish({ error: 'The stream broke.', cutOff: true });
+          else if (ending === 'error') await answer.fail('Something failed.');
+          else await answer.finish();
+          expectNothingLive(renderedTexts(slack.calls()));
         },
       ),
       { numRuns: 80 },
@@ -110,14 +109,10 @@ describe('neutralisation of everything the poster sends', () => {
   it('leaves nothing live in replies and ephemeral messages', async () => {
     await fc.assert(
       fc.asyncProperty(hostileText(), async (text) => {
-        const { slack, poster } = setup(true);
-        try {
-          await poster.reply(target, `Answer: ${text}`);
-          await poster.postEphemeral('C1', 'U1', `Note: ${text}`);
-          expectNothingLive(renderedTexts(slack.calls));
-        } finally {
-          nock.cleanAll();
-        }
+        const { poster } = setup(true);
+        await poster.reply(target, `Answer: ${text}`);
+        await poster.postEphemeral('C1', 'U1', `Note: ${text}`);
+        expectNothingLive(renderedTexts(slack.calls()));
       }),
       { numRuns: 60 },
     );
@@ -125,31 +120,26 @@ describe('neutralisation of everything the poster sends', () => {
 
   it('leaves nothing live in a response_url body', async () => {
     const { poster } = setup(true);
-    const bodies: Array<{ text?: string }> = [];
-    nock('https://hooks.slack.com')
-      .post('/commands/T1/1/abc', (b) => {
-        bodies.push(b);
-        return true;
-      })
-      .reply(200, 'ok');
+    const { id, url } = slack.mintResponseUrl({ channel: 'C1', user: 'U1' });
     const label = 'x'.repeat(130);
-    await poster.respond('https://hooks.slack.com/commands/T1/1/abc', {
+    await poster.respond(url, {
       text: `<!channel|${label}> see [this](https://evil.example) <https://evil.example|here>`,
     });
-    expect(liveSyntax(bodies[0]?.text ?? '')).toEqual([]);
-    expect(bodies[0]?.text).toContain('https://evil.example');
+    const sent = String(slack.responses(id)[0]?.body.text ?? '');
+    expect(liveSyntax(sent)).toEqual([]);
+    expect(sent).toContain('https://evil.example');
   });
 
   it('shows the target of a masked link, and a split broadcast pings nobody', async () => {
-    const { slack, poster } = setup(true);
+    const { poster } = setup(true);
     const answer = poster.startAnswer(target);
     const label = 'y'.repeat(130);
     for (const piece of ['Hey <!channel|', label, '> see [the ', 'docs](https://evil.example) ok']) {
       answer.append(piece);
-      await pause(slack, 2);
+      await pause(2);
     }
     await answer.finish();
-    const [[, joined] = ['', '']] = renderedTexts(slack.calls);
+    const [[, joined] = ['', '']] = renderedTexts(slack.calls());
     expect(liveSyntax(joined)).toEqual([]);
     expect(joined).toMatch(/the docs \(https:\/\/evil\.example\) ok$/);
   });

@@ -2,7 +2,7 @@ import { ErrorCode } from '@slack/web-api';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { createRateGate } from '../../src/slack/rate-gate.js';
-import { testClock } from './fake-web-api.js';
+import { testClock } from '../support/test-clock.js';
 
 /** Slack round trips go through real sockets to nock; leave room on a loaded machine. */
 const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000, interval: 5 });

@@ -7,7 +7,7 @@ import { toAnswerBlocks } from '../../src/slack/format.js';
 import { createRateGate } from '../../src/slack/rate-gate.js';
 import { createThreadReader, METADATA } from '../../src/slack/threads.js';
 import { createSlackClient } from '../../src/slack/web-client.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 
 const logger = pino({ level: 'silent' });
 let redis: Redis;

@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, isValidSlackRequest, LogLevel } from '@slack/bolt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDriver, type SlackDriver, slackSignature } from '../support/driver.js';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
+import { createDriver, type SlackDriver, slackSignature } from '../../standins/driver/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 
 const SECRET = 'test-signing-secret';
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { contextEcho, type OpenAIStandin, startOpenAI, tokenize } from '../support/standins/openai.js';
+import { contextEcho, type OpenAIStandin, startOpenAI, tokenize } from '../../standins/llm/index.js';
 
 let llm: OpenAIStandin;
 let openai: OpenAI;

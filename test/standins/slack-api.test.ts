@@ -1,6 +1,6 @@
 import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SlackApiStandin, startSlackApi } from '../support/standins/slack-api.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 
 let slack: SlackApiStandin;
 let client: WebClient;
@@ -299,6 +299,68 @@ describe('size limits', () => {
     expect(await slackError(client.chat.postMessage({ channel: 'C1', text: 't', blocks }))).toBe(
       'msg_blocks_too_long',
     );
+  });
+
+  it('refuses buttons past their limits, empty text, and headers that are not plain_text', async () => {
+    const button = (over: Record<string, unknown>) => ({
+      type: 'actions',
+      elements: [{ type: 'button', action_id: 'a', text: { type: 'plain_text', text: 'Open' }, ...over }],
+    });
+    const errorsOf = async (blocks: unknown[]) =>
+      (
+        (await (await post('chat.postMessage', { channel: 'C1', text: 't', blocks })).json()) as {
+          errors?: string[];
+        }
+      ).errors;
+    expect(await errorsOf([button({ text: { type: 'plain_text', text: 'x'.repeat(76) } })])).toEqual([
+      'must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]',
+    ]);
+    expect(await errorsOf([button({ value: 'v'.repeat(2001) })])).toEqual([
+      'must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]',
+    ]);
+    expect(await errorsOf([{ type: 'actions', elements: [] }])).toEqual([
+      'must provide at least 1 item [json-pointer:/blocks/0/elements]',
+    ]);
+    expect(await errorsOf([section('')])).toEqual([
+      'must be more than 0 characters [json-pointer:/blocks/0/text/text]',
+    ]);
+    expect(await errorsOf([{ type: 'header', text: { type: 'mrkdwn', text: 'Title' } }])).toEqual([
+      'must be plain_text [json-pointer:/blocks/0/text/type]',
+    ]);
+    await client.chat.postMessage({
+      channel: 'C1',
+      text: 't',
+      blocks: [button({ value: 'v'.repeat(2000) })],
+    });
+  });
+
+  it('refuses a modal title over 24 characters and private_metadata over 3,000', async () => {
+    const modal = (over: Record<string, unknown>) => ({
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Ask' },
+      blocks: [],
+      ...over,
+    });
+    expect(
+      await slackError(
+        client.views.open({
+          trigger_id: slack.mintTriggerId(),
+          view: modal({ title: { type: 'plain_text', text: 'x'.repeat(25) } }),
+        }),
+      ),
+    ).toBe('invalid_arguments');
+    expect(
+      await slackError(
+        client.views.open({
+          trigger_id: slack.mintTriggerId(),
+          view: modal({ private_metadata: 'm'.repeat(3001) }),
+        }),
+      ),
+    ).toBe('invalid_arguments');
+    await client.views.open({
+      trigger_id: slack.mintTriggerId(),
+      view: modal({ private_metadata: 'm'.repeat(3000) }),
+    });
   });
 
   it('publishes Home views of up to 100 blocks and keeps the latest per user', async () => {

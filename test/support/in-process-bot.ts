@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import nock from 'nock';
 import pino from 'pino';
 import { type Backchannel, startBackchannel } from '../../src/main.js';
-import { signSlackBody } from './slack-signing.js';
+import { signSlackBody } from '../../standins/driver/signing.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-test-token';

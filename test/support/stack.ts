@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, inject } from 'vitest';
 import './provided.js';
 import { type Backchannel, startBackchannel } from '../../src/main.js';
-import { createDriver, type SlackDriver } from './driver.js';
+import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import {
+  botReplies as repliesIn,
+  type SlackApiStandin,
+  settled,
+  shown,
+  startSlackApi,
+} from '../../standins/slack/index.js';
 import { captureLogs } from './in-process-bot.js';
-import { type OpenAIStandin, startOpenAI } from './standins/openai.js';
-import { type SlackApiStandin, type StoredMessage, startSlackApi } from './standins/slack-api.js';
 
 export const STACK_SECRET = 'stack-signing-secret';
 
@@ -85,20 +91,11 @@ export const addInstance = async (
   return b;
 };
 
-/** What a Slack user reads: a message's markdown blocks when it has them, else its text. */
-export const shown = (m: StoredMessage): StoredMessage => {
-  const md = (m.blocks ?? [])
-    .filter((b): b is { type: string; text: string } => (b as { type?: string }).type === 'markdown')
-    .map((b) => b.text);
-  return md.length ? { ...m, text: md.join('\n') } : m;
-};
-/** The bot's messages in a thread, as shown. */
+export { settled, shown };
+
+/** The bot's messages in a thread, each `text` as the user reads it. */
 export const botReplies = (s: Stack, channel: string, threadTs: string) =>
-  s.slack
-    .messages(channel, threadTs)
-    .filter((m) => m.ts !== threadTs && (m.user === 'U0BOT' || m.bot_id === 'B0BOT'))
-    .map(shown);
-export const settled = (m: StoredMessage) => m.stream !== 'streaming' && !m.text.includes('Thinking…');
+  repliesIn(s.slack, channel, threadTs).map(shown);
 export const waitForReplies = (s: Stack, channel: string, threadTs: string, n = 1, ms = 8_000) =>
   s.slack.waitFor(
     () => {

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queue/registry.js';
-import { type Ack, createDriver } from '../../test/support/driver.js';
+import { type Ack, createDriver } from '../../standins/driver/index.js';
 import { BARE_BOLT, type BenchContext, type Fleet, SIGNING_SECRET } from './procs.js';
 import { isWrite } from './slack-calls.js';
 import { max, median, percentile, sleep } from './stats.js';

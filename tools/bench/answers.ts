@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createDriver } from '../../test/support/driver.js';
-import type { RecordedCall } from '../../test/support/standins/slack-api.js';
+import { createDriver } from '../../standins/driver/index.js';
+import type { RecordedCall } from '../../standins/slack/index.js';
 import { type BenchContext, type Fleet, SIGNING_SECRET } from './procs.js';
 import {
   answerTextOf,

@@ -1,7 +1,7 @@
 import { type JobsOptions, type JobType, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { answerJobId, QUEUES } from '../../src/queue/registry.js';
-import type { BotProcess } from '../../test/support/processes.js';
+import type { BotProcess } from '../../standins/processes.js';
 import { answerOfWords, id, MARKER, mention } from './answers.js';
 import { BARE_BULLMQ, type BenchContext, cpuMeter, type Fleet } from './procs.js';
 import { channelOf, isWrite, waitForThreads } from './slack-calls.js';

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BotProcess, botEnv, type LogMatcher, startBot } from '../../test/support/processes.js';
-import type { ThrowawayRedis } from '../../test/support/redis-server.js';
-import type { OpenAIStandin } from '../../test/support/standins/openai.js';
-import type { SlackApiStandin } from '../../test/support/standins/slack-api.js';
+import type { OpenAIStandin } from '../../standins/llm/index.js';
+import { type BotProcess, botEnv, type LogMatcher, startBot } from '../../standins/processes.js';
+import type { ThrowawayRedis } from '../../standins/redis-server.js';
+import type { SlackApiStandin } from '../../standins/slack/index.js';
 
 /**
  * The child processes of one bench run: bot web and worker roles, the bare Bolt app and bare

@@ -1,4 +1,4 @@
-import type { RecordedCall, SlackApiStandin } from '../../test/support/standins/slack-api.js';
+import type { RecordedCall, SlackApiStandin } from '../../standins/slack/index.js';
 
 /** Reading the Slack stand-in's call records: which calls are writes, whose they are, what they show. */
 
@@ -45,7 +45,7 @@ export const answerTextOf = (c: RecordedCall): string => {
   }
 };
 
-import { shownText } from '../../test/support/standins/slack-api.js';
+import { shownText } from '../../standins/slack/index.js';
 
 export { shownText };
 

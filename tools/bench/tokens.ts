@@ -1,7 +1,7 @@
 import type { Turn } from '../../src/domain.js';
 import { countTokens, loadTokenizer, trimToBudget, turnTokens } from '../../src/llm/budget.js';
-import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../test/support/long-inputs.js';
-import { measureBlocking } from '../../test/support/loop-watch.js';
+import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../standins/long-inputs.js';
+import { measureBlocking } from '../../standins/loop-watch.js';
 import { max, median, ms, num, type Row } from './stats.js';
 
 /**

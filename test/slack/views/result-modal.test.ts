@@ -8,8 +8,9 @@ import {
   type ResultModalView,
   resultMeta,
 } from '../../../src/slack/views/result-modal.js';
-import { dangerousStrings, limitViolations, rawAnglesInMrkdwn, textObjects } from './block-kit-limits.js';
+import { blockKitErrors } from '../../../standins/slack/block-kit.js';
 import { CHANNEL, HOSTILE, NOW, record, result } from './fixtures.js';
+import { dangerousStrings, rawAnglesInMrkdwn, textObjects } from './view-text.js';
 
 const PERMALINK = 'https://acme.slack.com/archives/C0123ABC/p1714564801000100';
 const REST = '_… the rest is in the thread._';
@@ -69,7 +70,7 @@ describe('buildResultModal', () => {
       type: 'actions',
       elements: [{ type: 'button', action_id: ACTION_IDS.openThread, url: PERMALINK, value: r.id }],
     });
-    expect(limitViolations(view, SLACK_LIMITS.viewBlocks)).toEqual([]);
+    expect(blockKitErrors(view)).toEqual([]);
   });
 
   it('uses an action button for Open thread when no safe permalink is known', () => {
@@ -92,7 +93,7 @@ describe('buildResultModal', () => {
     }
     expect(answerText(view)).toBe(escapeMrkdwn(text));
     expect(texts(view)).not.toContain('the rest is in the thread');
-    expect(limitViolations(view, SLACK_LIMITS.viewBlocks)).toEqual([]);
+    expect(blockKitErrors(view)).toEqual([]);
   });
 
   it('ends a longer answer than a modal holds with a pointer to the thread', () => {
@@ -104,7 +105,7 @@ describe('buildResultModal', () => {
     ]) {
       const view = buildResultModal(record(), result({ text }), { permalink: PERMALINK, now: NOW });
       expect(view.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.viewBlocks);
-      expect(limitViolations(view, SLACK_LIMITS.viewBlocks)).toEqual([]);
+      expect(blockKitErrors(view)).toEqual([]);
       const last = view.blocks.slice(-2);
       expect(last[0]).toMatchObject({ type: 'section', text: { text: REST } });
       expect(last[1]).toMatchObject({ type: 'actions', elements: [{ url: PERMALINK }] });
@@ -137,7 +138,7 @@ describe('buildResultModal', () => {
   it('says so when the answer is empty', () => {
     const view = buildResultModal(record(), result({ text: '  ' }), { now: NOW });
     expect(texts(view)).toContain('The answer was empty.');
-    expect(limitViolations(view, SLACK_LIMITS.viewBlocks)).toEqual([]);
+    expect(blockKitErrors(view)).toEqual([]);
   });
 
   it('shows a placeholder for an empty question', () => {

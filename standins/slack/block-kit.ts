@@ -1,0 +1,207 @@
+import { isObject } from '../http.js';
+
+/**
+ * Slack's Block Kit limits, checked as Slack checks them: each broken one is a Slack-style message
+ * ("must be less than 3001 characters [json-pointer:/blocks/0/text/text]"). The stand-in refuses
+ * calls with these; tests of the bot's view and message builders call `blockKitErrors` directly.
+ * The numbers are Slack's (Block Kit reference, https://docs.slack.dev/reference/block-kit), kept
+ * apart from the bot's own constants so that a wrong constant in the bot cannot pass its own check.
+ */
+
+export const MAX_MESSAGE_BLOCKS = 50;
+export const MAX_VIEW_BLOCKS = 100;
+const MAX_SECTION_TEXT = 3000;
+const MAX_SECTION_FIELDS = 10;
+const MAX_SECTION_FIELD_TEXT = 2000;
+const MAX_HEADER_TEXT = 150;
+/** Per `markdown` block, and cumulative over all of one payload's markdown blocks. */
+const MAX_MARKDOWN_TOTAL = 12_000;
+const MAX_CONTEXT_ELEMENTS = 10;
+const MAX_CONTEXT_TEXT = 3000;
+const MAX_ACTIONS_ELEMENTS = 25;
+const MAX_BLOCK_ID = 255;
+const MAX_ACTION_ID = 255;
+const MAX_BUTTON_TEXT = 75;
+const MAX_BUTTON_VALUE = 2000;
+const MAX_BUTTON_URL = 3000;
+const MAX_VIEW_TITLE = 24;
+const MAX_PRIVATE_METADATA = 3000;
+const MAX_VIEW_BYTES = 250_000;
+/** Slack publishes no number: in practice messages past about 13,000 characters of block text get `msg_blocks_too_long`. */
+export const DEFAULT_BLOCKS_TEXT_LIMIT = 13_000;
+
+const tooLong = (max: number, at: string) => `must be less than ${max + 1} characters [json-pointer:${at}]`;
+const tooMany = (max: number, at: string) => `no more than ${max} items allowed [json-pointer:${at}]`;
+const textOf = (v: unknown): string => (isObject(v) && typeof v.text === 'string' ? v.text : '');
+
+export interface TextObject {
+  type: 'plain_text' | 'mrkdwn';
+  text: string;
+  path: string;
+}
+
+/** Every text object (`plain_text` and `mrkdwn`) anywhere in the JSON, with its path. */
+export const textObjects = (root: unknown, path = '$'): TextObject[] => {
+  const found: TextObject[] = [];
+  const visit = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((child, i) => {
+        visit(child, `${at}[${i}]`);
+      });
+      return;
+    }
+    if (!isObject(node)) return;
+    if ((node.type === 'plain_text' || node.type === 'mrkdwn') && typeof node.text === 'string') {
+      found.push({ type: node.type, text: node.text, path: at });
+    }
+    for (const [key, child] of Object.entries(node)) visit(child, `${at}.${key}`);
+  };
+  visit(root, path);
+  return found;
+};
+
+/** Sum of every `text` string inside the blocks, the measure behind `msg_blocks_too_long`. */
+export const blockTextLength = (v: unknown): number => {
+  if (Array.isArray(v)) return v.reduce<number>((n, x) => n + blockTextLength(x), 0);
+  if (!isObject(v)) return 0;
+  let n = 0;
+  for (const [k, x] of Object.entries(v))
+    n += k === 'text' && typeof x === 'string' ? x.length : blockTextLength(x);
+  return n;
+};
+
+/** Buttons (in an actions block or as a section's accessory): label, ids, value and url. */
+const buttonErrors = (elements: unknown[], at: string, errors: string[]): void => {
+  const ids = new Set<string>();
+  elements.forEach((el, i) => {
+    if (!isObject(el) || el.type !== 'button') return;
+    const where = `${at}/${i}`;
+    if (!isObject(el.text)) errors.push(`missing required field: text [json-pointer:${where}]`);
+    else if (textOf(el.text).length > MAX_BUTTON_TEXT)
+      errors.push(tooLong(MAX_BUTTON_TEXT, `${where}/text/text`));
+    if (typeof el.action_id === 'string') {
+      if (el.action_id.length > MAX_ACTION_ID) errors.push(tooLong(MAX_ACTION_ID, `${where}/action_id`));
+      if (ids.has(el.action_id)) errors.push(`action_id must be unique in the block [json-pointer:${where}]`);
+      ids.add(el.action_id);
+    }
+    if (typeof el.value === 'string' && el.value.length > MAX_BUTTON_VALUE)
+      errors.push(tooLong(MAX_BUTTON_VALUE, `${where}/value`));
+    if (typeof el.url === 'string' && el.url.length > MAX_BUTTON_URL)
+      errors.push(tooLong(MAX_BUTTON_URL, `${where}/url`));
+  });
+};
+
+/** The checks of one block; returns the characters of markdown it holds. */
+const checkBlock = (block: Record<string, unknown>, at: string, errors: string[]): number => {
+  if (typeof block.block_id === 'string' && block.block_id.length > MAX_BLOCK_ID)
+    errors.push(tooLong(MAX_BLOCK_ID, `${at}/block_id`));
+  const elements = Array.isArray(block.elements) ? block.elements : undefined;
+  switch (block.type) {
+    case 'section': {
+      const fields = Array.isArray(block.fields) ? block.fields : undefined;
+      if (block.text === undefined && !fields)
+        errors.push(`must provide either text or fields [json-pointer:${at}]`);
+      if (textOf(block.text).length > MAX_SECTION_TEXT)
+        errors.push(tooLong(MAX_SECTION_TEXT, `${at}/text/text`));
+      if (fields && fields.length > MAX_SECTION_FIELDS)
+        errors.push(tooMany(MAX_SECTION_FIELDS, `${at}/fields`));
+      fields?.forEach((f, j) => {
+        if (textOf(f).length > MAX_SECTION_FIELD_TEXT)
+          errors.push(tooLong(MAX_SECTION_FIELD_TEXT, `${at}/fields/${j}/text`));
+      });
+      if (block.accessory !== undefined) buttonErrors([block.accessory], `${at}/accessory`, errors);
+      return 0;
+    }
+    case 'header':
+      if (isObject(block.text) && block.text.type !== 'plain_text')
+        errors.push(`must be plain_text [json-pointer:${at}/text/type]`);
+      if (textOf(block.text).length > MAX_HEADER_TEXT)
+        errors.push(tooLong(MAX_HEADER_TEXT, `${at}/text/text`));
+      return 0;
+    case 'markdown': {
+      const text = typeof block.text === 'string' ? block.text : '';
+      if (text.length > MAX_MARKDOWN_TOTAL) errors.push(tooLong(MAX_MARKDOWN_TOTAL, `${at}/text`));
+      return text.length;
+    }
+    case 'context':
+      if (!elements?.length) errors.push(`must provide at least 1 item [json-pointer:${at}/elements]`);
+      else if (elements.length > MAX_CONTEXT_ELEMENTS)
+        errors.push(tooMany(MAX_CONTEXT_ELEMENTS, `${at}/elements`));
+      elements?.forEach((el, j) => {
+        if (textOf(el).length > MAX_CONTEXT_TEXT)
+          errors.push(tooLong(MAX_CONTEXT_TEXT, `${at}/elements/${j}/text`));
+      });
+      return 0;
+    case 'actions':
+      if (!elements?.length) errors.push(`must provide at least 1 item [json-pointer:${at}/elements]`);
+      else if (elements.length > MAX_ACTIONS_ELEMENTS)
+        errors.push(tooMany(MAX_ACTIONS_ELEMENTS, `${at}/elements`));
+      if (elements) buttonErrors(elements, `${at}/elements`, errors);
+      return 0;
+    default:
+      return 0;
+  }
+};
+
+/** The limits of a list of blocks (a message's, or a view's with `maxBlocks` 100); empty when valid. */
+export const blockErrors = (blocks: unknown[], maxBlocks: number): string[] => {
+  const errors: string[] = [];
+  if (blocks.length > maxBlocks) errors.push(tooMany(maxBlocks, '/blocks'));
+  let markdownTotal = 0;
+  blocks.forEach((block, i) => {
+    const at = `/blocks/${i}`;
+    if (!isObject(block) || typeof block.type !== 'string') {
+      errors.push(`missing required field: type [json-pointer:${at}]`);
+      return;
+    }
+    markdownTotal += checkBlock(block, at, errors);
+  });
+  // Text objects may not be empty (a blank label or section text is refused).
+  for (const t of textObjects(blocks, ''))
+    if (t.text.length === 0)
+      errors.push(`must be more than 0 characters [json-pointer:/blocks${pointer(t.path)}/text]`);
+  if (markdownTotal > MAX_MARKDOWN_TOTAL && errors.length === 0)
+    errors.push(`markdown blocks exceed ${MAX_MARKDOWN_TOTAL} characters in total [json-pointer:/blocks]`);
+  return errors;
+};
+
+/** `[0].text` → `/0/text`. */
+const pointer = (path: string): string => path.replace(/\[(\d+)\]/g, '/$1').replace(/\./g, '/');
+
+/** A view's own limits (title, close and submit labels, private_metadata, size); blocks aside. */
+export const viewErrors = (view: Record<string, unknown>): string[] => {
+  const errors: string[] = [];
+  for (const key of ['title', 'close', 'submit']) {
+    const label = view[key];
+    if (label === undefined) continue;
+    const text = textOf(label);
+    if (text.length === 0) errors.push(`must be more than 0 characters [json-pointer:/view/${key}/text]`);
+    if (text.length > MAX_VIEW_TITLE) errors.push(tooLong(MAX_VIEW_TITLE, `/view/${key}/text`));
+  }
+  if (typeof view.private_metadata === 'string' && view.private_metadata.length > MAX_PRIVATE_METADATA)
+    errors.push(tooLong(MAX_PRIVATE_METADATA, '/view/private_metadata'));
+  const bytes = Buffer.byteLength(JSON.stringify(view));
+  if (bytes > MAX_VIEW_BYTES)
+    errors.push(`view is ${bytes} bytes, over ${MAX_VIEW_BYTES} [json-pointer:/view]`);
+  return errors;
+};
+
+/**
+ * Every Block Kit limit a message (`{ blocks }`) or a Home tab or modal (`{ type: 'home' | 'modal', … }`)
+ * breaks, as the stand-in would refuse it: `expect(blockKitErrors(view)).toEqual([])`.
+ */
+export const blockKitErrors = (surface: { blocks: unknown[]; type?: string }): string[] => {
+  const isView = surface.type === 'home' || surface.type === 'modal';
+  if (isView)
+    return [
+      ...viewErrors(surface),
+      ...blockErrors(surface.blocks, MAX_VIEW_BLOCKS).map((e) =>
+        e.replace('json-pointer:/', 'json-pointer:/view/'),
+      ),
+    ];
+  const errors = blockErrors(surface.blocks, MAX_MESSAGE_BLOCKS);
+  const chars = blockTextLength(surface.blocks);
+  if (chars > DEFAULT_BLOCKS_TEXT_LIMIT)
+    errors.push(`msg_blocks_too_long: ${chars} characters of block text, over ${DEFAULT_BLOCKS_TEXT_LIMIT}`);
+  return errors;
+};

@@ -1,0 +1,240 @@
+import { Waiters } from '../http.js';
+import { FaultQueue } from './faults.js';
+import { SlackIdentity } from './ids.js';
+import { RateLimits } from './rate-limits.js';
+import { ResponseUrls } from './response-urls.js';
+import { SlackApiServer } from './server.js';
+import type {
+  AssistantStatus,
+  ChannelSettings,
+  Ephemeral,
+  RateLimitOptions,
+  RecordedCall,
+  ResponseUrlPost,
+  SeedMessage,
+  SlackFault,
+  SlackStandinOptions,
+  StoredMessage,
+  StoredView,
+  UserProfile,
+} from './types.js';
+import { Workspace } from './workspace.js';
+
+export { listenOnLoopback } from '../http.js';
+export { DEFAULT_RATE_LIMITS } from './rate-limits.js';
+export { botReplies, settled, shown, shownText } from './reading.js';
+export type * from './types.js';
+
+/**
+ * A stand-in for Slack's Web API on loopback. The bot reaches it through `SLACK_API_URL` (`apiUrl`
+ * below), so `@slack/web-api` sends `POST /api/<method>` exactly as it would to slack.com.
+ *
+ * It keeps a per-channel message store, so `conversations.replies` returns the real thread and
+ * `chat.update` / streams change what a later read sees; it answers with Slack's response shapes
+ * and error codes, enforces Slack's size limits, and can rate limit (HTTP 429 + `Retry-After`)
+ * and inject faults. Every call is recorded for assertions.
+ */
+export class SlackApiStandin extends SlackIdentity {
+  private readonly ws: Workspace;
+  private readonly waiters = new Waiters();
+  private readonly faults = new FaultQueue();
+  private readonly rateLimits = new RateLimits();
+  private readonly responseUrls: ResponseUrls;
+  private readonly server: SlackApiServer;
+
+  constructor(opts: SlackStandinOptions = {}) {
+    super(opts);
+    this.ws = new Workspace(opts);
+    this.responseUrls = new ResponseUrls(this.ws);
+    this.server = new SlackApiServer({
+      ws: this.ws,
+      faults: this.faults,
+      rateLimits: this.rateLimits,
+      responseUrls: this.responseUrls,
+      changed: () => this.waiters.notify(),
+    });
+    this.applyRateLimitOption();
+  }
+
+  async listen(): Promise<this> {
+    await this.server.listen();
+    return this;
+  }
+
+  /** Base URL, e.g. `http://127.0.0.1:54321`. */
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** What to pass as `SLACK_API_URL` / `slackApiUrl` (with the trailing slash the WebClient needs). */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  /** Forgets every message, call, fault, view and setting made since start (constructor options stay). */
+  reset(): void {
+    this.ws.reset();
+    this.server.clear();
+    this.faults.clear();
+    this.responseUrls.clear();
+    this.rateLimits.set(false);
+    this.applyRateLimitOption();
+  }
+
+  private applyRateLimitOption(): void {
+    const rl = this.ws.opts.rateLimits;
+    if (rl) this.setRateLimits(true, rl === true ? {} : rl);
+  }
+
+  // ----- control --------------------------------------------------------------------------
+
+  /** Queues a fault for the next call(s) to `method` (`'*'` for any method). Faults apply in order. */
+  failNext(method: string, fault: SlackFault = {}): void {
+    this.faults.push(method, fault);
+  }
+
+  setRateLimits(on: boolean, opts: RateLimitOptions = {}): void {
+    this.rateLimits.set(on, opts);
+  }
+
+  /** Makes chat.startStream refuse every call with `error` (default `feature_not_enabled`); `false` allows again. */
+  refuseStreaming(error: string | false = 'feature_not_enabled'): void {
+    this.ws.streamingRefusal = error === false ? undefined : error;
+  }
+
+  setChannel(id: string, settings: ChannelSettings): void {
+    this.ws.setChannel(id, settings);
+  }
+
+  /** Registers a user for users.info; `null` makes the id unknown (`user_not_found`). */
+  setUser(id: string, profile: UserProfile | null): void {
+    this.ws.users.set(id, profile);
+  }
+
+  /** Ends a stream as Slack does when it expires: later appends/stops get `error`. */
+  expireStream(channel: string, ts: string, error = 'message_not_in_streaming_state'): void {
+    const rec = this.ws.store.find(channel, ts);
+    if (!rec?.stream) throw new Error(`no stream ${channel}/${ts}`);
+    rec.stream.state = 'expired';
+    rec.stream.expiredError = error;
+  }
+
+  /** A fresh, unique, increasing message ts (`1700000000.000123`). */
+  nextTs(): string {
+    return this.ws.store.nextTs();
+  }
+
+  /**
+   * Seeds a message (a user's, usually) so reads see it. `thread_ts` pointing at a reply is
+   * normalised to the thread's root, as Slack does.
+   */
+  addMessage(m: SeedMessage): StoredMessage {
+    const stored = this.ws.addMessage(m);
+    this.waiters.notify();
+    return stored;
+  }
+
+  /** Adds someone's reaction (the bot's go through reactions.add). */
+  addReaction(channel: string, ts: string, name: string, user: string): void {
+    const rec = this.ws.store.find(channel, ts);
+    if (!rec) throw new Error(`no message ${channel}/${ts}`);
+    this.ws.store.react(rec, name, user);
+    this.waiters.notify();
+  }
+
+  /** A `response_url` pointing here, as Slack puts in slash commands and interactions. */
+  mintResponseUrl(context: { channel?: string; user?: string } = {}): { id: string; url: string } {
+    return this.responseUrls.mint(this.url, context);
+  }
+
+  /** A trigger_id that views.open accepts once, within 3 s. (Unknown trigger ids are accepted.) */
+  mintTriggerId(): string {
+    return this.ws.mintTriggerId();
+  }
+
+  // ----- inspection -----------------------------------------------------------------------
+
+  calls(method?: string): RecordedCall[] {
+    const all = this.server.calls;
+    return method ? all.filter((c) => c.method === method) : [...all];
+  }
+
+  /** How many 429s were sent (rate limits and injected faults), optionally for one method. */
+  rateLimitedCount(method?: string): number {
+    return this.calls(method).filter((c) => c.status === 429).length;
+  }
+
+  /**
+   * Messages as they stand now, in ts order: the thread (root first) when `threadTs` is given,
+   * otherwise every message in the channel, replies included.
+   */
+  messages(channel: string, threadTs?: string): StoredMessage[] {
+    return this.ws.store.messages(channel, threadTs);
+  }
+
+  message(channel: string, ts: string): StoredMessage | undefined {
+    return this.ws.store.view(channel, ts);
+  }
+
+  /** Names of the reactions on a message, by anyone. */
+  reactions(channel: string, ts: string): string[] {
+    return (this.ws.store.find(channel, ts)?.message.reactions ?? []).map((r) => r.name);
+  }
+
+  ephemerals(channel?: string): Ephemeral[] {
+    return this.ws.ephemerals.filter((e) => channel === undefined || e.channel === channel);
+  }
+
+  /** The Home tab last published for a user. */
+  homeView(userId: string): StoredView | undefined {
+    return this.ws.homeViews.get(userId);
+  }
+
+  modal(viewId: string): StoredView | undefined {
+    return this.ws.modalViews.get(viewId);
+  }
+
+  /** The thread's assistant status; cleared (undefined) once the bot posts in the thread. */
+  assistantStatus(channel: string, threadTs: string): AssistantStatus | undefined {
+    return this.ws.statuses.get(`${channel}/${threadTs}`);
+  }
+
+  /** Bodies posted to minted response URLs, optionally for one id. */
+  responses(id?: string): ResponseUrlPost[] {
+    return this.responseUrls.posts.filter((r) => id === undefined || r.id === id);
+  }
+
+  /**
+   * Resolves with the probe's first truthy value, re-checked whenever a call finishes or a
+   * message is added; rejects after `timeoutMs` naming what was awaited.
+   */
+  waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+    return this.waiters.waitFor(
+      probe,
+      timeoutMs,
+      () => `Slack stand-in: timed out after ${timeoutMs} ms waiting for ${what}`,
+    );
+  }
+
+  /** The n-th (1-based) call to `method` matching `predicate`, once it has been answered. */
+  waitForCall(
+    method: string,
+    predicate: (c: RecordedCall) => boolean = () => true,
+    opts: { count?: number; timeoutMs?: number } = {},
+  ): Promise<RecordedCall> {
+    const count = opts.count ?? 1;
+    return this.waitFor(
+      () => this.calls(method).filter(predicate)[count - 1],
+      opts.timeoutMs,
+      `call #${count} to ${method}`,
+    );
+  }
+}
+
+/** Starts a Slack Web API stand-in on a free loopback port. */
+export const startSlackApi = (opts: SlackStandinOptions = {}): Promise<SlackApiStandin> =>
+  new SlackApiStandin(opts).listen();

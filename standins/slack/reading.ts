@@ -1,0 +1,35 @@
+import { PLACEHOLDER_TEXT } from '../../src/slack/poster.js';
+import type { SlackMessage, StoredMessage } from './types.js';
+
+/** Reading the stand-in's store as a Slack user reads the bot's replies (tests, demo and bench alike). */
+
+interface Store {
+  readonly botUserId: string;
+  readonly botId: string;
+  messages(channel: string, threadTs?: string): StoredMessage[];
+}
+
+const isMarkdownBlock = (b: unknown): b is { type: 'markdown'; text: string } =>
+  typeof b === 'object' &&
+  b !== null &&
+  (b as { type?: unknown }).type === 'markdown' &&
+  typeof (b as { text?: unknown }).text === 'string';
+
+/** What a message shows: its `markdown` blocks (where answers live) when it has them, else its text. */
+export const shownText = (m: SlackMessage): string => {
+  const md = (m.blocks ?? []).filter(isMarkdownBlock).map((b) => b.text);
+  return md.length ? md.join('\n') : m.text;
+};
+
+/** The message with `text` replaced by what it shows. */
+export const shown = (m: StoredMessage): StoredMessage => ({ ...m, text: shownText(m) });
+
+/** The bot's messages in a thread, root excluded, in order. */
+export const botReplies = (slack: Store, channel: string, threadTs: string): StoredMessage[] =>
+  slack
+    .messages(channel, threadTs)
+    .filter((m) => m.ts !== threadTs && (m.user === slack.botUserId || m.bot_id === slack.botId));
+
+/** Finished: not a stream still open, nor the placeholder the bot later edits into its answer. */
+export const settled = (m: StoredMessage): boolean =>
+  m.stream !== 'streaming' && shownText(m) !== PLACEHOLDER_TEXT;

@@ -1,0 +1,150 @@
+import type http from 'node:http';
+import { closeServer, createServer, listenOnLoopback, readBody, sleep } from '../http.js';
+import { type FaultQueue, faultAnswer, isFailing } from './faults.js';
+import { METHODS } from './methods/index.js';
+import { asString, parseParams, SlackFailure } from './params.js';
+import type { RateLimits } from './rate-limits.js';
+import type { ResponseUrls } from './response-urls.js';
+import type { Params, RecordedCall } from './types.js';
+import type { Workspace } from './workspace.js';
+
+type CallBase = Omit<RecordedCall, 'status' | 'response'>;
+
+/**
+ * The HTTP side: `POST /api/<method>` as @slack/web-api sends it (form or JSON body, `Authorization:
+ * Bearer xoxb-…`), and `POST /response/<id>` for response URLs. Each call goes through, in order:
+ * the test's faults, Slack's token check, rate limits, then the method's handler; every call is
+ * recorded with what it was answered.
+ */
+export class SlackApiServer {
+  readonly calls: RecordedCall[] = [];
+  private readonly server = createServer((req, res) => this.route(req, res));
+  private readonly hanging = new Set<http.ServerResponse>();
+  private port = 0;
+
+  constructor(
+    private readonly deps: {
+      ws: Workspace;
+      faults: FaultQueue;
+      rateLimits: RateLimits;
+      responseUrls: ResponseUrls;
+      /** Called after every recorded call or response-URL post. */
+      changed: () => void;
+    },
+  ) {}
+
+  async listen(): Promise<void> {
+    this.port = await listenOnLoopback(this.server);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    await closeServer(this.server);
+  }
+
+  clear(): void {
+    this.calls.length = 0;
+  }
+
+  private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    if (url.pathname.startsWith('/response/')) {
+      const answer = this.deps.responseUrls.receive(
+        url.pathname.slice('/response/'.length),
+        await readBody(req),
+      );
+      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(answer.body));
+      this.deps.changed();
+      return;
+    }
+    const m = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
+    if (!m) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const method = m[1]!;
+    const at = Date.now();
+    const contentType = String(req.headers['content-type'] ?? '');
+    const raw = await readBody(req);
+    let params: Params;
+    try {
+      params = parseParams(raw, contentType, url.searchParams);
+    } catch {
+      const base = { method, params: { raw }, at, token: undefined, contentType };
+      return this.reply(res, base, 200, { ok: false, error: 'invalid_json' });
+    }
+    const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const token = bearer ?? asString(params.token);
+    delete params.token;
+    const base: CallBase = { method, params, at, token, contentType };
+
+    const fault = this.deps.faults.take(method, params);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    if (fault?.hang || fault?.drop) {
+      if (fault.hang) this.hanging.add(res);
+      else req.socket.destroy();
+      this.record({ ...base, status: 0, response: null });
+      return;
+    }
+
+    if (!token) return this.reply(res, base, 200, { ok: false, error: 'not_authed' });
+    const expected = this.deps.ws.opts.token;
+    if ((expected && token !== expected) || !/^xox[bp]-/.test(token))
+      return this.reply(res, base, 200, { ok: false, error: 'invalid_auth' });
+
+    if (isFailing(fault) && !fault.afterEffect) return this.replyFault(res, base, fault);
+
+    const retryAfter = this.deps.rateLimits.check(method, params);
+    if (retryAfter !== undefined)
+      return this.reply(
+        res,
+        base,
+        429,
+        { ok: false, error: 'ratelimited' },
+        { 'retry-after': String(retryAfter) },
+      );
+
+    const body = this.handle(method, params, token);
+    if (isFailing(fault)) return this.replyFault(res, base, fault);
+    this.reply(res, base, 200, body);
+  }
+
+  private handle(method: string, params: Params, token: string): Record<string, unknown> {
+    const handler = METHODS[method];
+    if (!handler) return { ok: false, error: 'unknown_method' };
+    try {
+      return { ok: true, ...handler(params, { token, ws: this.deps.ws }) };
+    } catch (err) {
+      if (!(err instanceof SlackFailure)) throw err;
+      return { ok: false, error: err.error, ...err.extra };
+    }
+  }
+
+  private replyFault(res: http.ServerResponse, base: CallBase, f: Parameters<typeof faultAnswer>[0]): void {
+    const { status, body, headers } = faultAnswer(f);
+    this.reply(res, base, status, body, headers);
+  }
+
+  private reply(
+    res: http.ServerResponse,
+    base: CallBase,
+    status: number,
+    body: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+    res.end(JSON.stringify(body));
+    this.record({ ...base, status, response: body });
+  }
+
+  private record(call: RecordedCall): void {
+    this.calls.push(call);
+    this.deps.changed();
+  }
+}
