@@ -3,8 +3,9 @@ import { Redis } from 'ioredis';
 import { QUEUES } from '../../src/queue/registry.js';
 import { type Ack, createDriver } from '../../standins/driver/index.js';
 import { BARE_BOLT, type BenchContext, type Fleet, SIGNING_SECRET } from './procs.js';
+import { perMethod, type Section } from './section.js';
 import { isWrite } from './slack-calls.js';
-import { max, median, percentile, sleep } from './stats.js';
+import { max, median, num, percentile, ratio, sleep, spread } from './stats.js';
 
 /**
  * Ack latency at a sustained event rate, open loop: the bot beside a bare Bolt app that only
@@ -160,8 +161,64 @@ export const benchBotAck = async (
   }
 };
 
-export const ackFigures = (run: AckRun) => ({
+const ackFigures = (run: AckRun) => ({
   p50: median(run.latencies),
   p99: percentile(run.latencies, 99),
   max: max(run.latencies),
 });
+
+export const ackSection: Section = {
+  key: 'ack',
+  name: 'Ack latency',
+  run: async ({ ctx, fleet, opts }) => {
+    const ackOpts = { rate: opts.rate, durationS: opts.durationS, warmS: 2, users: 200, answerWaitS: 20 };
+    const bare = await benchBareAck(ctx, fleet, ackOpts);
+    const floor = ackFigures(bare);
+    const home = await benchBotAck(ctx, fleet, ackOpts, 'home');
+    const dm = await benchBotAck(ctx, fleet, ackOpts, 'dm');
+    const h = ackFigures(home);
+    const d = ackFigures(dm);
+    const load = (r: AckRun) =>
+      `${r.sent} events at ${num(r.achievedRate)}/s after ${ackOpts.warmS} s of warm-up; ${r.non200} not 200, ${r.late} over 3 s`;
+    const row = (figure: string, value: string, more: { aim?: string; how?: string } = {}) => ({
+      section: 'Ack latency',
+      figure,
+      value,
+      ...more,
+    });
+    return [
+      row('floor: bare Bolt app, p50 / p99 / max', spread(bare.latencies), {
+        how: `DM events; ${load(bare)}`,
+      }),
+      row('bot, intake only (app_home_opened), p50 / p99 / max', spread(home.latencies), {
+        how: `each claimed + written to Redis before the ack, then one Home publish; ${load(home)}`,
+      }),
+      row('bot / floor, intake only (p50, p99)', `${ratio(h.p50, floor.p50)}, ${ratio(h.p99, floor.p99)}`, {
+        aim: 'p99 ≤ 1.5×',
+      }),
+      row('bot, DMs it answers, p50 / p99 / max', spread(dm.latencies), {
+        how: `each claimed + written before the ack, then answered in the same web process (+1 worker) with the instant LLM; ${load(dm)}`,
+      }),
+      row('bot / floor, DMs answered (p50, p99)', `${ratio(d.p50, floor.p50)}, ${ratio(d.p99, floor.p99)}`, {
+        aim: 'p99 ≤ 1.5×',
+      }),
+      row(
+        'DMs answered / sent into the overflow queue',
+        `${dm.answered} of ${dm.expected} / ${dm.overflowed}`,
+        {
+          how:
+            dm.answered >= dm.expected
+              ? `all answered ${dm.drainS.toFixed(1)} s after the last event`
+              : `stopped waiting ${dm.drainS.toFixed(1)} s after the last event`,
+        },
+      ),
+      row(
+        'Slack writes per DM answer under this load',
+        (dm.writeCalls / Math.max(1, dm.answered)).toFixed(2),
+        {
+          how: perMethod(dm.writesByMethod, 2, Math.max(1, dm.answered)),
+        },
+      ),
+    ];
+  },
+};

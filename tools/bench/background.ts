@@ -1,16 +1,19 @@
-import { type JobsOptions, type JobType, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { answerJobId, QUEUES } from '../../src/queue/registry.js';
 import type { BotProcess } from '../../standins/processes.js';
 import { answerOfWords, id, MARKER, mention } from './answers.js';
-import { BARE_BULLMQ, type BenchContext, cpuMeter, type Fleet } from './procs.js';
+import { type DrainResult, redisPids, timeDrain, waitForCounts, waitUntil } from './drain.js';
+import type { BenchContext, Fleet } from './procs.js';
+import { perMethod, type Section } from './section.js';
 import { channelOf, isWrite, waitForThreads } from './slack-calls.js';
-import { sleep } from './stats.js';
+import { max, mean, median, ms, num, percentile, type Row, ratio, sleep } from './stats.js';
 
 /**
  * The background pipeline: `@bot later …` requests, from enqueue (the BullMQ job's `timestamp`,
  * set by the web process's `queue.add`) to start (the LLM stand-in receiving the request), and
- * how fast worker processes drain a backlog, beside bare BullMQ workers with a no-op processor.
+ * how fast worker processes drain a backlog, beside bare BullMQ workers with a no-op processor
+ * (bare.ts).
  */
 
 const DONE_EMOJI = 'white_check_mark';
@@ -20,14 +23,6 @@ const instantLlm = (ctx: BenchContext) =>
 
 const jobKey = (prefix: string, teamId: string, channel: string, ts: string) =>
   `${prefix}:${QUEUES.answers.name}:${answerJobId(`${teamId}:${channel}:${ts}`)}`;
-
-const waitUntil = async (probe: () => Promise<boolean> | boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-};
 
 export interface IdleResult {
   n: number;
@@ -114,48 +109,6 @@ export const benchIdleQueue = async (ctx: BenchContext, fleet: Fleet, n: number)
   }
 };
 
-export interface DrainResult {
-  workers: number;
-  concurrency: number;
-  jobs: number;
-  completed: number;
-  failed: number;
-  /** Jobs per second from the first job started to the last one finished. */
-  jobsPerSecond: number;
-  /** Seconds from resume to the last job finished. */
-  drainS: number;
-  /** CPU time per job during the drain, by process kind (`bench` is this process: the stand-ins). */
-  cpuMsPerJob: Record<string, number>;
-}
-
-/** Jobs/s over the drain, from BullMQ's own `processedOn` / `finishedOn` stamps. */
-const drainStats = async (redis: Redis, keys: string[], resumedAt: number) => {
-  const pipeline = redis.pipeline();
-  for (const k of keys) pipeline.hmget(k, 'processedOn', 'finishedOn', 'failedReason');
-  const rows = ((await pipeline.exec()) ?? []).map(([, v]) => v as (string | null)[]);
-  const started = rows.map((r) => Number(r[0])).filter((v) => v > 0);
-  const finished = rows.map((r) => Number(r[1])).filter((v) => v > 0);
-  const failed = rows.filter((r) => r[2]).length;
-  const first = Math.min(...started);
-  const last = Math.max(...finished);
-  return {
-    completed: finished.length - failed,
-    failed,
-    jobsPerSecond: finished.length / Math.max(0.001, (last - first) / 1000),
-    drainS: (last - resumedAt) / 1000,
-  };
-};
-
-const perJob = (cpu: Record<string, number>, jobs: number) =>
-  Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v / jobs]));
-
-const waitForCounts = async (queue: Queue, states: JobType[], atLeast: number, timeoutMs: number) =>
-  waitUntil(
-    async () => Object.values(await queue.getJobCounts(...states)).reduce((a, b) => a + b, 0) >= atLeast,
-    timeoutMs,
-    `${atLeast} jobs ${states.join('/')}`,
-  );
-
 /**
  * A backlog of `jobs` later-requests, fed by one web process into a paused queue; then `workers`
  * worker processes (WORKER_CONCURRENCY = `concurrency`) start, the queue resumes, and we time the
@@ -201,23 +154,14 @@ export const benchBotDrain = async (
         ),
       )),
     );
-    const meter = cpuMeter({
-      workers: workers.map((w) => w.pid),
-      web: [web.pid],
-      redis: ctx.redis.child.pid ? [ctx.redis.child.pid] : [],
+    return await timeDrain({
+      ...opts,
+      queue: answers,
+      redis,
+      keys,
+      pids: { workers: workers.map((w) => w.pid), web: [web.pid], redis: redisPids(ctx) },
+      timeoutMs: 300_000,
     });
-    const resumedAt = Date.now();
-    await answers.resume();
-    await waitForCounts(answers, ['completed', 'failed'], opts.jobs, 300_000);
-    const cpu = meter.stop();
-    const stats = await drainStats(redis, keys, resumedAt);
-    return {
-      workers: opts.workers,
-      concurrency: opts.concurrency,
-      jobs: opts.jobs,
-      ...stats,
-      cpuMsPerJob: perJob(cpu, opts.jobs),
-    };
   } finally {
     await Promise.allSettled(workers.map((w) => fleet.stop(w)));
     if (web) await fleet.stop(web);
@@ -226,98 +170,46 @@ export const benchBotDrain = async (
   }
 };
 
-/** About the size of a real answer job's data (~700 bytes of JSON), so Redis moves the same bytes. */
-const barePayload = (i: number) => ({
-  request: {
-    id: `T0TEAM:C0BARE:${1_700_000_000 + i}.000100`,
-    source: 'mention',
-    teamId: 'T0TEAM',
-    channelId: 'C0BARE',
-    userId: 'U0BARE',
-    text: 'later summarise the incident timeline for the postmortem, with owners and follow-ups',
-    ts: `${1_700_000_000 + i}.000100`,
-    isDm: false,
-    receivedAt: Date.now(),
-  },
-  threadTs: `${1_700_000_000 + i}.000100`,
-  badgeTs: `${1_700_000_000 + i}.000100`,
-  priority: 'low',
-  reason: 'later',
-  question: 'summarise the incident timeline for the postmortem, with owners and follow-ups',
-  questionTs: `${1_700_000_000 + i}.000100`,
-  freshHistory: false,
-  enqueuedAt: Date.now(),
-  retry: 0,
-});
+const cpuNote = (r: DrainResult | undefined) =>
+  r
+    ? Object.entries(r.cpuMsPerJob)
+        .map(([k, v]) => `${k === 'bench' ? 'stand-ins' : k} ${v.toFixed(2)}`)
+        .join(', ')
+    : 'n/a';
 
-/** The same drain with bare BullMQ: a pre-filled paused queue, `workers` no-op worker processes. */
-export const benchBareDrain = async (
-  ctx: BenchContext,
-  fleet: Fleet,
-  opts: { workers: number; jobs: number; concurrency: number },
-): Promise<DrainResult> => {
-  const prefix = 'bench-bare';
-  const name = `bare${opts.workers}`;
-  const phase = `bare drain, ${opts.workers}`;
-  const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(name, { connection: redis, prefix });
-  const workers: BotProcess[] = [];
-  try {
-    await queue.pause();
-    // The bot's answer-job options: a priority (every job gets one), kept after completion.
-    const jobOpts: JobsOptions = {
-      priority: 10,
-      attempts: 4,
-      removeOnComplete: { age: 86_400 },
-      removeOnFail: { age: 86_400 },
-    };
-    const keys: string[] = [];
-    for (let from = 0; from < opts.jobs; from += 500) {
-      const batch = Array.from({ length: Math.min(500, opts.jobs - from) }, (_, j) => ({
-        name: 'noop',
-        data: barePayload(from + j),
-        opts: jobOpts,
-      }));
-      for (const job of await queue.addBulk(batch)) keys.push(`${prefix}:${name}:${job.id}`);
+export const backgroundSection: Section = {
+  key: 'background',
+  name: 'Background',
+  run: async ({ ctx, fleet, opts, shared }) => {
+    const idle = await benchIdleQueue(ctx, fleet, opts.idleJobs);
+    const out: Row[] = [
+      {
+        section: 'Background',
+        figure: 'enqueue → start, idle queue, p50 / p99',
+        value: `${ms(median(idle.enqueueToStartMs))} / ${ms(percentile(idle.enqueueToStartMs, 99))}`,
+        how: `${idle.enqueueToStartMs.length} \`@bot later\` mentions one at a time; job timestamp → LLM stand-in request (worker pickup alone: p50 ${ms(median(idle.enqueueToPickupMs))}); mention → enqueue p50 ${ms(median(idle.mentionToEnqueueMs))}`,
+      },
+      {
+        section: 'Background',
+        figure: 'Slack writes per background answer',
+        value: `${num(mean(idle.writesPerAnswer), 1)} (max ${max(idle.writesPerAnswer)})`,
+        how: perMethod(idle.writesByMethod, 1),
+      },
+    ];
+    for (const w of opts.workers) {
+      const bot = await benchBotDrain(ctx, fleet, {
+        workers: w,
+        jobs: opts.jobs,
+        concurrency: opts.concurrency,
+      });
+      const bare = shared.bareRates.find((b) => b.workers === w);
+      out.push({
+        section: 'Background',
+        figure: `jobs/s, ${w} worker process${w > 1 ? 'es' : ''} × concurrency ${opts.concurrency} (bare BullMQ)`,
+        value: `${num(bot.jobsPerSecond, 1)} (${num(bare?.jobsPerSecond ?? Number.NaN)})`,
+        how: `bot/bare ${ratio(bot.jobsPerSecond, bare?.jobsPerSecond ?? Number.NaN)}; ${bot.completed}/${bot.jobs} done, ${bot.failed} failed, ${bot.drainS.toFixed(1)} s; CPU ms/job: ${cpuNote(bot)}; bare (${bare?.jobs ?? 0} no-op jobs): ${cpuNote(bare)}`,
+      });
     }
-    workers.push(
-      ...(await Promise.all(
-        Array.from({ length: opts.workers }, () =>
-          fleet.startScript(
-            'bare-bullmq',
-            phase,
-            BARE_BULLMQ,
-            {
-              REDIS_URL: ctx.redis.url,
-              BARE_QUEUE: name,
-              BARE_PREFIX: prefix,
-              BARE_CONCURRENCY: String(opts.concurrency),
-            },
-            'bare worker ready',
-          ),
-        ),
-      )),
-    );
-    const meter = cpuMeter({
-      workers: workers.map((w) => w.pid),
-      redis: ctx.redis.child.pid ? [ctx.redis.child.pid] : [],
-    });
-    const resumedAt = Date.now();
-    await queue.resume();
-    await waitForCounts(queue, ['completed', 'failed'], opts.jobs, 120_000);
-    const cpu = meter.stop();
-    const stats = await drainStats(redis, keys, resumedAt);
-    return {
-      workers: opts.workers,
-      concurrency: opts.concurrency,
-      jobs: opts.jobs,
-      ...stats,
-      cpuMsPerJob: perJob(cpu, opts.jobs),
-    };
-  } finally {
-    await Promise.allSettled(workers.map((w) => fleet.stop(w)));
-    await queue.obliterate({ force: true }).catch(() => {});
-    await queue.close().catch(() => {});
-    redis.disconnect();
-  }
+    return out;
+  },
 };

@@ -8,7 +8,8 @@ import { createRequestStore } from '../../src/sessions/requests.js';
 import { createHomeService } from '../../src/slack/home.js';
 import { buildHomeView } from '../../src/slack/views/home.js';
 import type { BenchContext } from './procs.js';
-import { mean, median } from './stats.js';
+import type { Section } from './section.js';
+import { bytes, mean, median, ms } from './stats.js';
 
 /**
  * The Home inbox of a heavy user, in this process against the throwaway Redis: the Redis read of
@@ -191,4 +192,64 @@ export const realRecordBytes = async (redisUrl: string): Promise<RealRecordBytes
   } finally {
     redis.disconnect();
   }
+};
+
+export const homeSection: Section = {
+  key: 'home',
+  name: 'Home inbox',
+  run: async ({ ctx, opts }) => {
+    const h = await benchHome(ctx, opts.homeRecords);
+    return [
+      {
+        section: 'Home inbox',
+        figure: `Redis read of ${h.records} records (listForUser)`,
+        value: ms(h.listMs),
+        how: 'median of 30; one ZREVRANGE + pipelined HGETALL',
+      },
+      {
+        section: 'Home inbox',
+        figure: `buildHomeView on ${h.records} records`,
+        value: ms(h.buildMs),
+        how: `median of 100; grouping, counts, first page (${bytes(h.viewBytes)} of JSON)`,
+      },
+      {
+        section: 'Home inbox',
+        figure: 'our own time (read + build)',
+        value: ms(h.listMs + h.buildMs),
+        aim: '< 50 ms',
+        how: 'sum of the two medians above; nothing subtracted',
+      },
+      {
+        section: 'Home inbox',
+        figure: 'whole publish incl. views.publish',
+        value: ms(h.publishMs),
+        how: 'createHomeService().publish: read, prefs, build, JSON, HTTP to the in-process stand-in',
+      },
+      {
+        section: 'Home inbox',
+        figure: 'Redis bytes per request record (synthetic)',
+        value: bytes(h.recordHashBytes + h.indexBytesPerEntry),
+        aim: '< 2 KB',
+        how: `MEMORY USAGE: hash ${bytes(h.recordHashBytes)} + index share ${bytes(h.indexBytesPerEntry)}, ${h.records} records of one user; results excluded`,
+      },
+    ];
+  },
+};
+
+/** What the records the bot itself wrote in the sections before cost in Redis. */
+export const footprintSection: Section = {
+  key: 'footprint',
+  name: 'Redis footprint',
+  run: async ({ ctx }) => {
+    const real = await realRecordBytes(ctx.redis.url);
+    return [
+      {
+        section: 'Redis footprint',
+        figure: 'Redis bytes per request record (written by the bot)',
+        value: bytes(real.recordHashBytes + real.indexBytesPerEntry),
+        aim: '< 2 KB',
+        how: `hash ${bytes(real.recordHashBytes)} + index share ${bytes(real.indexBytesPerEntry)} over ${real.records} records; excluded: results ${bytes(real.resultBytes)} (×${real.results}), retry copy of the job ${bytes(real.jobCopyBytes)} (×${real.jobCopies})`,
+      },
+    ];
+  },
 };

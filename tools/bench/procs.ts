@@ -3,20 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenAIStandin } from '../../standins/llm/index.js';
-import { type BotProcess, botEnv, type LogMatcher, startBot } from '../../standins/processes.js';
+import { BOT_ENTRY, type BotProcess, botEnv, type LogMatcher, startBot } from '../../standins/processes.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
 import type { SlackApiStandin } from '../../standins/slack/index.js';
 
 /**
  * The child processes of one bench run: bot web and worker roles, the bare Bolt app and bare
- * BullMQ workers. Every child is started through the test support's `startBot` (own process
+ * BullMQ workers. Every child is started through the stand-ins' `startBot` (own process
  * group, logs captured, stopped by group) and its peak RSS (VmHWM) is read just before it stops.
  */
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** This file runs as `dist/tools/bench/procs.js`. */
-export const REPO_ROOT = path.resolve(HERE, '../../..');
-export const BOT_MAIN = path.join(REPO_ROOT, 'dist/src/main.js');
 export const BARE_BOLT = path.join(HERE, 'bare-bolt.js');
 export const BARE_BULLMQ = path.join(HERE, 'bare-bullmq.js');
 
@@ -129,7 +126,7 @@ export class Fleet {
     extra: Record<string, string> = {},
   ): Promise<BotProcess> {
     const proc = await startBot({
-      entry: BOT_MAIN,
+      entry: BOT_ENTRY,
       role,
       args: ['--role', role],
       env: this.botEnv(prefix, extra),

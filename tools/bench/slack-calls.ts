@@ -1,4 +1,10 @@
-import type { RecordedCall, SlackApiStandin } from '../../standins/slack/index.js';
+import { PLACEHOLDER_TEXT } from '../../src/slack/poster.js';
+import {
+  botReplies,
+  type RecordedCall,
+  type SlackApiStandin,
+  shownText,
+} from '../../standins/slack/index.js';
 
 /** Reading the Slack stand-in's call records: which calls are writes, whose they are, what they show. */
 
@@ -14,9 +20,6 @@ export const WRITE_METHODS_NOTE = 'chat.*, reactions.*, assistant.threads.setSta
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export const channelOf = (c: RecordedCall): string => str(c.params.channel) || str(c.params.channel_id);
-
-/** The bot's placeholder (src/slack/poster.ts PLACEHOLDER_TEXT): a sign of work, not answer text. */
-const PLACEHOLDER = '_Thinking…_';
 
 const ok = (c: RecordedCall) => c.status === 200 && c.response?.ok === true;
 
@@ -38,16 +41,12 @@ export const answerTextOf = (c: RecordedCall): string => {
     case 'chat.postMessage':
     case 'chat.update': {
       const t = str(c.params.text);
-      return t === PLACEHOLDER ? '' : t;
+      return t === PLACEHOLDER_TEXT ? '' : t;
     }
     default:
       return '';
   }
 };
-
-import { shownText } from '../../standins/slack/index.js';
-
-export { shownText };
 
 export type ThreadOutcome = 'answered' | 'failed' | 'pending';
 
@@ -58,9 +57,7 @@ export const threadOutcome = (
   threadTs: string,
   marker: string,
 ): ThreadOutcome => {
-  const replies = slack
-    .messages(channel, threadTs)
-    .filter((m) => m.bot_id !== undefined && m.ts !== threadTs);
+  const replies = botReplies(slack, channel, threadTs);
   if (replies.some((m) => shownText(m).includes(marker) && m.stream !== 'streaming')) return 'answered';
   if (replies.some((m) => shownText(m).includes('⚠️') && m.stream !== 'streaming')) return 'failed';
   return 'pending';

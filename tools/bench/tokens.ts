@@ -2,6 +2,7 @@ import type { Turn } from '../../src/domain.js';
 import { countTokens, loadTokenizer, trimToBudget, turnTokens } from '../../src/llm/budget.js';
 import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
+import type { Section } from './section.js';
 import { max, median, ms, num, type Row } from './stats.js';
 
 /**
@@ -113,3 +114,5 @@ export const benchTokens = async (): Promise<Row[]> => {
   );
   return rows;
 };
+
+export const tokensSection: Section = { key: 'tokens', name: 'Token counting', run: benchTokens };
