@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build on the current Node LTS; the runtime image has production dependencies only.
-ARG NODE_VERSION=24
+# Multi-stage build on the Node LTS the project pins (package.json: the `node` dev dependency and
+# `engines`); keep the three in step. The runtime image has production dependencies only.
+ARG NODE_VERSION=24.21.0
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
