@@ -35,10 +35,10 @@ export interface StoredMessage {
   metadata: unknown;
 }
 
-const decode = (raw: unknown): Params => {
-  if (raw && typeof raw === 'object') return raw as Params;
+const decode = (raw: string, contentType: string | null): Params => {
+  if (contentType?.includes('application/json')) return JSON.parse(raw || '{}') as Params;
   const params: Params = {};
-  for (const [k, v] of new URLSearchParams(String(raw ?? ''))) {
+  for (const [k, v] of new URLSearchParams(raw)) {
     if (/^[[{]/.test(v)) {
       try {
         params[k] = JSON.parse(v);
@@ -107,9 +107,10 @@ export const fakeSlack = () => {
   const scope = nock(SLACK_BASE)
     .persist()
     .post(/^\/api\/[\w.]+$/)
-    .reply((uri, body) => {
-      const method = uri.replace(/^\/api\//, '');
-      const params = decode(body);
+    // nock 15 hands a reply function the fetch `Request`.
+    .reply(async (request: Request) => {
+      const method = new URL(request.url).pathname.replace(/^\/api\//, '');
+      const params = decode(await request.text(), request.headers.get('content-type'));
       calls.push({ method, params });
       const nth = (counts.get(method) ?? 0) + 1;
       counts.set(method, nth);
