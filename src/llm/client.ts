@@ -10,10 +10,11 @@ import { type CallDeadlines, type Expiry, expiryError, watchDeadlines } from './
  * The LLM client: Chat Completions with `stream: true` over the openai SDK, so OpenAI, Azure's
  * OpenAI-compatible v1 endpoint, Ollama and vLLM all work through OPENAI_BASE_URL.
  *
- * This layer owns retries. openai@6 retries every 429 including `insufficient_quota` (which never
- * succeeds on retry) and sleeps for whatever `retry-after` says, uncapped, ignoring the abort
- * signal (PLATFORM-FACTS, OpenAI SDK), so the SDK gets `maxRetries: 0` and errors are classified
- * here, once, into AppError codes.
+ * This layer owns retries, so the SDK gets `maxRetries: 0`: openai@7 (`shouldRetry`/`retryRequest`
+ * in its src/client.ts) still retries every 429, `insufficient_quota` included (never succeeds on
+ * retry) unless the server sends `x-should-retry: false`, and replaces a `retry-after` over 60 s with
+ * its 0.5–8 s backoff, calling again long before the server asked. (Its backoff sleep now ends on
+ * abort.) Errors are classified here, once, into AppError codes; a long hint goes to the queue.
  */
 
 export type LlmConfig = Omit<Config['openai'], 'systemPrompt' | 'contextTokenBudget'>;

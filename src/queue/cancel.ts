@@ -76,7 +76,8 @@ export const createCanceller = (deps: CancelDeps) => {
     await deps.redis.set(deps.keys.cancelled(requestId), '1', 'EX', CANCEL_FLAG_SECONDS);
     const job = await deps.queue.getJob(record.jobId);
     const state = job ? await job.getState() : 'unknown';
-    if (job && ['waiting', 'prioritized', 'delayed', 'paused', 'waiting-children'].includes(state)) {
+    // BullMQ 6 has no `paused` state: a job in a paused queue reads as `waiting`.
+    if (job && ['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
       try {
         await job.remove();
         await announceCancelled(deps, record);

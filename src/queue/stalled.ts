@@ -8,7 +8,7 @@ import { type AnswerEndingDeps, createAnswerEnding, findEarlierRun } from './ans
 import { answerJobSchema, QUEUES } from './registry.js';
 
 /**
- * BullMQ 5 (`moveStalledJobsToWait`): a job found stalled more than `maxStalledCount` times gets
+ * BullMQ 5 and 6 (`moveStalledJobsToWait`): a job found stalled more than `maxStalledCount` times gets
  * this reason as a deferred failure and goes back to wait; the next worker that fetches it fails
  * it without running the processor, and emits 'failed' with an UnrecoverableError of this text.
  * So no processor code runs for it: whatever the user should see has to happen here.

@@ -120,7 +120,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
       );
     }
   });
-  const listener = (receiver as unknown as { requestListener: SlackApp['httpListener'] }).requestListener;
-  if (!listener) throw new Error('Bolt HTTPReceiver has no requestListener');
-  return { app, httpListener: listener, start: async () => {}, stop: async () => {} };
+  // `requestListener` is HTTPReceiver's public (req, res) handler, the one its own server would use;
+  // Bolt 5 still reuses a body already buffered on `req.rawBody` (see http-server.ts).
+  return { app, httpListener: receiver.requestListener, start: async () => {}, stop: async () => {} };
 };

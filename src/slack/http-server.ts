@@ -64,8 +64,9 @@ const sameToken = (given: string, expected: string): boolean =>
 
 /**
  * The process's HTTP server: Slack's endpoint plus /healthz and /metrics (or /metrics on a listener
- * of its own). Bolt's HTTPReceiver buffers whole bodies with no limit, so the body is read here
- * first, with a cap, and screened (signature, parse, shape) before Bolt sees it. No request, however
+ * of its own). Bolt's HTTPReceiver buffers a whole body before it checks anything (Bolt 5 stops at
+ * its `defaultBodyLimit`, 4 MB, with a bare 413), so the body is read here first, with our cap and a
+ * drained 413, and screened (signature, parse, shape) before Bolt sees it. No request, however
  * malformed, can throw out of here: a bad target gets 400, bad HTTP 400 and a closed connection.
  */
 export const createHttpServer = (deps: HttpServerDeps) => {

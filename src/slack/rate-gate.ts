@@ -1,4 +1,4 @@
-import { ErrorCode as WebApiErrorCode } from '@slack/web-api';
+import { WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import type { Logger } from '../logger.js';
 
 /**
@@ -48,21 +48,13 @@ export interface RateGate {
 
 /** Seconds to wait when Slack said "rate limited", or undefined when the error is something else. */
 export const retryAfterSeconds = (err: unknown): number | undefined => {
-  if (!err || typeof err !== 'object') return undefined;
-  const e = err as {
-    code?: unknown;
-    retryAfter?: unknown;
-    data?: { error?: unknown; response_metadata?: { retryAfter?: unknown } };
-  };
-  if (e.code === WebApiErrorCode.RateLimitedError) {
-    return typeof e.retryAfter === 'number' && e.retryAfter >= 0 ? e.retryAfter : 1;
-  }
+  if (err instanceof WebAPIRateLimitedError) return err.retryAfter >= 0 ? err.retryAfter : 1;
   // Some methods answer HTTP 200 with `ratelimited` in the body instead of a 429.
   if (
-    e.code === WebApiErrorCode.PlatformError &&
-    (e.data?.error === 'ratelimited' || e.data?.error === 'rate_limited')
+    err instanceof WebAPIPlatformError &&
+    (err.data.error === 'ratelimited' || err.data.error === 'rate_limited')
   ) {
-    const hint = e.data.response_metadata?.retryAfter;
+    const hint = err.data.response_metadata?.retryAfter;
     return typeof hint === 'number' && hint >= 0 ? hint : 1;
   }
   return undefined;
@@ -120,9 +112,9 @@ export const createRateGate = (opts: RateGateOptions): RateGate => {
   return { run, blockedUntil };
 };
 
-/** The same shape as the WebClient's own rate-limit error, for a call refused before it went out. */
-const rateLimitedError = (method: string, retryAfter: number): Error & { code: string; retryAfter: number } =>
-  Object.assign(new Error(`A rate limit is in effect for ${method} (retry-after: ${retryAfter})`), {
-    code: WebApiErrorCode.RateLimitedError as string,
-    retryAfter,
-  });
+/** The WebClient's own rate-limit error, for a call refused before it went out. */
+const rateLimitedError = (method: string, retryAfter: number): WebAPIRateLimitedError => {
+  const err = new WebAPIRateLimitedError(retryAfter);
+  err.message = `A rate limit is in effect for ${method} (retry after ${retryAfter} s)`;
+  return err;
+};

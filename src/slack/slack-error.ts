@@ -1,4 +1,9 @@
-import { ErrorCode as WebApiErrorCode } from '@slack/web-api';
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+} from '@slack/web-api';
 import { AppError, isAppError } from '../errors.js';
 import { retryAfterSeconds } from './rate-gate.js';
 
@@ -32,20 +37,14 @@ const CHANNEL_GONE_ERRORS = new Set([
   'team_access_not_granted',
 ]);
 
-interface RawSlackError {
-  code?: unknown;
-  message?: unknown;
-  statusCode?: unknown;
-  data?: { error?: unknown };
-}
-
-/** The Slack error string (`not_in_channel`, `already_reacted`, …) behind a raw or wrapped error. */
+/**
+ * The Slack error string (`not_in_channel`, `already_reacted`, …) behind a raw or wrapped error.
+ * `@slack/web-api` 8 throws one error class per kind (its `.code` strings are deprecated).
+ */
 export const slackErrorCode = (err: unknown): string | undefined => {
-  const raw = (isAppError(err) ? err.cause : err) as RawSlackError | undefined;
-  if (!raw || typeof raw !== 'object') return undefined;
-  if (raw.code === WebApiErrorCode.PlatformError && typeof raw.data?.error === 'string')
-    return raw.data.error;
-  if (raw.code === WebApiErrorCode.RateLimitedError) return 'ratelimited';
+  const raw = isAppError(err) ? err.cause : err;
+  if (raw instanceof WebAPIPlatformError) return raw.data.error;
+  if (raw instanceof WebAPIRateLimitedError) return 'ratelimited';
   return undefined;
 };
 
@@ -57,14 +56,13 @@ export const isChannelGone = (err: unknown): boolean => {
 
 /**
  * Turns a WebClient error into an AppError: `slack_not_in_channel` for `not_in_channel`, else
- * `slack_api`, with the method and Slack's error code in the message. The WebClient's request
- * errors can carry the request config (and its Authorization header), so only their message is
- * kept as the cause.
+ * `slack_api`, with the method and Slack's error code in the message. Transport and HTTP errors
+ * keep only their message as the cause: a request error's `cause` is the fetch error, and an HTTP
+ * error carries the response headers and body, none of which belongs in a log.
  */
 export const toSlackAppError = (err: unknown, method: string): AppError => {
   if (isAppError(err)) return err;
-  const e = (err ?? {}) as RawSlackError;
-  const message = typeof e.message === 'string' ? e.message : String(err);
+  const message = err instanceof Error ? err.message : String(err);
   const retryAfter = retryAfterSeconds(err);
   if (retryAfter !== undefined) {
     return new AppError('slack_api', `Slack ${method} rate limited (retry after ${retryAfter} s)`, {
@@ -73,31 +71,45 @@ export const toSlackAppError = (err: unknown, method: string): AppError => {
       retryAfterMs: retryAfter * 1000,
     });
   }
-  switch (e.code) {
-    case WebApiErrorCode.PlatformError: {
-      const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
-      return new AppError(
-        code === 'not_in_channel' ? 'slack_not_in_channel' : 'slack_api',
-        `Slack ${method} failed: ${code}`,
-        { cause: err, retryable: RETRYABLE_SLACK_ERRORS.has(code) },
-      );
-    }
-    case WebApiErrorCode.HTTPError: {
-      const status = typeof e.statusCode === 'number' ? e.statusCode : 0;
-      return new AppError('slack_api', `Slack ${method} failed: HTTP ${status}`, {
-        cause: new Error(message),
-        retryable: status >= 500 || status === 408,
-      });
-    }
-    case WebApiErrorCode.RequestError:
-      return new AppError('slack_api', `Slack ${method} request failed: ${message}`, {
-        cause: new Error(message),
-        retryable: true,
-      });
-    default:
-      return new AppError('slack_api', `Slack ${method} failed: ${message}`, {
-        cause: new Error(message),
-        retryable: false,
-      });
+  if (err instanceof WebAPIPlatformError) {
+    const code = typeof err.data.error === 'string' ? err.data.error : 'unknown_error';
+    return new AppError(
+      code === 'not_in_channel' ? 'slack_not_in_channel' : 'slack_api',
+      `Slack ${method} failed: ${code}`,
+      { cause: err, retryable: RETRYABLE_SLACK_ERRORS.has(code) },
+    );
   }
+  if (err instanceof WebAPIHTTPError) {
+    return new AppError('slack_api', `Slack ${method} failed: HTTP ${err.statusCode}`, {
+      cause: new Error(message),
+      retryable: err.statusCode >= 500 || err.statusCode === 408,
+    });
+  }
+  if (err instanceof WebAPIRequestError || isBodyTimeout(err)) {
+    const what = err instanceof WebAPIRequestError ? requestFailure(err) : message;
+    return new AppError('slack_api', `Slack ${method} request failed: ${what}`, {
+      cause: new Error(message),
+      retryable: true,
+    });
+  }
+  return new AppError('slack_api', `Slack ${method} failed: ${message}`, {
+    cause: new Error(message),
+    retryable: false,
+  });
+};
+
+/**
+ * The WebClient reads the response body outside its own error handling, so its timeout striking
+ * mid-body arrives as fetch's bare `TimeoutError` (a DOMException), not as a WebAPIRequestError.
+ */
+const isBodyTimeout = (err: unknown): boolean => err instanceof Error && err.name === 'TimeoutError';
+
+/**
+ * fetch rejects with a bare "fetch failed" whose `cause` says what went wrong (ECONNREFUSED, a
+ * timeout): name that, without the request it belonged to.
+ */
+const requestFailure = (err: WebAPIRequestError): string => {
+  const inner = (err.original as { cause?: unknown }).cause;
+  const code = inner && typeof inner === 'object' ? (inner as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${err.original.message} (${code})` : err.original.message;
 };

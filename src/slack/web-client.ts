@@ -41,8 +41,6 @@ export const createSlackClient = (opts: SlackClientOptions): WebClient => {
       randomize: true,
     },
     rejectRateLimitedCalls: true,
-    // The original axios error carries the request config, Authorization header included.
-    attachOriginalToWebAPIRequestError: false,
   });
   client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, info: { url?: string }) => {
     const method = typeof info?.url === 'string' ? info.url.split('/').pop() : undefined;

@@ -92,7 +92,8 @@ export const sendCompletion = async (o: {
   const stopAt = fault ? (fault.afterChunks ?? 3) : undefined;
   for (const [i, token] of tokens.entries()) {
     if (i === stopAt) break;
-    if (gapMs > 0) await sleep(start + ttftMs + i * gapMs - Date.now());
+    // Paced against the start, so a late timer never slows the whole stream; never a negative sleep.
+    if (gapMs > 0) await sleep(Math.max(0, start + ttftMs + i * gapMs - Date.now()));
     if (clientClosed) return;
     send(delta({ content: token }));
   }

@@ -32,14 +32,14 @@ const recordSlack = () => {
   nock(SLACK_BASE)
     .persist()
     .post(/\/api\/.*/)
-    .reply(200, (uri, body) => {
-      const method = uri.replace('/api/', '');
+    .reply(200, async (request: Request) => {
+      const method = new URL(request.url).pathname.replace('/api/', '');
+      const raw = await request.text();
       calls.push({
         method,
-        body: (typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : body) as Record<
-          string,
-          string
-        >,
+        body: (request.headers.get('content-type')?.includes('application/json')
+          ? JSON.parse(raw)
+          : Object.fromEntries(new URLSearchParams(raw))) as Record<string, string>,
       });
       if (method === 'auth.test') return { ok: true, user_id: BOT_USER, bot_id: 'B0BOT', team_id: 'T0TEAM' };
       if (method === 'conversations.replies') return { ok: true, messages: [], has_more: false };

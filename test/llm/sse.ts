@@ -51,6 +51,13 @@ export const answer = (pieces: string[], usage: [number, number] = [12, pieces.l
     'data: [DONE]\n\n',
   ].join('');
 
+/**
+ * Headers for `hangingBody`. With a declared length the response does not end when its connection
+ * closes: nock 15's socket closes quietly after the client aborted, and a close-delimited response
+ * would then complete inside Node's undici after the abort, tripping an assertion there.
+ */
+export const HANGING_SSE_HEADERS = { ...SSE_HEADERS, 'content-length': String(1 << 20) };
+
 /** A body that sends `pieces` and then never ends (a hung server). */
 export const hangingBody = (pieces: string[]) => () => {
   const body = new PassThrough();

@@ -74,7 +74,7 @@ describe('the per-user request index', () => {
     s.clock.t += RETENTION_SECONDS * 1000 + 60_000;
     await s.store.create(record(5));
     const index = s.keys.userRequests('T', 'U1');
-    expect(await redis.zrange(index, 0, -1)).toEqual([record(5).id]);
+    expect(await redis.zrange(index, '0', '-1')).toEqual([record(5).id]);
   });
 
   it('keeps the unread set inside the index: capped and pruned with it', async () => {
@@ -97,7 +97,7 @@ describe('the per-user request index', () => {
     s.clock.t += RETENTION_SECONDS * 1000 + 60_000;
     await s.store.create(record(2));
     expect(await redis.smembers(s.keys.userUnread('T', 'U1'))).toEqual([]);
-    expect(await redis.zrange(s.keys.userRequests('T', 'U1'), 0, -1)).toEqual([record(2).id]);
+    expect(await redis.zrange(s.keys.userRequests('T', 'U1'), '0', '-1')).toEqual([record(2).id]);
   });
 
   it('finds a queued or running request behind any number of newer finished ones', async () => {

@@ -170,7 +170,7 @@ describe('thread locks', () => {
     const [first, second] = [tsAgo(2, 12), tsAgo(1, 13)];
     await enter(first, second);
     await locks.leave(thread, first);
-    expect(await redis.zrange(queueKey, 0, -1)).toEqual([second]);
+    expect(await redis.zrange(queueKey, '0', '-1')).toEqual([second]);
     expect((await takeTurn(locks, second, async () => 'answered')).value).toBe('answered');
   });
 });

@@ -1,4 +1,4 @@
-import { ErrorCode } from '@slack/web-api';
+import { WebAPIRateLimitedError } from '@slack/web-api';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { createRateGate } from '../../src/slack/rate-gate.js';
@@ -7,8 +7,7 @@ import { testClock } from '../support/test-clock.js';
 /** Slack round trips go through real sockets to nock; leave room on a loaded machine. */
 const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000, interval: 5 });
 
-const limited = (retryAfter: number) =>
-  Object.assign(new Error('limited'), { code: ErrorCode.RateLimitedError, retryAfter });
+const limited = (retryAfter: number) => new WebAPIRateLimitedError(retryAfter);
 
 describe('createRateGate', () => {
   it('holds back only the limited method and channel, then retries', async () => {
@@ -40,7 +39,7 @@ describe('createRateGate', () => {
     // Later calls of that method and channel are refused until the hint passes.
     await expect(
       gate.run('chat.startStream', 'C1', async () => 'never', { retryOnRateLimit: false }),
-    ).rejects.toMatchObject({ code: ErrorCode.RateLimitedError });
+    ).rejects.toBeInstanceOf(WebAPIRateLimitedError);
     clock.advance(3000);
     await expect(
       gate.run('chat.startStream', 'C1', async () => 'ok', { retryOnRateLimit: false }),

@@ -1,8 +1,16 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { ErrorCode } from '@slack/web-api';
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+} from '@slack/web-api';
 import nock from 'nock';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { toSlackAppError } from '../../src/slack/slack-error.js';
 import { createSlackClient } from '../../src/slack/web-client.js';
 
 const BASE = 'http://slack.test';
@@ -19,7 +27,33 @@ const capture = () => {
   return { lines, logger: pino({ level: 'debug' }, stream) };
 };
 
-beforeAll(() => nock.disableNetConnect());
+/**
+ * A Slack that stalls: before its headers, or after them, mid-body. A real socket, because nock
+ * cannot hold a response back without breaking fetch's abort (nock 15 delays only the body, and its
+ * socket emulation trips an assertion in Node's undici when that body is aborted).
+ */
+const stallingSlack = async (stall: 'headers' | 'body') => {
+  const server = http.createServer((_req, res) => {
+    if (stall === 'body') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"ok":');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
 afterEach(() => nock.cleanAll());
 afterAll(() => nock.enableNetConnect());
 
@@ -46,7 +80,8 @@ describe('createSlackClient', () => {
     });
     const started = Date.now();
     const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 7 });
+    expect(err).toBeInstanceOf(WebAPIRateLimitedError);
+    expect(err).toMatchObject({ retryAfter: 7 });
     expect(Date.now() - started).toBeLessThan(2000);
     scope.done();
   });
@@ -59,10 +94,9 @@ describe('createSlackClient', () => {
       logger: pino({ level: 'silent' }),
       retryMinDelayMs: 1,
     });
-    await expect(client.chat.postMessage({ channel: 'C1', text: 'hi' })).rejects.toMatchObject({
-      code: ErrorCode.HTTPError,
-      statusCode: 503,
-    });
+    const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebAPIHTTPError);
+    expect(err).toMatchObject({ statusCode: 503 });
     scope.done();
   });
 
@@ -76,24 +110,36 @@ describe('createSlackClient', () => {
       apiUrl: `${BASE}/api/`,
       logger: pino({ level: 'silent' }),
     });
-    await expect(client.chat.postMessage({ channel: 'C1', text: 'hi' })).rejects.toMatchObject({
-      code: ErrorCode.PlatformError,
-    });
+    const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WebAPIPlatformError);
+    expect(err).toMatchObject({ data: { error: 'channel_not_found' } });
     scope.done();
   });
 
-  it('times a request out', async () => {
-    nock(BASE).post('/api/chat.postMessage').delay(500).reply(200, { ok: true });
-    const client = createSlackClient({
-      token: TOKEN,
-      apiUrl: `${BASE}/api/`,
-      logger: pino({ level: 'silent' }),
-      timeoutMs: 50,
-      retries: 0,
-    });
-    const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.RequestError });
-    expect(JSON.stringify(err)).not.toContain(TOKEN);
+  it.each([
+    ['before its headers', 'headers'],
+    ['mid-body', 'body'],
+  ] as const)('times a request out when Slack stalls %s, as an error worth retrying', async (_, stall) => {
+    const slack = await stallingSlack(stall);
+    try {
+      const client = createSlackClient({
+        token: TOKEN,
+        apiUrl: slack.apiUrl,
+        logger: pino({ level: 'silent' }),
+        timeoutMs: 50,
+        retries: 0,
+      });
+      const started = Date.now();
+      const err = await client.chat.postMessage({ channel: 'C1', text: 'hi' }).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(2000);
+      // Before the headers fetch rejects inside the WebClient (a WebAPIRequestError); mid-body the
+      // WebClient lets fetch's own TimeoutError through.
+      if (stall === 'headers') expect(err).toBeInstanceOf(WebAPIRequestError);
+      expect(JSON.stringify(err)).not.toContain(TOKEN);
+      expect(toSlackAppError(err, 'chat.postMessage')).toMatchObject({ code: 'slack_api', retryable: true });
+    } finally {
+      await slack.close();
+    }
   });
 
   it('keeps message text and the token out of debug logs', async () => {

@@ -1,4 +1,11 @@
-import { ErrorCode, type Logger, LogLevel, WebClient } from '@slack/web-api';
+import {
+  type Logger,
+  LogLevel,
+  WebAPIHTTPError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+  WebClient,
+} from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 
@@ -496,7 +503,8 @@ describe('rate limits', () => {
     const err = await client.chat
       .postMessage({ channel: 'C1', text: 'one too many' })
       .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.RateLimitedError, retryAfter: 1 });
+    expect(err).toBeInstanceOf(WebAPIRateLimitedError);
+    expect(err).toMatchObject({ retryAfter: 1 });
     await client.chat.postMessage({ channel: 'C2', text: 'another channel is fine' });
   });
 
@@ -514,7 +522,8 @@ describe('fault injection', () => {
   it('fails the next call with a 500, then succeeds', async () => {
     slack.failNext('chat.postMessage', { status: 500 });
     const err = await client.chat.postMessage({ channel: 'C1', text: 'x' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ErrorCode.HTTPError, statusCode: 500 });
+    expect(err).toBeInstanceOf(WebAPIHTTPError);
+    expect(err).toMatchObject({ statusCode: 500 });
     await client.chat.postMessage({ channel: 'C1', text: 'x' });
     expect(slack.calls('chat.postMessage').map((c) => c.status)).toEqual([500, 200]);
     expect(slack.messages('C1')).toHaveLength(1);
@@ -556,9 +565,9 @@ describe('fault injection', () => {
       logLevel: LogLevel.ERROR,
     });
     slack.failNext('auth.test', { hang: true });
-    await expect(impatient.auth.test()).rejects.toMatchObject({ code: ErrorCode.RequestError });
+    await expect(impatient.auth.test()).rejects.toBeInstanceOf(WebAPIRequestError);
     slack.failNext('auth.test', { drop: true });
-    await expect(impatient.auth.test()).rejects.toMatchObject({ code: ErrorCode.RequestError });
+    await expect(impatient.auth.test()).rejects.toBeInstanceOf(WebAPIRequestError);
     expect(slack.calls('auth.test').map((c) => c.status)).toEqual([200, 0, 0]);
   });
 });

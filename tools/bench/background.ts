@@ -140,7 +140,7 @@ export const benchBotDrain = async (
       }
     };
     await Promise.all(Array.from({ length: 16 }, feeder));
-    await waitForCounts(answers, ['prioritized', 'waiting', 'paused'], opts.jobs, 120_000);
+    await waitForCounts(answers, ['prioritized', 'waiting'], opts.jobs, 120_000);
     await waitUntil(
       async () =>
         Object.values(await intake.getJobCounts('active', 'waiting', 'prioritized')).every((v) => v === 0),
