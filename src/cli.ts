@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { ConfigError, type Role } from './config.js';
+import { ConfigError, type Role } from './core/config.js';
+import { createLogger, type Logger } from './core/logger.js';
+import { createMetrics, type Metrics } from './core/metrics.js';
+import { LocalRedisUnavailable } from './dev-redis.js';
 import { createLifecycle, type Stoppable } from './lifecycle.js';
-import { LocalRedisUnavailable } from './local-redis.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 

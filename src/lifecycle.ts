@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from './core/logger.js';
 
 /**
  * The process around the app: signals, fatal errors, stray rejections, and the exit code.

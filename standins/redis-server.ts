@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawnRedisServer } from '../src/local-redis.js';
+import { spawnRedisServer } from '../src/dev-redis.js';
 
 /** A free TCP port on loopback, chosen by the OS. */
 export const freePort = (): Promise<number> =>

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { METADATA } from '../src/slack/threads.js';
-import { ACTION_IDS } from '../src/slack/views/actions.js';
+import { METADATA } from '../src/out/threads.js';
+import { ACTION_IDS } from '../src/out/views/actions.js';
 import { createDriver, type SlackDriver } from '../standins/driver/index.js';
 import {
   type CompletionRequest,

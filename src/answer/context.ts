@@ -1,5 +1,5 @@
-import type { Config } from '../config.js';
-import type { ChatMessage, Turn } from '../domain.js';
+import type { Config } from '../core/config.js';
+import type { ChatMessage, Turn } from '../core/domain.js';
 import { trimToBudget } from '../llm/budget.js';
 import type { HistoryStore, ThreadRef } from '../sessions/history.js';
 

@@ -1,14 +1,14 @@
-import { bestEffort } from '../best-effort.js';
-import type { ChatMessage, ThreadTarget } from '../domain.js';
-import { userMessageFor } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { bestEffort } from '../core/best-effort.js';
+import type { ChatMessage, ThreadTarget } from '../core/domain.js';
+import { userMessageFor } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import type { SlackPoster } from '../out/poster.js';
+import { METADATA } from '../out/threads.js';
 import { titleOf } from '../queue/enqueue.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { METADATA } from '../slack/threads.js';
 import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
 
 export interface ForegroundRequestDeps {

@@ -1,8 +1,8 @@
-import type { ChatMessage, ThreadTarget } from '../domain.js';
-import { userMessageFor } from '../errors.js';
+import type { ChatMessage, ThreadTarget } from '../core/domain.js';
+import { userMessageFor } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { type LlmClient, type LlmResult, partialTextOf } from '../llm/client.js';
-import type { Logger } from '../logger.js';
-import type { SlackPoster } from '../slack/poster.js';
+import type { SlackPoster } from '../out/poster.js';
 
 export interface ForegroundDeps {
   llm: Pick<LlmClient, 'stream'>;

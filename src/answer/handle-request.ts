@@ -1,25 +1,25 @@
 import type { WebClient } from '@slack/web-api';
-import type { Config } from '../config.js';
-import type { AcceptedRequest } from '../domain.js';
-import { AppError, isAppError, userMessageFor } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import type { Config } from '../core/config.js';
+import type { AcceptedRequest } from '../core/domain.js';
+import { AppError, isAppError, userMessageFor } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import { parseAsk, USAGE } from '../edge/listeners/commands/ask.js';
+import { neutralize } from '../out/neutralize.js';
+import type { SlackPoster } from '../out/poster.js';
+import { slackErrorCode } from '../out/slack-error.js';
+import { METADATA } from '../out/threads.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { AnswerJob } from '../queue/registry.js';
-import { parseLater, route } from '../queue/routing.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
-import { parseAsk, USAGE } from '../slack/listeners/commands/ask.js';
-import { neutralize } from '../slack/neutralize.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { slackErrorCode } from '../slack/slack-error.js';
-import { METADATA } from '../slack/threads.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
+import { parseLater, route } from './routing.js';
 
 export interface RequestHandlerDeps {
   config: Pick<Config, 'queue' | 'emoji'>;

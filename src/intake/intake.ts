@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { AcceptedRequest } from '../domain.js';
-import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { AcceptedRequest } from '../core/domain.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { withTimeout } from '../core/time.js';
 import { intakeJobOptions, QUEUES } from '../queue/registry.js';
 import type { ThreadOrder } from '../sessions/thread-lock.js';
-import { withTimeout } from '../timeout.js';
 import type { Claims } from './claims.js';
 
 export type IntakeResult = 'accepted' | 'duplicate';

@@ -1,6 +1,6 @@
-import type { ChatMessage, Turn } from '../domain.js';
-import { AppError } from '../errors.js';
-import { boundText, TRUNCATION_MARKER } from './bounds.js';
+import type { ChatMessage, Turn } from '../core/domain.js';
+import { AppError } from '../core/errors.js';
+import { boundText, TRUNCATION_MARKER } from '../core/text.js';
 import { formatTurn, systemMessage } from './prompt.js';
 import { type BoundedTokenizer, createBoundedTokenizer } from './tokenize.js';
 

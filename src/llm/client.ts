@@ -1,9 +1,9 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { Config } from '../config.js';
-import type { ChatMessage } from '../domain.js';
-import { AppError, type ErrorCode } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../core/config.js';
+import type { ChatMessage } from '../core/domain.js';
+import { AppError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { type CallDeadlines, type Expiry, expiryError, watchDeadlines } from './progress-deadlines.js';
 
 /**

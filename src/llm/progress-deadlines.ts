@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../core/errors.js';
 
 /**
  * The deadlines of one LLM call. LLM_TIMEOUT_MS bounds the whole call; two more keep a hung server

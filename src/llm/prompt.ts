@@ -1,5 +1,5 @@
-import type { ChatMessage, Turn } from '../domain.js';
-import { boundName, boundText } from './bounds.js';
+import type { ChatMessage, Turn } from '../core/domain.js';
+import { boundName, boundText } from '../core/text.js';
 
 /**
  * Chat Completions messages from a thread. Several people can talk in one Slack thread, but the

@@ -1,13 +1,13 @@
-import { bestEffort } from '../best-effort.js';
-import type { Config } from '../config.js';
-import { userMessageFor } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import { bestEffort } from '../core/best-effort.js';
+import type { Config } from '../core/config.js';
+import { userMessageFor } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Metrics } from '../core/metrics.js';
+import { allBadges, switchBadge } from '../out/badges.js';
+import type { SlackPoster } from '../out/poster.js';
+import { isChannelGone } from '../out/slack-error.js';
+import { METADATA, type MetadataHit, type ThreadReader } from '../out/threads.js';
 import type { RequestState, RequestStore } from '../sessions/requests.js';
-import { allBadges, switchBadge } from '../slack/badges.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { isChannelGone } from '../slack/slack-error.js';
-import { METADATA, type MetadataHit, type ThreadReader } from '../slack/threads.js';
 import type { Fairness } from './fairness.js';
 import type { AnswerJob } from './registry.js';
 

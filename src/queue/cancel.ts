@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { switchBadge } from '../out/badges.js';
+import type { SlackPoster } from '../out/poster.js';
+import { METADATA } from '../out/threads.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
-import { switchBadge } from '../slack/badges.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { METADATA } from '../slack/threads.js';
 import type { Fairness } from './fairness.js';
 
 export type CancelOutcome =

@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import type { Config } from '../core/config.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { withTimeout } from '../core/time.js';
+import { switchBadge } from '../out/badges.js';
+import type { SlackPoster } from '../out/poster.js';
+import { METADATA } from '../out/threads.js';
 import type { RequestStore } from '../sessions/requests.js';
-import { switchBadge } from '../slack/badges.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { METADATA } from '../slack/threads.js';
-import { withTimeout } from '../timeout.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from './registry.js';
 

@@ -1,6 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import type { AcceptedRequest, Priority } from '../domain.js';
+import type { AcceptedRequest, Priority } from '../core/domain.js';
 
 /**
  * The one typed registry of queues, job names, payload schemas and options. Workers parse

@@ -1,9 +1,9 @@
 import type { Job } from 'bullmq';
-import { bestEffort } from '../best-effort.js';
-import type { Logger } from '../logger.js';
+import { bestEffort } from '../core/best-effort.js';
+import type { Logger } from '../core/logger.js';
+import type { SlackPoster } from '../out/poster.js';
+import { METADATA, type ThreadReader } from '../out/threads.js';
 import type { RequestStore } from '../sessions/requests.js';
-import type { SlackPoster } from '../slack/poster.js';
-import { METADATA, type ThreadReader } from '../slack/threads.js';
 import { type AnswerEndingDeps, createAnswerEnding, findEarlierRun } from './answer-ending.js';
 import { answerJobSchema, QUEUES } from './registry.js';
 

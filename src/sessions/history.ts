@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Turn } from '../domain.js';
-import { boundTurn } from '../llm/bounds.js';
+import type { Turn } from '../core/domain.js';
+import { boundTurn } from '../core/text.js';
 import type { Keys } from './keys.js';
 
 export interface HistoryDeps {

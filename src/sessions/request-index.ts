@@ -1,5 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
-import type { RequestRecord } from './request-types.js';
+import type { RequestRecord } from '../core/request-types.js';
 
 /**
  * Entries a user's request index keeps, newest activity first. Home and `/ask sessions` read this

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
+import type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { Keys } from './keys.js';
 import { type IndexKeys, isActive, queueActive, queueTrim, USER_INDEX_MAX } from './request-index.js';
-import type { RequestRecord, RequestResult, RequestState } from './request-types.js';
 
-export type { RequestRecord, RequestResult, RequestState } from './request-types.js';
+export type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 
 const TITLE_MAX = 120;
 

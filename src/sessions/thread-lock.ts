@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { AppError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { Keys } from './keys.js';
 
 export interface ThreadRef {

@@ -18,7 +18,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Obje
 });
 
 /**
- * Slack's side of a rate limit, the oracle the bot's own pacing (src/slack/pacing.ts) is tested
+ * Slack's side of a rate limit, the oracle the bot's own pacing (src/out/pacing.ts) is tested
  * against; so it is written apart from the bot's bucket, which a bug there could not then hide.
  */
 class TokenBucket {

@@ -1,4 +1,4 @@
-import { PLACEHOLDER_TEXT } from '../../src/slack/poster.js';
+import { PLACEHOLDER_TEXT } from '../../src/out/poster.js';
 import type { SlackMessage, StoredMessage } from './types.js';
 
 /** Reading the stand-in's store as a Slack user reads the bot's replies (tests, demo and bench alike). */

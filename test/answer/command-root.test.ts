@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveSyntax } from '../slack/hostile.js';
+import { liveSyntax } from '../out/hostile.js';
 import { useStack, waitForReplies } from '../support/stack.js';
 
 const start = useStack();

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createContextBuilder } from '../../src/answer/context.js';
-import type { Turn } from '../../src/domain.js';
-import { MAX_NAME_CHARS } from '../../src/llm/bounds.js';
+import type { Turn } from '../../src/core/domain.js';
+import { MAX_NAME_CHARS } from '../../src/core/text.js';
 import { countMessages, turnTokens } from '../../src/llm/budget.js';
 import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';

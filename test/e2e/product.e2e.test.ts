@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACTION_IDS } from '../../src/slack/views/actions.js';
+import { ACTION_IDS } from '../../src/out/views/actions.js';
 import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';

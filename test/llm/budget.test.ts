@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ChatMessage, Turn } from '../../src/domain.js';
-import { MAX_NAME_CHARS, MAX_TURN_CHARS } from '../../src/llm/bounds.js';
+import type { ChatMessage, Turn } from '../../src/core/domain.js';
+import { MAX_NAME_CHARS, MAX_TURN_CHARS } from '../../src/core/text.js';
 import {
   countMessages,
   countTokens,

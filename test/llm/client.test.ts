@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/domain.js';
+import type { ChatMessage } from '../../src/core/domain.js';
 import { createLlmClient, type LlmClientDeps, LlmError, partialTextOf } from '../../src/llm/client.js';
 import {
   API_KEY,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { type Expiry, watchDeadlines } from '../../src/llm/progress-deadlines.js';
 
 /** The call deadlines on a fake clock, with the default settings. */

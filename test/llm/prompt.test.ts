@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Turn } from '../../src/domain.js';
-import { MAX_NAME_CHARS, MAX_TURN_CHARS, TRUNCATION_MARKER } from '../../src/llm/bounds.js';
+import type { Turn } from '../../src/core/domain.js';
+import { MAX_NAME_CHARS, MAX_TURN_CHARS, TRUNCATION_MARKER } from '../../src/core/text.js';
 import { buildMessages, formatTurn, speakerOf } from '../../src/llm/prompt.js';
 
 const turn = (over: Partial<Turn> & Pick<Turn, 'role' | 'text'>): Turn => ({ ts: '1.0', ...over });

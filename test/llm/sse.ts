@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import pino from 'pino';
+import type { Logger } from '../../src/core/logger.js';
 import type { LlmConfig } from '../../src/llm/client.js';
-import type { Logger } from '../../src/logger.js';
 
 /** Builders for a fake OpenAI-compatible server's streamed answers. */
 

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
 import { createLlmClient, type LlmClientDeps, type LlmError } from '../../src/llm/client.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { botReplies, useStack, waitForReplies } from '../support/stack.js';

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Turn } from '../../src/domain.js';
-import { MAX_NAME_CHARS, MAX_TURN_CHARS } from '../../src/llm/bounds.js';
+import type { Turn } from '../../src/core/domain.js';
+import { MAX_NAME_CHARS, MAX_TURN_CHARS } from '../../src/core/text.js';
 import { createHistoryStore, KEEP_BUDGETS, MAX_CACHED_TURNS } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
 

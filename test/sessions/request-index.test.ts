@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RequestState } from '../../src/core/request-types.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { USER_INDEX_MAX } from '../../src/sessions/request-index.js';
-import type { RequestState } from '../../src/sessions/request-types.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 
 let redis: Redis;

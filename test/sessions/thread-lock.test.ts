@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isAppError } from '../../src/errors.js';
+import { isAppError } from '../../src/core/errors.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createThreadLocks, LOCK_LOST, type ThreadLockDeps } from '../../src/sessions/thread-lock.js';
 

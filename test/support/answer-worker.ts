@@ -1,10 +1,14 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createContextBuilder } from '../../src/answer/context.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/core/config.js';
+import { createMetrics } from '../../src/core/metrics.js';
 import { turnTokens } from '../../src/llm/budget.js';
 import { createLlmClient } from '../../src/llm/client.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createSlackPoster } from '../../src/out/poster.js';
+import { createRateGate } from '../../src/out/rate-gate.js';
+import { createThreadReader } from '../../src/out/threads.js';
+import { createSlackClient } from '../../src/out/web-client.js';
 import {
   type AnswerProcessorDeps,
   answerBackoff,
@@ -16,10 +20,6 @@ import { QUEUES } from '../../src/queue/registry.js';
 import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
-import { createSlackPoster } from '../../src/slack/poster.js';
-import { createRateGate } from '../../src/slack/rate-gate.js';
-import { createThreadReader } from '../../src/slack/threads.js';
-import { createSlackClient } from '../../src/slack/web-client.js';
 import { captureLogs } from './in-process-bot.js';
 import type { Stack } from './stack.js';
 

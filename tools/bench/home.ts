@@ -1,12 +1,12 @@
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/core/logger.js';
+import type { RequestState } from '../../src/core/request-types.js';
+import { buildHomeView } from '../../src/out/views/home.js';
+import { createHomeService } from '../../src/overview/service.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createPrefs } from '../../src/sessions/prefs.js';
-import type { RequestState } from '../../src/sessions/request-types.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
-import { createHomeService } from '../../src/slack/home.js';
-import { buildHomeView } from '../../src/slack/views/home.js';
 import type { BenchContext } from './procs.js';
 import type { Section } from './section.js';
 import { bytes, mean, median, ms } from './stats.js';

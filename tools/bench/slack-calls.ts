@@ -1,4 +1,4 @@
-import { PLACEHOLDER_TEXT } from '../../src/slack/poster.js';
+import { PLACEHOLDER_TEXT } from '../../src/out/poster.js';
 import {
   botReplies,
   type RecordedCall,

@@ -1,4 +1,4 @@
-import type { Turn } from '../../src/domain.js';
+import type { Turn } from '../../src/core/domain.js';
 import { countTokens, loadTokenizer, trimToBudget, turnTokens } from '../../src/llm/budget.js';
 import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';

@@ -1,0 +1,126 @@
+import type http from 'node:http';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import type { Config } from '../core/config.js';
+import { type Logger, toBoltLogger } from '../core/logger.js';
+
+export interface SlackIdentity {
+  botUserId: string;
+  botId: string;
+  teamId: string;
+  /** Workspace URL (`https://acme.slack.com/`), for permalinks. */
+  url?: string;
+}
+
+export interface SlackAppDeps {
+  config: Pick<Config, 'slack'>;
+  identity: SlackIdentity;
+  logger: Logger;
+}
+
+export interface SlackApp {
+  app: App;
+  /** HTTP mode: the listener our own server hands buffered Slack requests to. */
+  httpListener?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** Socket Mode: connects to Slack. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** True when the error, or one of several listeners' errors, says Redis is down. */
+export const isRedisUnavailable = (err: unknown): boolean => {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; original?: unknown; originals?: unknown };
+  if (e.code === 'redis_unavailable') return true;
+  if (Array.isArray(e.originals)) return e.originals.some(isRedisUnavailable);
+  return e.original !== undefined && isRedisUnavailable(e.original);
+};
+
+/**
+ * Bolt, in one of two modes. HTTP: `processBeforeResponse`, so the ack is sent only after the
+ * listener finished its durable write (and a failure becomes a 5xx Slack redelivers). Socket Mode
+ * acks each envelope before listeners run, by Bolt's design.
+ */
+export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): SlackApp => {
+  const boltLogger = toBoltLogger(logger, 'bolt');
+  const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
+  // Identity comes from one auth.test at start-up, so no Slack call ever runs on the ack path.
+  const authorize = async () => ({
+    botToken: config.slack.botToken,
+    botId: identity.botId,
+    botUserId: identity.botUserId,
+    teamId: identity.teamId,
+  });
+
+  const log = logger.child({ component: 'slack' });
+  // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
+  // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
+  // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
+  const onListenerError = (app: App) =>
+    app.error(async (error) => {
+      log.error({ err: { message: error.message, code: error.code } }, 'slack listener error');
+      if (isRedisUnavailable(error)) throw error;
+    });
+
+  if (config.slack.socketMode && config.slack.appToken) {
+    const receiver = new SocketModeReceiver({
+      appToken: config.slack.appToken,
+      logger: boltLogger,
+      // Bolt ignores clientOptions.slackApiUrl for apps.connections.open.
+      installerOptions: { clientOptions },
+    });
+    const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+    onListenerError(app);
+    return {
+      app,
+      start: async () => {
+        await app.start();
+      },
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
+
+  const receiver = new HTTPReceiver({
+    signingSecret: config.slack.signingSecret ?? '',
+    endpoints: '/slack/events',
+    processBeforeResponse: true,
+    logger: boltLogger,
+    // Bolt's default answers 500 to anything that throws while it processes a request. Only "Redis
+    // is down" deserves a 5xx (Slack redelivers it); anything else is a body Bolt could not handle.
+    processEventErrorHandler: async ({ error, response }) => {
+      if (response.headersSent) return true;
+      const redisDown = isRedisUnavailable(error);
+      if (!redisDown)
+        log.warn(
+          { err: { message: (error as Partial<Error>)?.message } },
+          'slack request Bolt could not process',
+        );
+      response.writeHead(redisDown ? 500 : 400).end();
+      return true;
+    },
+  });
+  const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+  onListenerError(app);
+  // A command, click or view no listener acknowledged would hold its HTTP answer until Bolt's 3 s
+  // no-ack timer, then get a 404: Slack counts that a failed delivery and shows the user an error.
+  // Acknowledged empty once every listener is done instead (a second ack throws: already done).
+  app.use(async (args) => {
+    try {
+      await args.next();
+    } finally {
+      const { ack } = args as { ack?: () => Promise<void> };
+      await ack?.().then(
+        () =>
+          log.info(
+            { type: (args.body as { type?: unknown }).type },
+            'no listener took the request; acknowledged',
+          ),
+        () => {},
+      );
+    }
+  });
+  // `requestListener` is HTTPReceiver's public (req, res) handler, the one its own server would use;
+  // Bolt 5 still reuses a body already buffered on `req.rawBody` (see http-server.ts).
+  return { app, httpListener: receiver.requestListener, start: async () => {}, stop: async () => {} };
+};

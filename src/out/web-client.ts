@@ -1,0 +1,85 @@
+import { LogLevel, type Logger as SlackLogger, WebClient, WebClientEvent } from '@slack/web-api';
+import type { Logger } from '../core/logger.js';
+
+/**
+ * The Web API client for a chat bot. `@slack/web-api` defaults suit batch scripts, not a bot:
+ * 10 retries over ~30 minutes, no request timeout, and on a 429 it pauses its whole request queue
+ * (one channel's limit then stalls every other call). Here: a 10 s timeout, 2 quick retries for
+ * network errors and 5xx, and 429s rejected at once so `rate-gate.ts` waits per method and channel.
+ */
+
+export interface SlackClientOptions {
+  token: string;
+  /**
+   * The Web API base, e.g. `https://slack.com/api/` — config's SLACK_API_URL, which already ends in
+   * `/`; methods are appended to it (`…/api/chat.postMessage`). Undefined means Slack's default.
+   */
+  apiUrl?: string | undefined;
+  logger: Logger;
+  /** Per-request timeout in ms (default 10 000). */
+  timeoutMs?: number;
+  /** Retries for network errors and HTTP 5xx (default 2). Slack errors (`ok: false`) are never retried. */
+  retries?: number;
+  /** First retry delay in ms (default 500; doubles, capped at 2 000, with jitter). */
+  retryMinDelayMs?: number;
+}
+
+export const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
+
+export const createSlackClient = (opts: SlackClientOptions): WebClient => {
+  const log = opts.logger.child({ component: 'slack-web-api' });
+  const minTimeout = opts.retryMinDelayMs ?? 500;
+  const client = new WebClient(opts.token, {
+    ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
+    logger: toWebApiLogger(log),
+    timeout: opts.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
+    retryConfig: {
+      retries: opts.retries ?? 2,
+      factor: 2,
+      minTimeout,
+      maxTimeout: Math.max(minTimeout, 2000),
+      randomize: true,
+    },
+    rejectRateLimitedCalls: true,
+  });
+  client.on(WebClientEvent.RATE_LIMITED, (retryAfterSeconds: number, info: { url?: string }) => {
+    const method = typeof info?.url === 'string' ? info.url.split('/').pop() : undefined;
+    log.debug({ method, retryAfterSeconds }, 'slack answered 429');
+  });
+  return client;
+};
+
+// The WebClient logs whole request and response bodies at debug level as strings, out of reach
+// of pino's redaction: message text must not reach the logs, so those lines lose their payload.
+const PAYLOAD_LINE = /^(http request body|http request result|http request headers):/;
+
+const levelOf = (log: Logger): LogLevel => {
+  switch (log.level) {
+    case 'trace':
+    case 'debug':
+      return LogLevel.DEBUG;
+    case 'info':
+      return LogLevel.INFO;
+    case 'warn':
+      return LogLevel.WARN;
+    default:
+      return LogLevel.ERROR;
+  }
+};
+
+export const toWebApiLogger = (log: Logger): SlackLogger => {
+  const line = (msg: unknown[]): string => {
+    const text = msg.map(String).join(' ');
+    const m = PAYLOAD_LINE.exec(text);
+    return m ? `${m[1]}: [omitted]` : text;
+  };
+  return {
+    debug: (...msg: unknown[]) => log.debug(line(msg)),
+    info: (...msg: unknown[]) => log.info(line(msg)),
+    warn: (...msg: unknown[]) => log.warn(line(msg)),
+    error: (...msg: unknown[]) => log.error(line(msg)),
+    setLevel: () => {},
+    getLevel: () => levelOf(log),
+    setName: () => {},
+  };
+};

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/core/config.js';
+
+const base = { SLACK_BOT_TOKEN: 'xoxb-123-secretvalue', SLACK_SIGNING_SECRET: 'shh-secret' };
+
+const problemsOf = (env: Record<string, string | undefined>) => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('settings', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(base);
+    expect(config.port).toBe(3000);
+    expect(config.redis.url).toBeUndefined();
+    expect(config.redis.defaultUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.slack.socketMode).toBe(false);
+    expect(Object.isFrozen(config.slack)).toBe(true);
+  });
+
+  it('names each missing or malformed setting on its own line', () => {
+    const err = problemsOf({ PORT: 'eighty', REDIS_URL: 'not a url', MAX_ANSWER_TOKENS: '-5' });
+    expect(err.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SLACK_BOT_TOKEN: required/),
+        expect.stringMatching(/^PORT: /),
+        expect.stringMatching(/^REDIS_URL: /),
+        expect.stringMatching(/^MAX_ANSWER_TOKENS: /),
+      ]),
+    );
+  });
+
+  it('calls an empty setting missing', () => {
+    expect(problemsOf({ SLACK_BOT_TOKEN: '  ', SLACK_SIGNING_SECRET: 's' }).problems).toEqual([
+      'SLACK_BOT_TOKEN: required',
+    ]);
+  });
+
+  it('never echoes a value, even a malformed secret', () => {
+    const err = problemsOf({
+      SLACK_BOT_TOKEN: 'sk-looks-like-a-secret-9876',
+      SLACK_APP_TOKEN: 'xoxb-not-an-app-token-5555',
+    });
+    expect(err.message).toContain('SLACK_BOT_TOKEN');
+    expect(err.message).toContain('SLACK_APP_TOKEN');
+    expect(err.message).not.toContain('9876');
+    expect(err.message).not.toContain('5555');
+  });
+
+  it('needs a signing secret in HTTP mode but not in Socket Mode', () => {
+    expect(problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1' }).message).toContain('SLACK_SIGNING_SECRET');
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.socketMode).toBe(true);
+  });
+});
+
+describe('metrics settings', () => {
+  it('leaves /metrics on PORT, open, by default', () => {
+    expect(loadConfig(base).metrics).toEqual({ port: undefined, token: undefined });
+  });
+
+  it('reads METRICS_PORT and METRICS_TOKEN, and refuses a METRICS_PORT equal to PORT', () => {
+    expect(loadConfig({ ...base, METRICS_PORT: '9100', METRICS_TOKEN: ' t0k ' }).metrics).toEqual({
+      port: 9100,
+      token: 't0k',
+    });
+    expect(problemsOf({ ...base, PORT: '9100', METRICS_PORT: '9100' }).problems).toEqual([
+      'METRICS_PORT: must differ from PORT',
+    ]);
+    expect(problemsOf({ ...base, METRICS_PORT: 'ninety' }).problems[0]).toMatch(/^METRICS_PORT: /);
+  });
+});
