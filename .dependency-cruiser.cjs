@@ -68,6 +68,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     // TypeScript 7 has no JavaScript API yet, so sources are parsed with swc; type-only imports count too.
     parser: 'swc',
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
   },
 };
