@@ -9,7 +9,6 @@ import { createRequestHandler } from './answer/handle-request.js';
 import { runCli } from './cli.js';
 import { type Config, loadConfig, type Role } from './core/config.js';
 import type { AcceptedRequest } from './core/domain.js';
-import { isAppError } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { createRedis, pingRedis, waitUntilReady } from './core/redis.js';
@@ -25,7 +24,7 @@ import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { waitTurnInQueue } from './intake/wait-turn.js';
 import { loadTokenizer, turnTokens } from './llm/budget.js';
-import { createLlmClient, type LlmClient } from './llm/client.js';
+import { createLlmClient } from './llm/client.js';
 import { createSlackPoster } from './out/poster.js';
 import { createRateGate } from './out/rate-gate.js';
 import { createThreadReader } from './out/threads.js';
@@ -158,20 +157,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     worker.on('stalled', (jobId) => logger.warn({ what, jobId }, 'stalled job taken back to run again'));
     workers.push(worker);
   };
-  const rawLlm = createLlmClient({ config: config.openai, logger });
-  const llm: LlmClient = {
-    stream: (req) =>
-      rawLlm.stream(req).then(
-        (result) => {
-          metrics.llmCalls.inc({ outcome: 'ok' });
-          return result;
-        },
-        (err: unknown) => {
-          metrics.llmCalls.inc({ outcome: isAppError(err) ? err.code : 'error' });
-          throw err;
-        },
-      ),
-  };
+  const llm = createLlmClient({ config: config.openai, logger, metrics });
 
   /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
   const answering = (client: WebClient) => {

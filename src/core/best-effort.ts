@@ -1,4 +1,6 @@
+import { errorFields } from './errors.js';
 import type { Logger } from './logger.js';
+import { sleep } from './time.js';
 
 export interface BestEffortOptions {
   /** Tries in all (default 1). A Redis blip is usually over within a second. */
@@ -25,21 +27,10 @@ export const bestEffort = async <T>(
       return await step();
     } catch (err) {
       if (attempt >= attempts) {
-        const e = err as { message?: unknown; code?: unknown };
-        log.warn(
-          {
-            what,
-            attempts,
-            err: {
-              message: String(e?.message ?? err),
-              ...(typeof e?.code === 'string' ? { code: e.code } : {}),
-            },
-          },
-          'best-effort step failed; carrying on',
-        );
+        log.warn({ what, attempts, err: errorFields(err) }, 'best-effort step failed; carrying on');
         return undefined;
       }
-      await new Promise((r) => setTimeout(r, delayMs * 2 ** (attempt - 1)));
+      await sleep(delayMs * 2 ** (attempt - 1));
     }
   }
 };

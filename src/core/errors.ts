@@ -45,6 +45,24 @@ export class AppError extends Error {
 
 export const isAppError = (err: unknown): err is AppError => err instanceof AppError;
 
+const stringField = (value: unknown, key: 'message' | 'code'): string | undefined => {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = Reflect.get(value, key);
+  return typeof field === 'string' ? field : undefined;
+};
+
+/** The message of anything thrown: an Error's (or an error-shaped object's), else its string form. */
+export const errorMessage = (err: unknown): string => stringField(err, 'message') ?? String(err);
+
+/**
+ * What a log line may say about anything thrown: its message and, when it has a string one, its
+ * code (`ECONNRESET`, an AppError code). Never the rest of it: an SDK error can hold a request body.
+ */
+export const errorFields = (err: unknown): { message: string; code?: string } => {
+  const code = stringField(err, 'code');
+  return { message: errorMessage(err), ...(code === undefined ? {} : { code }) };
+};
+
 /** A short sentence a Slack user can act on; never includes secrets or raw payloads. */
 export const userMessageFor = (err: unknown): string => {
   if (!isAppError(err)) return 'Something went wrong on my side. Please ask again in a moment.';

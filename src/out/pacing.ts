@@ -1,4 +1,4 @@
-import { realSleep, type Sleep } from './rate-gate.js';
+import { sleep as realSleep, type Sleep } from '../core/time.js';
 
 /**
  * Pacing for answers that grow in place. Slack's per-method limits are per workspace and shared by

@@ -3,10 +3,11 @@ import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { sleep as realSleep, type Sleep } from '../core/time.js';
 import { MESSAGE_MAX_CHARS, openFenceAt, splitForMessages, takeFirstPart, toAnswerBlocks } from './format.js';
 import { createNeutralizer, neutralize } from './neutralize.js';
 import { createPacer, type Pacer, type PacerSlot, type Pacing } from './pacing.js';
-import { createRateGate, type RunOptions, realSleep, type Sleep } from './rate-gate.js';
+import { createRateGate, type RunOptions } from './rate-gate.js';
 import { slackErrorCode, toSlackAppError } from './slack-error.js';
 
 /**
@@ -188,7 +189,11 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     const startedAt = now();
     const keepalive = (async () => {
       while (!stopped && available && now() - startedAt < statusMaxMs) {
-        await sleep(statusRefreshMs, stopSleep.signal);
+        try {
+          await sleep(statusRefreshMs, stopSleep.signal);
+        } catch {
+          break; // halt() aborted the wait
+        }
         if (stopped || !available) break;
         await send(current);
       }
@@ -493,7 +498,13 @@ class Answer implements AnswerWriter {
           this.lastFlushAt + this.ctx.pacer.interval(this.slot.kind),
           this.firstTextAt + FIRST_FLUSH_GATHER_MS,
         ) - this.ctx.now();
-      if (wait > 0) await this.ctx.sleep(wait, this.stopSleep.signal);
+      if (wait > 0) {
+        try {
+          await this.ctx.sleep(wait, this.stopSleep.signal);
+        } catch {
+          return; // finalize() aborted the wait
+        }
+      }
       if (this.finishing) return;
       try {
         await this.flush(false);
