@@ -18,7 +18,7 @@ import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
-import { createRetry } from './overview/retry-request.js';
+import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
 import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
@@ -112,7 +112,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     identity,
     logger,
     cancel: canceller.cancel,
-    retry: createRetry({ requests, enqueuer, redis, keys }),
+    retry: createRetryRequest({ requests, enqueuer, redis, keys }),
     respond: poster.respond,
   });
   const commands = createOverviewCommands({ canceller, overview, respond: poster.respond });
