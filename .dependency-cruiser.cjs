@@ -1,8 +1,8 @@
 /**
  * The layer rule of src/ (README, "Layout"): a request flows edge → intake → answer | overview →
  * queue → llm → sessions → out, and imports only go down that list. core/ is below everything and
- * imports nothing of the app; the root files (main, cli, lifecycle, dev-redis) compose the layers.
- * `npm test` runs this check; a back-edge or a cycle fails it.
+ * imports nothing of the app; the root files (main, cli, lifecycle, dev-redis, answering, web-role,
+ * worker-role) compose the layers. `npm test` runs this check; a back-edge or a cycle fails it.
  */
 const LAYERS = ['edge', 'intake', 'answer|overview', 'queue', 'llm', 'sessions', 'out', 'core'];
 

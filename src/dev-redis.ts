@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import type { Config } from './core/config.js';
 import type { Logger } from './core/logger.js';
 
 export const isRedisAnswering = async (url: string, timeoutMs = 1_000): Promise<boolean> => {
@@ -139,4 +140,20 @@ export const startLocalRedis = async (opts: {
   );
   opts.logger.info({ dir, url: opts.url }, 'started a local redis-server for development (data in ./.data)');
   return { child: server.child, stop: server.stop };
+};
+
+/**
+ * Where the app's Redis is: REDIS_URL; without it the default address, where outside production a
+ * local `redis-server` child is started when nothing answers. `stopLocal` ends that child, if any.
+ */
+export const resolveRedis = async (
+  config: Pick<Config, 'redis' | 'production'>,
+  opts: { dataDir: string; logger: Logger },
+): Promise<{ url: string; stopLocal: () => Promise<void> }> => {
+  const url = config.redis.url ?? config.redis.defaultUrl;
+  if (config.redis.url || (await isRedisAnswering(url))) return { url, stopLocal: async () => {} };
+  if (config.production)
+    throw new Error(`No Redis answers at ${url}; set REDIS_URL (production never starts its own Redis)`);
+  const local = await startLocalRedis({ url, dataDir: opts.dataDir, logger: opts.logger });
+  return { url, stopLocal: local.stop };
 };

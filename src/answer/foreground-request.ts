@@ -5,9 +5,9 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { SlackPoster } from '../out/poster.js';
 import { METADATA } from '../out/threads.js';
-import { titleOf } from '../queue/enqueue.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { HistoryStore } from '../sessions/history.js';
+import { newRequestRecord } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
 
@@ -38,17 +38,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     log: Logger,
   ): Promise<void> => {
     const { request, threadTs } = job;
-    await deps.requests.create({
-      id: request.id,
-      teamId: request.teamId,
-      userId: request.userId,
-      channelId: request.channelId,
-      threadTs,
-      badgeTs: job.badgeTs,
-      title: titleOf(job.question),
-      state: 'answering',
-      path: 'foreground',
-    });
+    await deps.requests.create(newRequestRecord(job, { state: 'answering', path: 'foreground' }));
     const target: ThreadTarget = {
       teamId: request.teamId,
       channelId: request.channelId,

@@ -4,7 +4,7 @@ import type { AcceptedRequest } from '../core/domain.js';
 import { AppError, isAppError, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
-import { parseAsk, USAGE } from '../edge/listeners/commands/ask.js';
+import { USAGE } from '../core/usage.js';
 import { neutralize } from '../out/neutralize.js';
 import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
@@ -30,7 +30,7 @@ export interface RequestHandlerDeps {
   enqueuer: Enqueuer;
   history: Pick<HistoryStore, 'append'>;
   followed: Pick<FollowedThreads, 'follow' | 'isFollowed'>;
-  locks: ThreadLocks;
+  threadLocks: Pick<ThreadLocks, 'run' | 'leave'>;
   requests: Pick<
     RequestStore,
     'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
@@ -38,11 +38,6 @@ export interface RequestHandlerDeps {
   rateLimiter: Pick<RateLimiter, 'admit'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
-  /** Slash-command actions other than questions (`sessions`, `cancel`), handled elsewhere. */
-  commands?: {
-    sessions?: (request: AcceptedRequest) => Promise<void>;
-    cancel?: (request: AcceptedRequest) => Promise<void>;
-  };
 }
 
 const notInChannelText = (channelId: string) =>
@@ -165,15 +160,14 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     const rlog = log.child({ requestId: request.id, source: request.source });
     let text = request.text;
     if (request.source === 'command') {
-      const action = parseAsk(text);
-      if (action.action === 'sessions' && deps.commands?.sessions) return deps.commands.sessions(request);
-      if (action.action === 'cancel' && deps.commands?.cancel) return deps.commands.cancel(request);
-      if (action.action !== 'ask') {
+      // `/ask sessions` and `/ask cancel` go to the overview (intake/processor.ts): a command here is
+      // a question, or was written by an older version that did not carry the parsed command.
+      if (request.command?.action !== 'ask') {
         if (request.responseUrl)
           await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
         return;
       }
-      text = action.question;
+      text = request.command.question;
     }
     const laterQuestion = parseLater(text);
     const later = laterQuestion !== undefined;
@@ -277,13 +271,13 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       }
     };
     if (!(await admitted())) {
-      await deps.locks.leave(thread, ts);
+      await deps.threadLocks.leave(thread, ts);
       return refuse(overLimit(), threadTs);
     }
     // In the order the messages were sent (entered at intake), one answer at a time per thread.
     // Not its turn yet: `TurnPending` goes up to the intake job, which waits in the queue, not in a slot.
     try {
-      return await deps.locks.run(thread, ts, locked, { since: request.receivedAt });
+      return await deps.threadLocks.run(thread, ts, locked, { since: request.receivedAt });
     } catch (err) {
       if (isAppError(err) && err.code === 'thread_busy') return refuse(err, threadTs);
       throw err;

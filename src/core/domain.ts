@@ -1,10 +1,16 @@
 /**
- * Plain domain types shared by the modules inside the Slack edge. Slack payload shapes stay in
- * `slack/`; everything past the listeners speaks these.
+ * Plain domain types shared by every layer. Slack payload shapes stay in `edge/payloads.ts`;
+ * everything past the listeners speaks these.
  */
 
 /** How the request reached us. */
 export type RequestSource = 'mention' | 'thread_reply' | 'dm' | 'command';
+
+/**
+ * What an `/ask` command asks for, parsed once at the edge. `help` never gets this far: the edge
+ * answers it in the ack.
+ */
+export type AskCommand = { action: 'sessions' } | { action: 'cancel' } | { action: 'ask'; question: string };
 
 /** A user's message the bot accepted: written to Redis before the ack. */
 export interface AcceptedRequest {
@@ -24,7 +30,18 @@ export interface AcceptedRequest {
   isDm: boolean;
   /** Slash command only: where to answer the command privately. */
   responseUrl?: string;
+  /** Slash command only: what it asks for. */
+  command?: AskCommand;
   receivedAt: number;
+}
+
+/** Who the bot is in its workspace, from one `auth.test` at start-up. */
+export interface SlackIdentity {
+  botUserId: string;
+  botId: string;
+  teamId: string;
+  /** Workspace URL (`https://acme.slack.com/`), for permalinks. */
+  url?: string;
 }
 
 /** One turn of a session thread, as the LLM sees it. */

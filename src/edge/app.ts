@@ -1,15 +1,8 @@
 import type http from 'node:http';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../core/config.js';
+import type { SlackIdentity } from '../core/domain.js';
 import { type Logger, toBoltLogger } from '../core/logger.js';
-
-export interface SlackIdentity {
-  botUserId: string;
-  botId: string;
-  teamId: string;
-  /** Workspace URL (`https://acme.slack.com/`), for permalinks. */
-  url?: string;
-}
 
 export interface SlackAppDeps {
   config: Pick<Config, 'slack'>;

@@ -3,7 +3,7 @@ import type { AcceptedRequest } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withTimeout } from '../core/time.js';
-import { intakeJobOptions, QUEUES } from '../queue/registry.js';
+import { type IntakeWork, type IntakeWorkKind, intakeJobOptions, QUEUES } from '../queue/registry.js';
 import type { ThreadOrder } from '../sessions/thread-lock.js';
 import type { Claims } from './claims.js';
 
@@ -27,7 +27,7 @@ export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: 
   const write = async (
     jobName: string,
     id: string,
-    data: unknown,
+    data: AcceptedRequest | IntakeWork[IntakeWorkKind],
     claimIds: string[],
     also?: Parameters<Claims['confirm']>[1],
   ): Promise<IntakeResult> => {
@@ -68,10 +68,10 @@ export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: 
       return result;
     },
     /** Other intake work (Home opened, button clicks): same claim, write, confirm. */
-    async acceptWork(
-      kind: 'home' | 'action',
+    async acceptWork<K extends IntakeWorkKind>(
+      kind: K,
       id: string,
-      data: unknown,
+      data: IntakeWork[K],
       claimIds: string[],
     ): Promise<IntakeResult> {
       return write(QUEUES.intake[kind].job, id, data, claimIds);

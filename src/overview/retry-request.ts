@@ -8,7 +8,7 @@ import type { RequestRecord, RequestStore } from '../sessions/requests.js';
  * Retry from the Home tab: a failed or cancelled request runs again as a new background job
  * (its own job id), with the question and thread it had.
  */
-export const createRetry =
+export const createRetryRequest =
   (deps: {
     requests: Pick<RequestStore, 'getJob'>;
     enqueuer: Pick<Enqueuer, 'enqueue'>;

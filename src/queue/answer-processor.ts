@@ -1,7 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
-import type { ContextBuilder } from '../answer/context.js';
 import { bestEffort } from '../core/best-effort.js';
 import type { Config } from '../core/config.js';
+import type { ChatMessage } from '../core/domain.js';
 import { isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -20,11 +20,28 @@ import { type AnswerJob, QUEUES } from './registry.js';
 
 export { failureText } from './answer-ending.js';
 
+/**
+ * Where a background answer's prompt comes from: a port, wired by the composition root with
+ * answer/'s context builder (the queue sits below answer/ and never imports it).
+ */
+export interface AnswerContext {
+  forQuestion(q: {
+    teamId: string;
+    channelId: string;
+    threadTs: string;
+    userId: string;
+    question: string;
+    questionTs: string;
+    /** Read the thread from Slack rather than the cache. */
+    fresh: boolean;
+  }): Promise<{ messages: ChatMessage[] }>;
+}
+
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
   poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus'>;
   reader: Pick<ThreadReader, 'findByMetadata'>;
-  context: ContextBuilder;
+  context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;

@@ -6,6 +6,7 @@ import { withTimeout } from '../core/time.js';
 import { switchBadge } from '../out/badges.js';
 import type { SlackPoster } from '../out/poster.js';
 import { METADATA } from '../out/threads.js';
+import { newRequestRecord } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from './registry.js';
@@ -30,12 +31,6 @@ export const queuedNote = (ahead: number, reason: AnswerJob['reason']) => {
           ? 'Trying again: queued, '
           : 'Queued, ';
   return `${why}${position}. I'll reply here when it's done.`;
-};
-
-/** Title of a request on the Home tab: its first line, shortened. */
-export const titleOf = (question: string) => {
-  const line = question.split('\n').find((l) => l.trim()) ?? question;
-  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
 };
 
 /**
@@ -75,17 +70,7 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
     };
     try {
       if (previous) await deps.requests.update(request.id, { ...queued, unread: false });
-      else
-        await deps.requests.create({
-          id: request.id,
-          teamId: request.teamId,
-          userId: request.userId,
-          channelId: request.channelId,
-          threadTs: job.threadTs,
-          badgeTs: job.badgeTs,
-          title: titleOf(job.question),
-          ...queued,
-        });
+      else await deps.requests.create(newRequestRecord(job, queued));
       await deps.requests.saveJob(request.id, job);
     } catch (cause) {
       await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});

@@ -1,12 +1,18 @@
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
-import type { AcceptedRequest, Priority } from '../core/domain.js';
+import type { AcceptedRequest, AskCommand, Priority } from '../core/domain.js';
 
 /**
  * The one typed registry of queues, job names, payload schemas and options. Workers parse
  * `job.data` with the schema again before using it: a job may have been written by an older or
  * newer version of the app.
  */
+
+const askCommandSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('sessions') }),
+  z.object({ action: z.literal('cancel') }),
+  z.object({ action: z.literal('ask'), question: z.string() }),
+]) satisfies z.ZodType<AskCommand>;
 
 export const acceptedRequestSchema = z.object({
   id: z.string().min(1),
@@ -19,6 +25,7 @@ export const acceptedRequestSchema = z.object({
   threadTs: z.string().optional(),
   isDm: z.boolean(),
   responseUrl: z.string().optional(),
+  command: askCommandSchema.optional(),
   receivedAt: z.number(),
 }) satisfies z.ZodType<AcceptedRequest>;
 
@@ -43,11 +50,11 @@ export const answerJobSchema = z.object({
 export type AnswerJob = z.infer<typeof answerJobSchema>;
 
 /** The Home tab was opened: publish the user's sessions. */
-export const homeJobSchema = z.object({
+export const homeOpenedJobSchema = z.object({
   teamId: z.string().min(1),
   userId: z.string().min(1),
 });
-export type HomeJob = z.infer<typeof homeJobSchema>;
+export type HomeOpenedJob = z.infer<typeof homeOpenedJobSchema>;
 
 /** A button on the Home tab or in `/ask sessions` was clicked. The value is data, never authority. */
 export const actionJobSchema = z.object({
@@ -71,8 +78,8 @@ export const QUEUES = {
     name: 'intake',
     job: 'request',
     schema: acceptedRequestSchema,
-    /** Other kinds of intake work, by job name. */
-    home: { job: 'home_opened', schema: homeJobSchema },
+    /** Other kinds of intake work, by kind: the job name and its payload's schema. */
+    homeOpened: { job: 'home_opened', schema: homeOpenedJobSchema },
     action: { job: 'action', schema: actionJobSchema },
   },
   /** Background answers, run by the worker role. */
@@ -84,6 +91,14 @@ export const QUEUES = {
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
+
+/** Intake work besides a user's request. */
+export type IntakeWorkKind = 'homeOpened' | 'action';
+/**
+ * Each kind's payload, from its schema: what the edge writes is the type the intake processor
+ * parses back, so the producer and the consumer of a job name cannot drift apart.
+ */
+export type IntakeWork = { [K in IntakeWorkKind]: z.infer<(typeof QUEUES.intake)[K]['schema']> };
 
 export const intakeJobOptions = (id: string): JobsOptions => ({
   // The request id doubles as BullMQ's job id: a second add of the same request is a no-op.

@@ -23,6 +23,12 @@ export const createKeys = (prefix: string) => {
       `${prefix}:tq:${thread(teamId, channelId, threadTs)}`,
     /** A user's request record (hash). */
     request: (requestId: string) => `${prefix}:req:${requestId}`,
+    /** A finished request's result (JSON), apart from its small record. */
+    requestResult: (requestId: string) => `${prefix}:req:${requestId}:result`,
+    /** The thread root the bot posted for an `/ask` request, so a re-run never posts a second one. */
+    requestRoot: (requestId: string) => `${prefix}:req:${requestId}:root`,
+    /** What it takes to run a request again (its answer job, as JSON), for Retry. */
+    requestJob: (requestId: string) => `${prefix}:req:${requestId}:job`,
     /** A user's requests, scored by last activity (sorted set). */
     userRequests: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:requests`,
     /** Requests a user was admitted with lately, scored by time (sorted set): the rate limit. */

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
-import type { AnswerJob } from '../queue/registry.js';
 import type { Keys } from './keys.js';
+import type { RequestChanges } from './request-changes.js';
 import { type IndexKeys, isActive, queueActive, queueTrim, USER_INDEX_MAX } from './request-index.js';
+import type { NewRequestRecord } from './request-record.js';
 
 export type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 
@@ -52,11 +53,14 @@ return 0
 
 export interface RequestStoreDeps {
   redis: Redis;
-  keys: Pick<Keys, 'request' | 'userRequests' | 'userUnread' | 'userActive'>;
+  keys: Pick<
+    Keys,
+    'request' | 'requestResult' | 'requestRoot' | 'requestJob' | 'userRequests' | 'userUnread' | 'userActive'
+  >;
   /** Records and results expire this long after their last change. */
   retentionSeconds: number;
   /** Told after every change, so the user's Home can be re-published. */
-  onChange?: (teamId: string, userId: string) => void;
+  changes?: Pick<RequestChanges, 'notify'>;
   now?: () => number;
 }
 
@@ -68,8 +72,7 @@ export interface RequestStoreDeps {
  */
 export const createRequestStore = (deps: RequestStoreDeps) => {
   const now = deps.now ?? Date.now;
-  const resultKey = (id: string) => `${deps.keys.request(id)}:result`;
-  const changed = (teamId: string, userId: string) => deps.onChange?.(teamId, userId);
+  const changed = (teamId: string, userId: string) => deps.changes?.notify(teamId, userId);
   const indexKeys = (teamId: string, userId: string): IndexKeys => ({
     index: deps.keys.userRequests(teamId, userId),
     unread: deps.keys.userUnread(teamId, userId),
@@ -156,7 +159,7 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
   return {
     get,
     /** A new request; nothing about it is unread yet. */
-    async create(r: Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread'>): Promise<RequestRecord> {
+    async create(r: NewRequestRecord): Promise<RequestRecord> {
       const t = now();
       const record: RequestRecord = {
         ...r,
@@ -206,25 +209,31 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
       return next;
     },
     async setResult(id: string, result: RequestResult): Promise<void> {
-      await deps.redis.multi().set(resultKey(id), JSON.stringify(result), 'EX', deps.retentionSeconds).exec();
+      await deps.redis
+        .multi()
+        .set(deps.keys.requestResult(id), JSON.stringify(result), 'EX', deps.retentionSeconds)
+        .exec();
     },
     /** The thread root the bot posted for an `/ask` request, so a re-run never posts a second one. */
     async rememberRoot(id: string, ts: string): Promise<void> {
-      await deps.redis.set(`${deps.keys.request(id)}:root`, ts, 'EX', deps.retentionSeconds);
+      await deps.redis.set(deps.keys.requestRoot(id), ts, 'EX', deps.retentionSeconds);
     },
     async rootOf(id: string): Promise<string | undefined> {
-      return (await deps.redis.get(`${deps.keys.request(id)}:root`)) ?? undefined;
+      return (await deps.redis.get(deps.keys.requestRoot(id))) ?? undefined;
     },
-    /** What it takes to run the request again (Retry); kept as long as the record. */
-    async saveJob(id: string, job: AnswerJob): Promise<void> {
-      await deps.redis.set(`${deps.keys.request(id)}:job`, JSON.stringify(job), 'EX', deps.retentionSeconds);
+    /**
+     * What it takes to run the request again (Retry), kept as long as the record. Opaque here: the
+     * queue owns the job's shape and parses what `getJob` returns with its schema.
+     */
+    async saveJob(id: string, job: unknown): Promise<void> {
+      await deps.redis.set(deps.keys.requestJob(id), JSON.stringify(job), 'EX', deps.retentionSeconds);
     },
     async getJob(id: string): Promise<unknown> {
-      const raw = await deps.redis.get(`${deps.keys.request(id)}:job`);
+      const raw = await deps.redis.get(deps.keys.requestJob(id));
       return raw ? (JSON.parse(raw) as unknown) : undefined;
     },
     async getResult(id: string): Promise<RequestResult | undefined> {
-      const raw = await deps.redis.get(resultKey(id));
+      const raw = await deps.redis.get(deps.keys.requestResult(id));
       return raw ? (JSON.parse(raw) as RequestResult) : undefined;
     },
     takeUnread,

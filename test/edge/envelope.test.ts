@@ -5,9 +5,9 @@ import { loadConfig } from '../../src/core/config.js';
 import { createMetrics } from '../../src/core/metrics.js';
 import { createSlackApp } from '../../src/edge/app.js';
 import { parseSlackBody, screenSlackBody, screenSlackRequest } from '../../src/edge/envelope.js';
-import { registerHomeActions } from '../../src/edge/listeners/actions/home-actions.js';
+import { registerOverviewActions } from '../../src/edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from '../../src/edge/listeners/commands/ask.js';
-import { registerAppHome } from '../../src/edge/listeners/events/app-home.js';
+import { registerAppHomeOpened } from '../../src/edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from '../../src/edge/listeners/events/messages.js';
 import { slackSignature } from '../../standins/driver/index.js';
 import { hostileCase } from '../support/hostile.js';
@@ -156,13 +156,13 @@ describe('Bolt behind the screen', () => {
       intake,
       followed: { isFollowed: async () => true },
       identity: { botUserId: 'U0BOT', botId: 'B0BOT' },
-      threads: { order: () => ({ enter: () => {} }) },
+      threadLocks: { order: () => ({ enter: () => {} }) },
       logger,
       metrics,
     });
     registerAskCommand(slack.app, { intake, logger, metrics });
-    registerAppHome(slack.app, { intake, logger, metrics });
-    registerHomeActions(slack.app, { intake, logger, metrics });
+    registerAppHomeOpened(slack.app, { intake, logger, metrics });
+    registerOverviewActions(slack.app, { intake, logger, metrics });
     return { app: slack.app, lines };
   };
 

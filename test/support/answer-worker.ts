@@ -25,7 +25,7 @@ import type { Stack } from './stack.js';
 
 /**
  * A background answer worker on a stack's Redis and prefix, built from the real parts (Slack and
- * LLM clients against the stack's stand-ins, real stores, real BullMQ), as main.ts builds it, so a
+ * LLM clients against the stack's stand-ins, real stores, real BullMQ), as worker-role.ts builds it, so a
  * test can swap one dependency of the processor (a store that fails, a short fairness lease).
  * Start the stack with `role: 'web'`, so this is the only answer worker.
  */

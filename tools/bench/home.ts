@@ -2,8 +2,8 @@ import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/core/logger.js';
 import type { RequestState } from '../../src/core/request-types.js';
-import { buildHomeView } from '../../src/out/views/home.js';
-import { createHomeService } from '../../src/overview/service.js';
+import { buildHomeView } from '../../src/out/views/home-view.js';
+import { createOverviewService } from '../../src/overview/service.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createPrefs } from '../../src/sessions/prefs.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
@@ -14,7 +14,7 @@ import { bytes, mean, median, ms } from './stats.js';
 /**
  * The Home inbox of a heavy user, in this process against the throwaway Redis: the Redis read of
  * their records (createRequestStore().listForUser), the Block Kit build (buildHomeView), and the
- * whole publish (createHomeService().publish, views.publish to the Slack stand-in included). Then
+ * whole publish (createOverviewService().publish, views.publish to the Slack stand-in included). Then
  * what a request record costs in Redis (MEMORY USAGE of its hash plus its share of the user index).
  */
 
@@ -113,7 +113,7 @@ export const benchHome = async (ctx: BenchContext, records: number): Promise<Hom
     const viewBytes = Buffer.byteLength(JSON.stringify(buildHomeView(listed, viewOpts)));
 
     const client = new WebClient('xoxb-bench', { slackApiUrl: ctx.slack.apiUrl });
-    const home = createHomeService({
+    const home = createOverviewService({
       client,
       requests: store,
       prefs: createPrefs({ redis, keys }),
@@ -223,7 +223,7 @@ export const homeSection: Section = {
         section: 'Home inbox',
         figure: 'whole publish incl. views.publish',
         value: ms(h.publishMs),
-        how: 'createHomeService().publish: read, prefs, build, JSON, HTTP to the in-process stand-in',
+        how: 'createOverviewService().publish: read, prefs, build, JSON, HTTP to the in-process stand-in',
       },
       {
         section: 'Home inbox',

@@ -8,7 +8,7 @@ import {
   plainText,
   SLACK_LIMITS,
 } from './escape.js';
-import { type Block, channelLabel, formatAge, formatDuration, openThreadButton } from './home.js';
+import { type Block, channelLabel, formatAge, formatDuration, openThreadButton } from './home-view.js';
 
 /**
  * The "View result" modal: the question, the answer, meta (model, tokens, time) and Open thread.

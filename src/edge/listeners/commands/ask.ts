@@ -1,27 +1,16 @@
 import type { App } from '@slack/bolt';
-import type { AcceptedRequest } from '../../../core/domain.js';
+import type { AcceptedRequest, AskCommand } from '../../../core/domain.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Metrics } from '../../../core/metrics.js';
+import { USAGE } from '../../../core/usage.js';
 import type { Intake } from '../../../intake/intake.js';
 import { COMMAND_UNREADABLE, slashCommandSchema } from '../../payloads.js';
 
-export const USAGE = [
-  '*Ask Backchannel*',
-  '• `/ask <question>`: I start a thread here and answer in it. Reply in the thread to continue.',
-  '• `/ask later <question>`: I queue it and reply in the thread when it is done; no need to wait.',
-  '• `/ask sessions`: your sessions and their state (also on my Home tab).',
-  '• `/ask cancel`: cancel your newest queued or running request.',
-  '• Mention me (`@Backchannel <question>`) in a channel or thread, or send me a DM.',
-].join('\n');
-
-/** What `/ask` was asked to do. `help me write a haiku` is a question: only a lone `help` is help. */
-export const parseAsk = (
-  text: string,
-):
-  | { action: 'help' }
-  | { action: 'sessions' }
-  | { action: 'cancel' }
-  | { action: 'ask'; question: string } => {
+/**
+ * What `/ask` was asked to do, parsed here once: the request carries it on. `help me write a haiku`
+ * is a question: only a lone `help` is help.
+ */
+export const parseAsk = (text: string): { action: 'help' } | AskCommand => {
   const trimmed = text.trim();
   const lower = trimmed.toLowerCase();
   if (trimmed === '' || lower === 'help') return { action: 'help' };
@@ -69,6 +58,7 @@ export const registerAskCommand = (app: App, deps: AskDeps) => {
       text: cmd.text.trim(),
       isDm: cmd.channel_id.startsWith('D'),
       responseUrl: cmd.response_url,
+      command: action,
       receivedAt: Date.now(),
     };
     try {

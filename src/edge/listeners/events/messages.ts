@@ -20,7 +20,7 @@ export interface MessageListenerDeps {
   intake: Pick<Intake, 'accept'>;
   followed: Pick<FollowedThreads, 'isFollowed'>;
   identity: { botUserId: string; botId: string };
-  threads: Pick<ThreadLocks, 'order'>;
+  threadLocks: Pick<ThreadLocks, 'order'>;
   logger: Logger;
   metrics: Pick<Metrics, 'requests'>;
 }
@@ -107,7 +107,7 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
     const result = await deps.intake.accept(
       request,
       [`evt:${env.data.event_id}`, `msg:${id}`],
-      deps.threads.order(thread, event.ts),
+      deps.threadLocks.order(thread, event.ts),
     );
     deps.metrics.requests.inc({ kind: 'event', outcome: result });
   };

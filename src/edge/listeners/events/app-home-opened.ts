@@ -8,7 +8,7 @@ import { eventEnvelopeSchema, homeOpenedSchema, receivingTeam } from '../../payl
  * `app_home_opened` (tab `home`): the publish happens after the ack, as intake work, so Slack's
  * 3-second window never waits on `views.publish`. The agent Messages tab is ignored.
  */
-export const registerAppHome = (
+export const registerAppHomeOpened = (
   app: App,
   deps: { intake: Pick<Intake, 'acceptWork'>; logger: Logger; metrics: Pick<Metrics, 'requests'> },
 ) => {
@@ -26,7 +26,7 @@ export const registerAppHome = (
       return;
     }
     const result = await deps.intake.acceptWork(
-      'home',
+      'homeOpened',
       `${teamId}:home:${env.data.event_id}`,
       { teamId, userId: parsed.data.user },
       [`evt:${env.data.event_id}`],

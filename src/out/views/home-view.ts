@@ -340,7 +340,7 @@ const dmPreferenceBlock = (on: boolean): Block => ({
  * The Home tab: a header with counts, the DM preference, one page of sessions (newest activity
  * first), Newer / Older paging; or, with no sessions, how to start. `private_metadata` mirrors the
  * page index shown (decode it with `decodeActionValue(ACTION_IDS.older, view.private_metadata)`);
- * the Home service keeps the page itself in Redis, since a re-publish after a state change has no
+ * the overview service keeps the page itself in Redis, since a re-publish after a state change has no
  * click payload to read it from.
  */
 export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewOptions): HomeView => {

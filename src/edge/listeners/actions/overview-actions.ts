@@ -8,7 +8,7 @@ import { blockActionsSchema } from '../../payloads.js';
  * Buttons on the Home tab and in `/ask sessions` (action ids `bc_…`). The click is written as
  * intake work and acknowledged; the worker re-checks ownership before doing anything.
  */
-export const registerHomeActions = (
+export const registerOverviewActions = (
   app: App,
   deps: { intake: Pick<Intake, 'acceptWork'>; logger: Logger; metrics: Pick<Metrics, 'requests'> },
 ) => {

@@ -17,7 +17,7 @@ import {
   MESSAGE_SESSIONS_PER_PAGE,
   paginate,
   sessionKey,
-} from '../../../src/out/views/home.js';
+} from '../../../src/out/views/home-view.js';
 import { blockKitErrors } from '../../../standins/slack/block-kit.js';
 import { CHANNEL, HOSTILE, manySessions, NOW, record } from './fixtures.js';
 import { allStrings, dangerousStrings, rawAnglesInMrkdwn, textObjects } from './view-text.js';

@@ -1,0 +1,38 @@
+import type { Job } from 'bullmq';
+import type { RequestHandler } from '../answer/handle-request.js';
+import type { OverviewActions } from '../overview/actions.js';
+import type { OverviewCommands } from '../overview/commands.js';
+import type { OverviewService } from '../overview/service.js';
+import { QUEUES } from '../queue/registry.js';
+import { waitTurnInQueue } from './wait-turn.js';
+
+export interface IntakeProcessorDeps {
+  handler: Pick<RequestHandler, 'handle'>;
+  overview: Pick<OverviewService, 'opened'>;
+  actions: OverviewActions;
+  commands: Pick<OverviewCommands, 'sessions' | 'cancel'>;
+}
+
+export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
+
+/**
+ * The intake worker's processor: each job to whoever handles its kind, its payload parsed with the
+ * registry's schema first. A user's request goes to the request handler; the Home tab, its buttons,
+ * `/ask sessions` and `/ask cancel` go to the overview.
+ */
+export const createIntakeProcessor =
+  (deps: IntakeProcessorDeps) =>
+  async (job: IntakeJob, token?: string): Promise<void> => {
+    const { intake } = QUEUES;
+    if (job.name === intake.homeOpened.job) {
+      const { teamId, userId } = intake.homeOpened.schema.parse(job.data);
+      return deps.overview.opened(teamId, userId);
+    }
+    if (job.name === intake.action.job) return deps.actions(intake.action.schema.parse(job.data));
+    const request = intake.schema.parse(job.data);
+    const action = request.command?.action;
+    if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);
+    // An intake job that ran before (a process died, or Redis failed, mid-way) is a re-run.
+    const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
+    return waitTurnInQueue(job, token, () => deps.handler.handle(request, { rerun }));
+  };

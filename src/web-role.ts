@@ -1,0 +1,134 @@
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createForegroundAnswerer } from './answer/foreground.js';
+import { createRequestHandler } from './answer/handle-request.js';
+import type { Answering } from './answering.js';
+import type { Config } from './core/config.js';
+import type { SlackIdentity } from './core/domain.js';
+import type { Logger } from './core/logger.js';
+import type { Metrics } from './core/metrics.js';
+import { createSlackApp, type SlackApp } from './edge/app.js';
+import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
+import { registerAskCommand } from './edge/listeners/commands/ask.js';
+import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
+import { registerMessageListeners } from './edge/listeners/events/messages.js';
+import { createClaims } from './intake/claims.js';
+import { createIntake } from './intake/intake.js';
+import { createIntakeProcessor } from './intake/processor.js';
+import type { LlmClient } from './llm/client.js';
+import { createOverviewActions } from './overview/actions.js';
+import { createOverviewCommands } from './overview/commands.js';
+import { createRetryRequest } from './overview/retry-request.js';
+import type { OverviewService } from './overview/service.js';
+import { createCanceller } from './queue/cancel.js';
+import { createEnqueuer } from './queue/enqueue.js';
+import { createRateLimiter, type Fairness } from './queue/fairness.js';
+import { QUEUES } from './queue/registry.js';
+import { createIntakeStalledOut } from './queue/stalled.js';
+import type { QueueWatch } from './queue/watch.js';
+import { createFollowedThreads } from './sessions/follow.js';
+import type { Keys } from './sessions/keys.js';
+import type { Prefs } from './sessions/prefs.js';
+import type { RequestStore } from './sessions/requests.js';
+import { createThreadLocks } from './sessions/thread-lock.js';
+
+/** Session threads started by a top-level mention or /ask are followed this long after their last use. */
+const FOLLOW_TTL_SECONDS = 30 * 86_400;
+
+export interface WebRoleDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** The fail-fast producer connection, and the blocking one BullMQ workers need. */
+  redis: Redis;
+  workerConnection: Redis;
+  keys: Keys;
+  identity: SlackIdentity;
+  llm: LlmClient;
+  /** The web role's own Slack client and what answers with it. */
+  answering: Answering;
+  answersQueue: Queue;
+  requests: RequestStore;
+  prefs: Prefs;
+  fairness: Fairness;
+  overview: OverviewService;
+  watch: QueueWatch;
+}
+
+/**
+ * The web role: Slack's requests in (Bolt and its listeners, each writing intake work before the
+ * ack), and the intake worker that turns them into answers (foreground, or queued for the worker
+ * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server.
+ */
+export const createWebRole = (deps: WebRoleDeps): SlackApp => {
+  const { config, logger, metrics, redis, keys, identity, requests, fairness, overview, watch } = deps;
+  const { poster, client } = deps.answering;
+  const prefix = config.redis.prefix;
+
+  // The door: Bolt's listeners claim each delivery and write it durably before the ack.
+  const intakeQueue = watch.queue(
+    new Queue(QUEUES.intake.name, { connection: redis, prefix }),
+    'intake queue',
+  );
+  const intake = createIntake({ claims: createClaims({ redis, keys }), queue: intakeQueue, logger });
+  const followed = createFollowedThreads({ redis, keys, ttlSeconds: FOLLOW_TTL_SECONDS });
+  const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
+  const threadLocks = createThreadLocks({ redis, keys, ttlMs, maxWaiting, maxWaitMs, logger });
+  const slack = createSlackApp({ config, identity, logger });
+  registerMessageListeners(slack.app, { intake, followed, identity, threadLocks, logger, metrics });
+  registerAskCommand(slack.app, { intake, logger, metrics });
+  registerAppHomeOpened(slack.app, { intake, logger, metrics });
+  registerOverviewActions(slack.app, { intake, logger, metrics });
+
+  // After the ack: the request handler, and the overview's commands and buttons.
+  const queue = deps.answersQueue;
+  const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, config, logger });
+  const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
+  const handler = createRequestHandler({
+    config,
+    client,
+    poster,
+    context: deps.answering.context,
+    foreground: createForegroundAnswerer({ llm: deps.llm, poster, logger }),
+    enqueuer,
+    history: deps.answering.history,
+    followed,
+    threadLocks,
+    requests,
+    rateLimiter: createRateLimiter({
+      redis,
+      keys,
+      perMinute: config.queue.userRateLimitPerMinute,
+      rememberMs: maxWaitMs + 60_000,
+    }),
+    metrics,
+    logger,
+  });
+  const actions = createOverviewActions({
+    overview,
+    client,
+    requests,
+    prefs: deps.prefs,
+    identity,
+    logger,
+    cancel: canceller.cancel,
+    retry: createRetryRequest({ requests, enqueuer, redis, keys }),
+    respond: poster.respond,
+  });
+  const commands = createOverviewCommands({ canceller, overview, respond: poster.respond });
+  const intakeWorker = new Worker(
+    QUEUES.intake.name,
+    createIntakeProcessor({ handler, overview, actions, commands }),
+    // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
+    {
+      connection: deps.workerConnection,
+      prefix,
+      concurrency: Math.max(64, config.queue.foregroundMaxInFlight * 2),
+      lockDuration: config.queue.lockMs,
+      stalledInterval: config.queue.lockMs,
+    },
+  );
+  watch.worker(intakeWorker, 'intake worker');
+  intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, logger }));
+  return slack;
+};
