@@ -42,6 +42,7 @@ import { createAnswerStalledOut, createIntakeStalledOut } from './queue/stalled.
 import { createFollowedThreads } from './sessions/follow.js';
 import { createHistoryStore } from './sessions/history.js';
 import { createKeys } from './sessions/keys.js';
+import { createNameCache } from './sessions/names.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestStore } from './sessions/requests.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
@@ -175,10 +176,16 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
 
   /** Slack output, history and context for one role; each role has its own Slack client, so a 429 on one never pauses the other. */
   const answering = (client: WebClient) => {
-    const poster = createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming });
+    const poster = createSlackPoster({
+      client,
+      logger,
+      nativeStreaming: config.nativeStreaming,
+      badges: config.emoji,
+    });
     // History reads wait out a short 429; a longer one fails the read (and the answer says so).
     const gate = createRateGate({ logger, maxWaitMs: 10_000 });
-    const reader = createThreadReader({ client, gate, redis: producer, keys, identity, logger });
+    const names = createNameCache({ redis: producer, keys });
+    const reader = createThreadReader({ client, gate, names, identity, logger });
     const history = createHistoryStore({
       redis: producer,
       keys,
@@ -262,7 +269,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       requests,
       fairness,
       poster: fg.poster,
-      config,
       logger,
     });
     const enqueuer = createEnqueuer({
@@ -290,7 +296,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       request.responseUrl ? fg.poster.respond(request.responseUrl, body) : Promise.resolve();
     const handler = createRequestHandler({
       config,
-      client: fg.client,
       poster: fg.poster,
       context: fg.context,
       foreground: createForegroundAnswerer({ llm, poster: fg.poster, logger }),
@@ -382,7 +387,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         fairness,
         cancels,
         onReady: (record) => homeService.notifyReady(record),
-        config,
         metrics,
         logger,
       }),
@@ -397,7 +401,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       },
     );
     watch(answerWorker, 'answer worker');
-    answerWorker.on('failed', createAnswerStalledOut({ ...bg, requests, fairness, config, metrics, logger }));
+    answerWorker.on('failed', createAnswerStalledOut({ ...bg, requests, fairness, metrics, logger }));
     if (!fg) {
       listen = createHttpServer(httpOptions);
     }

@@ -1,5 +1,6 @@
 import { WebAPIPlatformError, WebAPIRateLimitedError } from '@slack/web-api';
 import type { Logger } from '../core/logger.js';
+import { sleep as realSleep, type Sleep } from '../core/time.js';
 
 /**
  * Per-(method, channel) handling of Slack 429s. The WebClient is built with
@@ -7,23 +8,6 @@ import type { Logger } from '../core/logger.js';
  * `Retry-After` (one channel's limit would stall every other call through the client). Here a 429
  * blocks only calls of that method to that channel until the hint passes; then they retry.
  */
-
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/** A `setTimeout` sleep that ends early (resolving) when the signal aborts. */
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 export interface RateGateOptions {
   logger: Logger;
