@@ -62,7 +62,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         question,
       });
     } catch (err) {
-      const code = slackErrorCode(err) ?? (err as { data?: { error?: string } }).data?.error;
+      const code = slackErrorCode(err);
       if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived') {
         log.info({ requestId: request.id, slackError: code }, '/ask in a channel the bot cannot post to');
         if (request.responseUrl)
