@@ -13,12 +13,13 @@ export const withTimeout = async <T>(promise: Promise<T>, ms: number, what: stri
   }
 };
 
+/** The shape of `sleep`, for factories that take a fake clock in tests. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
- * Waits `ms`. When `signal` aborts (before or during the wait) it REJECTS with the signal's reason,
- * so an aborted wait never looks like one that ran its course; a caller that only wants to stop
- * waiting catches that rejection.
+ * Waits `ms`. When `signal` aborts first (or already has), it rejects with the signal's reason
+ * and clears its timer, so the caller does not go on as if the wait had run its course: a retry
+ * loop stops instead of calling again, and a loop that an abort is meant to end catches it there.
  */
 export const sleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {

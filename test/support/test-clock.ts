@@ -1,6 +1,7 @@
 /**
  * Time for tests. `auto`: every sleep advances the clock and resolves at once (records the ms).
- * Manual: sleeps wait until `advance` passes their deadline (or their signal aborts).
+ * Manual: sleeps wait until `advance` passes their deadline, or reject with the signal's reason
+ * when it aborts first, as core/time.ts's `sleep` does.
  */
 export const testClock = (opts: { auto: boolean }) => {
   let t = 1_700_000_000_000;
@@ -15,7 +16,8 @@ export const testClock = (opts: { auto: boolean }) => {
         t += Math.max(0, ms);
         return new Promise((resolve) => setImmediate(resolve));
       }
-      return new Promise<void>((resolve) => {
+      return new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
         const entry = { at: t + ms, resolve };
         waiting.push(entry);
         signal?.addEventListener(
@@ -23,7 +25,7 @@ export const testClock = (opts: { auto: boolean }) => {
           () => {
             const i = waiting.indexOf(entry);
             if (i !== -1) waiting.splice(i, 1);
-            resolve();
+            reject(signal.reason);
           },
           { once: true },
         );
