@@ -10,9 +10,10 @@ import { createRateGate } from './out/rate-gate.js';
 import { createThreadReader } from './out/threads.js';
 import { createHistoryStore } from './sessions/history.js';
 import type { Keys } from './sessions/keys.js';
+import { createNameCache } from './sessions/names.js';
 
 export interface AnsweringDeps {
-  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai'>;
+  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji'>;
   redis: Redis;
   keys: Keys;
   identity: SlackIdentity;
@@ -26,10 +27,16 @@ export interface AnsweringDeps {
  */
 export const createAnswering = (deps: AnsweringDeps) => (client: WebClient) => {
   const { config, redis, keys, identity, logger } = deps;
-  const poster = createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming });
+  const poster = createSlackPoster({
+    client,
+    logger,
+    nativeStreaming: config.nativeStreaming,
+    badges: config.emoji,
+  });
   // History reads wait out a short 429; a longer one fails the read (and the answer says so).
   const gate = createRateGate({ logger, maxWaitMs: 10_000 });
-  const reader = createThreadReader({ client, gate, redis, keys, identity, logger });
+  const names = createNameCache({ redis, keys });
+  const reader = createThreadReader({ client, gate, names, identity, logger });
   const history = createHistoryStore({
     redis,
     keys,

@@ -82,11 +82,10 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;
-  const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, config, logger });
+  const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
   const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
   const handler = createRequestHandler({
     config,
-    client,
     poster,
     context: deps.answering.context,
     foreground: createForegroundAnswerer({ llm: deps.llm, poster, logger }),

@@ -55,7 +55,6 @@ export const startWorkerRole = async (deps: WorkerRoleDeps): Promise<void> => {
       fairness,
       cancels,
       onReady: deps.overview.notifyReady,
-      config,
       metrics,
       logger,
     }),
@@ -72,6 +71,6 @@ export const startWorkerRole = async (deps: WorkerRoleDeps): Promise<void> => {
   deps.watch.worker(answerWorker, 'answer worker');
   answerWorker.on(
     'failed',
-    createAnswerStalledOut({ ...deps.answering, requests, fairness, config, metrics, logger }),
+    createAnswerStalledOut({ ...deps.answering, requests, fairness, metrics, logger }),
   );
 };

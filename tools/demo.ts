@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { METADATA } from '../src/out/threads.js';
+import { readMark } from '../src/out/metadata.js';
 import { ACTION_IDS } from '../src/out/views/actions.js';
 import { createDriver, type SlackDriver } from '../standins/driver/index.js';
 import {
@@ -271,9 +271,7 @@ const conversation = async (d: Demo) => {
       return now.length === 1 && now[0] === 'white_check_mark';
     });
     await d.worker.waitForLog((l) => l.msg === 'background answer posted', STEP_TIMEOUT_MS);
-    const answers = d.slack
-      .messages(CHANNEL, laterTs)
-      .filter((m) => m.metadata?.event_type === METADATA.answer);
+    const answers = d.slack.messages(CHANNEL, laterTs).filter((m) => readMark(m.metadata)?.type === 'answer');
     check(answers.length === 1, `expected one answer in the thread, found ${answers.length}`);
     const order = reactionAdds(d, laterTs);
     check(
@@ -357,9 +355,7 @@ const conversation = async (d: Demo) => {
       const now = d.slack.reactions(CHANNEL, slowTs);
       return now.length === 1 && now[0] === 'no_entry_sign';
     });
-    const answered = d.slack
-      .messages(CHANNEL, slowTs)
-      .some((m) => m.metadata?.event_type === METADATA.answer);
+    const answered = d.slack.messages(CHANNEL, slowTs).some((m) => readMark(m.metadata)?.type === 'answer');
     check(!answered, 'an answer was posted despite the cancel');
     if (d.llm) {
       const call = d.llm.requests()[requestsBefore];

@@ -4,7 +4,6 @@ import { userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { SlackPoster } from '../out/poster.js';
-import { METADATA } from '../out/threads.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { HistoryStore } from '../sessions/history.js';
 import { newRequestRecord } from '../sessions/request-record.js';
@@ -13,7 +12,7 @@ import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
 
 export interface ForegroundRequestDeps {
   foreground: ForegroundAnswerer;
-  poster: Pick<SlackPoster, 'reply'>;
+  poster: Pick<SlackPoster, 'note'>;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'saveJob'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
@@ -50,12 +49,10 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     // may be cut short.
     if (opts.interrupted)
       await bestEffort(log, 'interrupted note', () =>
-        deps.poster.reply(
+        deps.poster.note(
           { channelId: request.channelId, threadTs },
           '⚠️ I was interrupted while answering this; here is a fresh answer.',
-          {
-            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'rerun' } },
-          },
+          { requestId: request.id, kind: 'rerun' },
         ),
       );
     inFlight++;

@@ -1,14 +1,11 @@
-import type { WebClient } from '@slack/web-api';
 import type { Config } from '../core/config.js';
 import type { AcceptedRequest } from '../core/domain.js';
 import { AppError, isAppError, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { USAGE } from '../core/usage.js';
-import { neutralize } from '../out/neutralize.js';
 import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
-import { METADATA } from '../out/threads.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { AnswerJob } from '../queue/registry.js';
@@ -22,9 +19,8 @@ import { createForegroundRequests } from './foreground-request.js';
 import { parseLater, route } from './routing.js';
 
 export interface RequestHandlerDeps {
-  config: Pick<Config, 'queue' | 'emoji'>;
-  client: Pick<WebClient, 'chat'>;
-  poster: Pick<SlackPoster, 'reply' | 'respond' | 'react' | 'postEphemeral'>;
+  config: Pick<Config, 'queue'>;
+  poster: Pick<SlackPoster, 'question' | 'note' | 'respond' | 'postEphemeral'>;
   context: ContextBuilder;
   foreground: ForegroundAnswerer;
   enqueuer: Enqueuer;
@@ -55,20 +51,13 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
   /** Posts the thread root for `/ask`, quoting the asker and the question. */
   const postCommandRoot = async (request: AcceptedRequest, question: string): Promise<string | undefined> => {
     try {
-      // The question is the user's text, posted by the bot: it must not ping or hide a link either.
-      const quoted = neutralize(question).replace(/\n/g, '\n>');
-      const res = await deps.client.chat.postMessage({
-        channel: request.channelId,
-        text: `<@${request.userId}> asked:\n>${quoted}`,
-        unfurl_links: false,
-        metadata: {
-          event_type: METADATA.question,
-          event_payload: { user: request.userId, question, request_id: request.id },
-        },
+      return await deps.poster.question(request.channelId, {
+        requestId: request.id,
+        userId: request.userId,
+        question,
       });
-      return res.ts;
     } catch (err) {
-      const code = slackErrorCode(err) ?? (err as { data?: { error?: string } }).data?.error;
+      const code = slackErrorCode(err);
       if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived') {
         log.info({ requestId: request.id, slackError: code }, '/ask in a channel the bot cannot post to');
         if (request.responseUrl)
@@ -221,12 +210,10 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // Runs holding the thread's lock; `signal` aborts the answer if the lock is lost meanwhile.
     const locked = async (signal: AbortSignal) => {
       if (!question.trim()) {
-        await deps.poster.reply(
+        await deps.poster.note(
           { channelId: request.channelId, threadTs },
           'Hi! Ask me a question here; `/ask help` shows what I can do.',
-          {
-            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'hint' } },
-          },
+          { requestId: request.id, kind: 'hint' },
         );
         return;
       }
@@ -264,8 +251,9 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           'request failed',
         );
         await deps.poster
-          .reply({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
-            metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'error' } },
+          .note({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
+            requestId: request.id,
+            kind: 'error',
           })
           .catch(() => {});
       }

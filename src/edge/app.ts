@@ -2,7 +2,8 @@ import type http from 'node:http';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../core/config.js';
 import type { SlackIdentity } from '../core/domain.js';
-import { type Logger, toBoltLogger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
+import { toSlackLogger } from '../out/slack-logger.js';
 
 export interface SlackAppDeps {
   config: Pick<Config, 'slack'>;
@@ -34,7 +35,7 @@ export const isRedisUnavailable = (err: unknown): boolean => {
  * acks each envelope before listeners run, by Bolt's design.
  */
 export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): SlackApp => {
-  const boltLogger = toBoltLogger(logger, 'bolt');
+  const boltLogger = toSlackLogger(logger, 'bolt');
   const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
   // Identity comes from one auth.test at start-up, so no Slack call ever runs on the ack path.
   const authorize = async () => ({

@@ -107,6 +107,3 @@ export const blockActionsSchema = z.object({
     .max(25),
 });
 export type BlockActions = z.infer<typeof blockActionsSchema>;
-
-/** Subtypes that still carry a user's words. Everything else (joins, edits, deletions…) is ignored. */
-export const TEXT_SUBTYPES = new Set<string | undefined>([undefined, 'thread_broadcast', 'file_share']);

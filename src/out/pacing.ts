@@ -146,3 +146,12 @@ export const createPacer = (
     },
   };
 };
+
+/**
+ * Sleeps `ms`, or less when `signal` aborts: a loop that is told to stop wakes at once and stops
+ * quietly (the sleep's abort rejection is how it wakes, not a failure).
+ */
+export const pauseUnlessStopped = (sleep: Sleep, ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, signal).catch((err: unknown) => {
+    if (!signal.aborted) throw err;
+  });

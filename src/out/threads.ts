@@ -1,26 +1,11 @@
 import type { WebClient } from '@slack/web-api';
-import type { Redis } from 'ioredis';
-import type { Turn } from '../core/domain.js';
+import type { ThreadTarget, Turn } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import { boundName, isPlausibleSlackId } from '../core/text.js';
-import { TEXT_SUBTYPES } from '../edge/payloads.js';
-import type { Keys } from '../sessions/keys.js';
-import { stripMention } from './mentions.js';
+import { stripMention, TEXT_SUBTYPES } from './message-text.js';
+import { type ReadMark, readMark } from './metadata.js';
 import type { RateGate } from './rate-gate.js';
 import { toSlackAppError } from './slack-error.js';
-
-/**
- * Metadata event types the bot puts on its own messages, so a thread read back from Slack tells
- * the bot's answers from its notes, and an /ask root (posted by the bot) from the asker's words.
- */
-export const METADATA = {
-  /** The thread root the bot posts for `/ask`; payload `{ user, question }`. It is a user turn. */
-  question: 'backchannel_question',
-  /** An answer; payload `{ request_id, job_id? }`. */
-  answer: 'backchannel_answer',
-  /** Status notes ("Queued…", errors); never sent to the model. */
-  note: 'backchannel_note',
-} as const;
 
 interface SlackMessage {
   ts?: string;
@@ -30,14 +15,20 @@ interface SlackMessage {
   text?: string;
   username?: string;
   blocks?: unknown[];
-  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+  metadata?: unknown;
 }
 
-/** A message found by its metadata. */
-export interface MetadataHit {
+/** What an earlier run of a background job left in its thread (see `findEarlierRun`). */
+export interface EarlierRun {
   ts: string;
-  eventType: string;
-  payload: Record<string, unknown>;
+  outcome: 'answered' | 'failed';
+}
+
+/** Where users' names are cached between reads (a sessions store): users.info is rate-limited. */
+export interface NameCache {
+  /** The cached name ('' for a user without one), or undefined when it is not cached. */
+  get(userId: string): Promise<string | undefined>;
+  set(userId: string, name: string): Promise<void>;
 }
 
 /** Beyond this many pages of 200 a thread is not searched further (40,000 replies). */
@@ -59,32 +50,27 @@ export interface ThreadReaderDeps {
   client: Pick<WebClient, 'conversations' | 'users'>;
   /** 429s wait per method and channel instead of failing (conversations.replies is rate-limited hard). */
   gate: Pick<RateGate, 'run'>;
-  redis: Redis;
-  keys: Pick<Keys, 'prefix'>;
+  names: NameCache;
   identity: { botUserId: string; botId: string };
   logger: Logger;
 }
-
-const NAME_TTL_SECONDS = 86_400;
 
 /**
  * Reads a session thread from Slack as turns. Only ever called for session threads (first contact
  * or a stale cache): `conversations.replies` is rate-limited hard for some apps.
  */
 export const createThreadReader = (deps: ThreadReaderDeps) => {
-  const nameKey = (userId: string) => `${deps.keys.prefix}:name:${userId}`;
-
   /** The user's name as a one-line label of at most MAX_NAME_CHARS (it goes into every prompt). */
   const displayName = async (userId: string): Promise<string | undefined> => {
     if (!isPlausibleSlackId(userId)) return undefined;
-    const cached = await deps.redis.get(nameKey(userId));
-    if (cached !== null) return boundName(cached) || undefined;
+    const cached = await deps.names.get(userId);
+    if (cached !== undefined) return boundName(cached) || undefined;
     try {
       const res = await deps.gate.run('users.info', '*', () => deps.client.users.info({ user: userId }));
       const profile = res.user?.profile;
       const candidates = [profile?.display_name, profile?.real_name, res.user?.real_name, res.user?.name];
       const name = candidates.map(boundName).find(Boolean) ?? '';
-      await deps.redis.set(nameKey(userId), name, 'EX', NAME_TTL_SECONDS);
+      await deps.names.set(userId, name);
       return name || undefined;
     } catch (err) {
       deps.logger.debug(
@@ -97,15 +83,14 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
 
   const toTurn = async (m: SlackMessage): Promise<Turn | undefined> => {
     if (!m.ts) return undefined;
-    const meta = m.metadata;
     const own =
       m.user === deps.identity.botUserId || (m.bot_id !== undefined && m.bot_id === deps.identity.botId);
     if (own) {
-      if (meta?.event_type === METADATA.note) return undefined;
-      if (meta?.event_type === METADATA.question) {
-        const userId = typeof meta.event_payload?.user === 'string' ? meta.event_payload.user : undefined;
-        const question =
-          typeof meta.event_payload?.question === 'string' ? meta.event_payload.question : (m.text ?? '');
+      const mark = readMark(m.metadata);
+      if (mark?.type === 'note' || mark?.type === 'failure') return undefined;
+      if (mark?.type === 'question') {
+        const { userId } = mark;
+        const question = mark.question ?? m.text ?? '';
         const name = userId ? await displayName(userId) : undefined;
         return {
           role: 'user',
@@ -152,6 +137,21 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     deps.logger.warn({ channelId, pages: MAX_PAGES }, 'thread too long to read to the end');
   }
 
+  /** The first message in the thread whose mark matches (any sender's: only the bot writes ours). */
+  const findMarked = async (
+    channelId: string,
+    threadTs: string,
+    match: (mark: ReadMark) => boolean,
+  ): Promise<{ ts: string; mark: ReadMark } | undefined> => {
+    for await (const page of pages(channelId, threadTs)) {
+      for (const m of page) {
+        const mark = readMark(m.metadata);
+        if (m.ts && mark && match(mark)) return { ts: m.ts, mark };
+      }
+    }
+    return undefined;
+  };
+
   return {
     displayName,
     async read(channelId: string, threadTs: string): Promise<Turn[]> {
@@ -165,22 +165,21 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
       return turns;
     },
     /**
-     * The first of the bot's messages in the thread whose metadata matches: how a re-run job proves
-     * that an earlier run already posted.
+     * What an earlier run of background job `jobId` left in the thread: its answer (marked with the
+     * job id) or its failure note. Finding either proves the earlier run got that far, so a re-run
+     * neither posts twice nor fails twice.
      */
-    async findByMetadata(
-      channelId: string,
-      threadTs: string,
-      match: (eventType: string, payload: Record<string, unknown>) => boolean,
-    ): Promise<MetadataHit | undefined> {
-      for await (const page of pages(channelId, threadTs)) {
-        for (const m of page) {
-          const eventType = m.metadata?.event_type;
-          const payload = m.metadata?.event_payload ?? {};
-          if (m.ts && eventType && match(eventType, payload)) return { ts: m.ts, eventType, payload };
-        }
-      }
-      return undefined;
+    async findEarlierRun(
+      thread: Pick<ThreadTarget, 'channelId' | 'threadTs'>,
+      jobId: string,
+    ): Promise<EarlierRun | undefined> {
+      const hit = await findMarked(
+        thread.channelId,
+        thread.threadTs,
+        (mark) => (mark.type === 'answer' || mark.type === 'failure') && mark.jobId === jobId,
+      );
+      if (!hit) return undefined;
+      return { ts: hit.ts, outcome: hit.mark.type === 'answer' ? 'answered' : 'failed' };
     },
   };
 };

@@ -1,5 +1,6 @@
-import { LogLevel, type Logger as SlackLogger, WebClient, WebClientEvent } from '@slack/web-api';
+import { WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from '../core/logger.js';
+import { toSlackLogger } from './slack-logger.js';
 
 /**
  * The Web API client for a chat bot. `@slack/web-api` defaults suit batch scripts, not a bot:
@@ -31,7 +32,7 @@ export const createSlackClient = (opts: SlackClientOptions): WebClient => {
   const minTimeout = opts.retryMinDelayMs ?? 500;
   const client = new WebClient(opts.token, {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
-    logger: toWebApiLogger(log),
+    logger: toSlackLogger(opts.logger, 'slack-web-api'),
     timeout: opts.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
     retryConfig: {
       retries: opts.retries ?? 2,
@@ -47,39 +48,4 @@ export const createSlackClient = (opts: SlackClientOptions): WebClient => {
     log.debug({ method, retryAfterSeconds }, 'slack answered 429');
   });
   return client;
-};
-
-// The WebClient logs whole request and response bodies at debug level as strings, out of reach
-// of pino's redaction: message text must not reach the logs, so those lines lose their payload.
-const PAYLOAD_LINE = /^(http request body|http request result|http request headers):/;
-
-const levelOf = (log: Logger): LogLevel => {
-  switch (log.level) {
-    case 'trace':
-    case 'debug':
-      return LogLevel.DEBUG;
-    case 'info':
-      return LogLevel.INFO;
-    case 'warn':
-      return LogLevel.WARN;
-    default:
-      return LogLevel.ERROR;
-  }
-};
-
-export const toWebApiLogger = (log: Logger): SlackLogger => {
-  const line = (msg: unknown[]): string => {
-    const text = msg.map(String).join(' ');
-    const m = PAYLOAD_LINE.exec(text);
-    return m ? `${m[1]}: [omitted]` : text;
-  };
-  return {
-    debug: (...msg: unknown[]) => log.debug(line(msg)),
-    info: (...msg: unknown[]) => log.info(line(msg)),
-    warn: (...msg: unknown[]) => log.warn(line(msg)),
-    error: (...msg: unknown[]) => log.error(line(msg)),
-    setLevel: () => {},
-    getLevel: () => levelOf(log),
-    setName: () => {},
-  };
 };

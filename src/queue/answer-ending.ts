@@ -1,12 +1,10 @@
 import { bestEffort } from '../core/best-effort.js';
-import type { Config } from '../core/config.js';
 import { userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
-import { allBadges, switchBadge } from '../out/badges.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
-import { METADATA, type MetadataHit, type ThreadReader } from '../out/threads.js';
+import type { EarlierRun } from '../out/threads.js';
 import type { RequestState, RequestStore } from '../sessions/requests.js';
 import type { Fairness } from './fairness.js';
 import type { AnswerJob } from './registry.js';
@@ -22,28 +20,10 @@ const CHANNEL_GONE_TEXT =
 /** A record update that matters (it ends the request) gets a few tries before it is given up. */
 const RECORD_ATTEMPTS = 3;
 
-/**
- * What an earlier run of this job left in its thread: its answer (payload `job_id`) or its failure
- * note (payload `failed_job_id`). Finding either proves the earlier run got that far.
- */
-export const findEarlierRun = (
-  reader: Pick<ThreadReader, 'findByMetadata'>,
-  data: AnswerJob,
-  jobId: string,
-): Promise<MetadataHit | undefined> =>
-  reader.findByMetadata(
-    data.request.channelId,
-    data.threadTs,
-    (type, payload) =>
-      (type === METADATA.answer && payload.job_id === jobId) ||
-      (type === METADATA.note && payload.failed_job_id === jobId),
-  );
-
 export interface AnswerEndingDeps {
-  poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact'>;
+  poster: Pick<SlackPoster, 'note' | 'badge'>;
   requests: Pick<RequestStore, 'update'>;
   fairness: Pick<Fairness, 'removeQueued' | 'releaseRunning'>;
-  config: Pick<Config, 'emoji'>;
   metrics: Pick<Metrics, 'answers'>;
   logger: Logger;
 }
@@ -86,23 +66,18 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
    */
   const fail = async (data: AnswerJob, jobId: string, err: unknown, log: Logger) => {
     const { request } = data;
-    const { emoji } = deps.config;
     const gone = isChannelGone(err);
     if (gone) log.info({ channelId: request.channelId }, 'conversation closed to the bot; no failure note');
     else {
       await bestEffort(log, 'failure note', () =>
-        deps.poster.reply({ channelId: request.channelId, threadTs: data.threadTs }, failureText(err), {
-          metadata: {
-            event_type: METADATA.note,
-            event_payload: { request_id: request.id, failed_job_id: jobId },
-          },
+        deps.poster.note({ channelId: request.channelId, threadTs: data.threadTs }, failureText(err), {
+          requestId: request.id,
+          kind: 'failed',
+          jobId,
         }),
       );
       await bestEffort(log, 'failure badge', () =>
-        switchBadge(deps.poster, request.channelId, data.badgeTs, emoji.failed, [
-          emoji.running,
-          emoji.queued,
-        ]),
+        deps.poster.badge(request.channelId, data.badgeTs, 'failed', ['running', 'queued']),
       );
     }
     await finish(
@@ -115,26 +90,20 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
   };
 
   /**
-   * Ends a request whose earlier run already told the thread how it went (see findEarlierRun):
+   * Ends a request whose earlier run already told the thread how it went (the reader's
+   * findEarlierRun):
    * the badge and record follow what is there, and nothing is posted again.
    */
   const settleFromEarlier = async (
     data: AnswerJob,
     jobId: string,
-    earlier: MetadataHit,
+    earlier: EarlierRun,
     log: Logger,
   ): Promise<'answered' | 'failed'> => {
-    const answered = earlier.eventType === METADATA.answer;
-    const { emoji } = deps.config;
+    const answered = earlier.outcome === 'answered';
     // A re-run does not know which badges are there, so every other one comes off.
     await bestEffort(log, 'badge', () =>
-      switchBadge(
-        deps.poster,
-        data.request.channelId,
-        data.badgeTs,
-        answered ? emoji.done : emoji.failed,
-        allBadges(emoji),
-      ),
+      deps.poster.badge(data.request.channelId, data.badgeTs, answered ? 'done' : 'failed', 'any'),
     );
     await finish(data, jobId, answered ? { state: 'done', unread: true } : { state: 'failed' }, log);
     return answered ? 'answered' : 'failed';

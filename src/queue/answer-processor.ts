@@ -1,19 +1,17 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { bestEffort } from '../core/best-effort.js';
-import type { Config } from '../core/config.js';
 import type { ChatMessage } from '../core/domain.js';
 import { isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { isRedisConnectionError } from '../core/redis.js';
 import type { LlmClient, LlmResult } from '../llm/client.js';
-import { allBadges, switchBadge } from '../out/badges.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
-import { METADATA, type ThreadReader } from '../out/threads.js';
+import type { ThreadReader } from '../out/threads.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
-import { createAnswerEnding, findEarlierRun } from './answer-ending.js';
+import { createAnswerEnding } from './answer-ending.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, QUEUES } from './registry.js';
@@ -39,14 +37,13 @@ export interface AnswerContext {
 
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'reply' | 'react' | 'unreact' | 'setStatus'>;
-  reader: Pick<ThreadReader, 'findByMetadata'>;
+  poster: Pick<SlackPoster, 'answer' | 'note' | 'badge' | 'setStatus'>;
+  reader: Pick<ThreadReader, 'findEarlierRun'>;
   context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;
   cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled'>;
-  config: Pick<Config, 'emoji'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
   logger: Logger;
   /** Told when a background result is ready (the optional DM). */
@@ -80,12 +77,7 @@ const AFTER_POST_ATTEMPTS = 3;
  * is best-effort, and the job completes.
  */
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
-  const { emoji } = deps.config;
   const ending = createAnswerEnding(deps);
-
-  /** `from`: the badges that can be there at this step; a re-run does not know, so clears them all. */
-  const setBadge = (channel: string, ts: string, name: string, from: readonly string[] = allBadges(emoji)) =>
-    switchBadge(deps.poster, channel, ts, name, from);
 
   return async (job: Job, token?: string): Promise<AnswerJobResult> => {
     const parsed = QUEUES.answers.schema.safeParse(job.data);
@@ -118,7 +110,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       // earlier post; a first run skips the history call. A fairness delay is not a run.
       const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
       if (rerun) {
-        const earlier = await findEarlierRun(deps.reader, data, jobId);
+        const earlier = await deps.reader.findEarlierRun(thread, jobId);
         if (earlier) {
           if ((await ending.settleFromEarlier(data, jobId, earlier, log)) === 'failed')
             throw new UnrecoverableError('failure already reported by an earlier run');
@@ -127,8 +119,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         }
       }
       await deps.requests.update(request.id, { state: 'running', position: undefined });
+      // A re-run does not know which badges are there, so every other one comes off.
       await bestEffort(log, 'running badge', () =>
-        setBadge(request.channelId, data.badgeTs, emoji.running, rerun ? undefined : [emoji.queued]),
+        deps.poster.badge(request.channelId, data.badgeTs, 'running', rerun ? 'any' : ['queued']),
       );
       onStatus(await deps.poster.setStatus(target, 'is working on your request…'));
       const built = await deps.context.forQuestion({
@@ -140,9 +133,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       });
       // BullMQ owns the retries here: one attempt, a classified error.
       const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
-      const { ts } = await deps.poster.reply(target, result.text, {
-        metadata: { event_type: METADATA.answer, event_payload: { request_id: request.id, job_id: jobId } },
-      });
+      const { ts } = await deps.poster.answer(target, result.text, { requestId: request.id, jobId });
       return { posted: { ts, result } };
     };
 
@@ -181,7 +172,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       result: LlmResult;
     }): Promise<AnswerJobResult> => {
       await bestEffort(log, 'done badge', () =>
-        setBadge(request.channelId, data.badgeTs, emoji.done, [emoji.running, emoji.queued]),
+        deps.poster.badge(request.channelId, data.badgeTs, 'done', ['running', 'queued']),
       );
       const totalMs = Date.now() - data.enqueuedAt;
       await bestEffort(

@@ -1,10 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { switchBadge } from '../out/badges.js';
 import type { SlackPoster } from '../out/poster.js';
-import { METADATA } from '../out/threads.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { Fairness } from './fairness.js';
@@ -21,16 +18,14 @@ export interface CancelDeps {
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser'>;
   fairness: Pick<Fairness, 'removeQueued'>;
-  poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
-  config: Pick<Config, 'emoji'>;
+  poster: Pick<SlackPoster, 'badge' | 'note'>;
   logger: Logger;
 }
 
 /** The thread's note and badge for a cancelled request; also used by the worker. */
 export const announceCancelled = async (
   deps: {
-    poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply'>;
-    config: Pick<Config, 'emoji'>;
+    poster: Pick<SlackPoster, 'badge' | 'note'>;
     requests: Pick<RequestStore, 'update'>;
     fairness: Pick<Fairness, 'removeQueued'>;
   },
@@ -38,18 +33,14 @@ export const announceCancelled = async (
 ) => {
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await deps.fairness.removeQueued(record.teamId, record.userId, record.id).catch(() => {});
-  const { emoji } = deps.config;
-  await switchBadge(deps.poster, record.channelId, record.badgeTs, emoji.cancelled, [
-    emoji.queued,
-    emoji.running,
-  ]).catch(() => {});
   await deps.poster
-    .reply(
+    .badge(record.channelId, record.badgeTs, 'cancelled', ['queued', 'running'])
+    .catch(() => {});
+  await deps.poster
+    .note(
       { channelId: record.channelId, threadTs: record.threadTs },
       `🚫 Cancelled at <@${record.userId}>'s request.`,
-      {
-        metadata: { event_type: METADATA.note, event_payload: { request_id: record.id, kind: 'cancelled' } },
-      },
+      { requestId: record.id, kind: 'cancelled' },
     )
     .catch(() => {});
 };

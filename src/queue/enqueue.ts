@@ -3,9 +3,7 @@ import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withTimeout } from '../core/time.js';
-import { switchBadge } from '../out/badges.js';
 import type { SlackPoster } from '../out/poster.js';
-import { METADATA } from '../out/threads.js';
 import { newRequestRecord } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { Fairness } from './fairness.js';
@@ -13,10 +11,10 @@ import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from 
 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
-  poster: Pick<SlackPoster, 'react' | 'unreact' | 'reply' | 'remove'>;
+  poster: Pick<SlackPoster, 'badge' | 'unbadge' | 'note' | 'remove'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
-  config: Pick<Config, 'queue' | 'emoji'>;
+  config: Pick<Config, 'queue'>;
   logger: Logger;
 }
 
@@ -77,17 +75,13 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
     // A retried request trades its ❌ or 🚫 for ⏳.
-    const { emoji } = deps.config;
-    await switchBadge(
-      deps.poster,
-      request.channelId,
-      job.badgeTs,
-      emoji.queued,
-      job.retry ? [emoji.failed, emoji.cancelled] : [],
-    ).catch(warn('queued badge failed'));
+    await deps.poster
+      .badge(request.channelId, job.badgeTs, 'queued', job.retry ? ['failed', 'cancelled'] : [])
+      .catch(warn('queued badge failed'));
     const note = await deps.poster
-      .reply({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
-        metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'queued' } },
+      .note({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
+        requestId: request.id,
+        kind: 'queued',
       })
       .catch(warn('queued note failed'));
 
@@ -108,7 +102,7 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
     } catch (cause) {
       // Take the "queued" back: the badge, the note and the record.
       await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
-      await deps.poster.unreact(request.channelId, job.badgeTs, deps.config.emoji.queued).catch(() => {});
+      await deps.poster.unbadge(request.channelId, job.badgeTs, 'queued').catch(() => {});
       for (const ts of note ? note.ts : []) await deps.poster.remove(request.channelId, ts).catch(() => {});
       await deps.requests
         .update(

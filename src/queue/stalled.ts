@@ -2,9 +2,9 @@ import type { Job } from 'bullmq';
 import { bestEffort } from '../core/best-effort.js';
 import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
-import { METADATA, type ThreadReader } from '../out/threads.js';
+import type { ThreadReader } from '../out/threads.js';
 import type { RequestStore } from '../sessions/requests.js';
-import { type AnswerEndingDeps, createAnswerEnding, findEarlierRun } from './answer-ending.js';
+import { type AnswerEndingDeps, createAnswerEnding } from './answer-ending.js';
 import { answerJobSchema, QUEUES } from './registry.js';
 
 /**
@@ -43,7 +43,7 @@ const stalledOutListener =
  * run got as far as its answer or its failure note: then only the badge and record follow it.
  */
 export const createAnswerStalledOut = (
-  deps: AnswerEndingDeps & { reader: Pick<ThreadReader, 'findByMetadata'> },
+  deps: AnswerEndingDeps & { reader: Pick<ThreadReader, 'findEarlierRun'> },
 ) =>
   stalledOutListener(deps.logger, 'answer worker', async (job, jobLog) => {
     const parsed = answerJobSchema.safeParse(job.data);
@@ -55,7 +55,8 @@ export const createAnswerStalledOut = (
     const jobId = String(job.id);
     const log = jobLog.child({ requestId: data.request.id });
     const ending = createAnswerEnding(deps);
-    const earlier = await bestEffort(log, 'thread read', () => findEarlierRun(deps.reader, data, jobId));
+    const thread = { channelId: data.request.channelId, threadTs: data.threadTs };
+    const earlier = await bestEffort(log, 'thread read', () => deps.reader.findEarlierRun(thread, jobId));
     if (earlier) {
       await ending.settleFromEarlier(data, jobId, earlier, log);
       return;
@@ -72,7 +73,7 @@ export const INTAKE_STALLED_TEXT =
  * request had already been answered or handed to the queue.
  */
 export const createIntakeStalledOut = (deps: {
-  poster: Pick<SlackPoster, 'reply' | 'respond'>;
+  poster: Pick<SlackPoster, 'note' | 'respond'>;
   requests: Pick<RequestStore, 'get' | 'update'>;
   logger: Logger;
 }) =>
@@ -100,8 +101,9 @@ export const createIntakeStalledOut = (deps: {
       );
     } else if (threadTs) {
       await bestEffort(log, 'stalled note', () =>
-        deps.poster.reply({ channelId: request.channelId, threadTs }, INTAKE_STALLED_TEXT, {
-          metadata: { event_type: METADATA.note, event_payload: { request_id: request.id, kind: 'error' } },
+        deps.poster.note({ channelId: request.channelId, threadTs }, INTAKE_STALLED_TEXT, {
+          requestId: request.id,
+          kind: 'error',
         }),
       );
     }

@@ -45,6 +45,8 @@ export const createKeys = (prefix: string) => {
     userHomePage: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:homepage`,
     /** Cancellation flag of a request (checked by workers during backoff and at start). */
     cancelled: (requestId: string) => `${prefix}:cancelled:${requestId}`,
+    /** A Slack user's display name, as the thread reader last looked it up (expires). */
+    userName: (userId: string) => `${prefix}:name:${userId}`,
     /** Pub/sub channel on which cancellations are announced to running workers. */
     cancelChannel: () => `${prefix}:cancel`,
   };

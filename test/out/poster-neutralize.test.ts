@@ -5,6 +5,7 @@ import type { ThreadTarget } from '../../src/core/domain.js';
 import { createSlackPoster } from '../../src/out/poster.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { defaultBadges } from '../support/badges.js';
 import { testClock } from '../support/test-clock.js';
 import { hostileText, liveSyntax, splitAt } from './hostile.js';
 
@@ -37,6 +38,7 @@ const setup = (nativeStreaming: boolean) => {
     client: createSlackClient({ token: 'xoxb-test', apiUrl: slack.apiUrl, logger, retries: 0 }),
     logger,
     nativeStreaming,
+    badges: defaultBadges,
     now: clock.now,
     sleep: clock.sleep,
   });

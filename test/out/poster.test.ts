@@ -7,6 +7,7 @@ import { flushIntervalMs } from '../../src/out/pacing.js';
 import { createSlackPoster, PLACEHOLDER_TEXT, type SlackPosterDeps } from '../../src/out/poster.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { type SlackApiStandin, shownText, startSlackApi } from '../../standins/slack/index.js';
+import { defaultBadges } from '../support/badges.js';
 import { testClock } from '../support/test-clock.js';
 
 /** Slack round trips go through real sockets to the stand-in; leave room on a loaded machine. */
@@ -43,6 +44,7 @@ const setup = (opts: Partial<SlackPosterDeps> & { auto?: boolean } = {}) => {
     client: client(),
     logger,
     nativeStreaming: true,
+    badges: defaultBadges,
     now: clock.now,
     sleep: clock.sleep,
     ...opts,
@@ -320,11 +322,11 @@ describe('flush pacing', () => {
 });
 
 describe('reply', () => {
-  it('posts a long reply as several messages in the thread, metadata on the last', async () => {
+  it('posts a long answer as several messages in the thread, metadata on the last', async () => {
     const { poster } = setup();
     const text = `${'Lorem ipsum dolor sit amet. '.repeat(30)}\n\n`.repeat(30);
     const metadata = { event_type: 'backchannel_answer', event_payload: { request_id: 'r1' } };
-    const { ts } = await poster.reply(channelTarget, text, { metadata });
+    const { ts } = await poster.answer(channelTarget, text, { requestId: 'r1' });
     const posts = callsTo(slack, 'chat.postMessage');
     expect(ts).toHaveLength(posts.length);
     expect(posts.length).toBeGreaterThan(1);

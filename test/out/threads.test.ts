@@ -3,10 +3,12 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MAX_NAME_CHARS } from '../../src/core/text.js';
 import { toAnswerBlocks } from '../../src/out/format.js';
+import { toMetadata } from '../../src/out/metadata.js';
 import { createRateGate } from '../../src/out/rate-gate.js';
-import { createThreadReader, METADATA } from '../../src/out/threads.js';
+import { createThreadReader } from '../../src/out/threads.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { createKeys } from '../../src/sessions/keys.js';
+import { createNameCache } from '../../src/sessions/names.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 
 const logger = pino({ level: 'silent' });
@@ -29,8 +31,7 @@ const reader = async (opts: Parameters<typeof startSlackApi>[0] = {}) => {
   return createThreadReader({
     client,
     gate: createRateGate({ logger }),
-    redis,
-    keys: createKeys(`threads${Date.now()}`),
+    names: createNameCache({ redis, keys: createKeys(`threads${Date.now()}`) }),
     identity: { botUserId: 'U0BOT', botId: 'B0BOT' },
     logger,
   });
@@ -50,7 +51,7 @@ describe('reading a session thread', () => {
       user: 'U0BOT',
       bot_id: 'B0BOT',
       text: 'Queued, you are next.',
-      metadata: { event_type: METADATA.note, event_payload: { kind: 'queued' } },
+      metadata: toMetadata({ type: 'note', requestId: 'r1', kind: 'queued' }),
     });
     const turns = await r.read('C1', root.ts);
     expect(turns.map((t) => [t.role, t.name])).toEqual([
@@ -63,7 +64,7 @@ describe('reading a session thread', () => {
     expect(turns[1]?.text).toBe(long);
   });
 
-  it('finds a message by its metadata across pages, and nothing when there is none', async () => {
+  it('finds an earlier run’s answer by its job id across pages, and nothing for another job', async () => {
     const r = await reader({ maxRepliesPerPage: 2 });
     const root = slack.addMessage({ channel: 'C2', user: 'U1', text: 'later a job' });
     for (let i = 0; i < 5; i++)
@@ -74,16 +75,12 @@ describe('reading a session thread', () => {
       user: 'U0BOT',
       bot_id: 'B0BOT',
       text: 'done',
-      metadata: { event_type: METADATA.answer, event_payload: { job_id: 'answer_7' } },
+      metadata: toMetadata({ type: 'answer', requestId: 'r7', jobId: 'answer_7' }),
     });
-    const hit = await r.findByMetadata(
-      'C2',
-      root.ts,
-      (type, p) => type === METADATA.answer && p.job_id === 'answer_7',
-    );
-    expect(hit).toMatchObject({ ts: answer.ts, eventType: METADATA.answer });
+    const thread = { channelId: 'C2', threadTs: root.ts };
+    expect(await r.findEarlierRun(thread, 'answer_7')).toEqual({ ts: answer.ts, outcome: 'answered' });
     expect(slack.calls('conversations.replies').length).toBeGreaterThan(1);
-    expect(await r.findByMetadata('C2', root.ts, (_t, p) => p.job_id === 'answer_8')).toBeUndefined();
+    expect(await r.findEarlierRun(thread, 'answer_8')).toBeUndefined();
   });
 });
 

@@ -150,7 +150,7 @@ describe('createSlackClient', () => {
     const client = createSlackClient({ token: TOKEN, apiUrl: `${BASE}/api/`, logger });
     await client.chat.postMessage({ channel: 'C1', text: 'the secret answer' });
     const log = lines.join('');
-    expect(log).toContain('http request body: [omitted]');
+    expect(log).toContain('http request body [payload omitted]');
     expect(log).not.toContain('secret answer');
     expect(log).not.toContain(TOKEN);
   });

@@ -151,6 +151,7 @@ describe('enqueueing when Redis is down', () => {
       client: createSlackClient({ token: 'xoxb-1', apiUrl: slack.apiUrl, logger }),
       logger,
       nativeStreaming: true,
+      badges: config.emoji,
     });
     const enqueuer = createEnqueuer({
       queue,

@@ -9,6 +9,7 @@ import { createIntakeStalledOut, INTAKE_STALLED_TEXT } from '../../src/queue/sta
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import { startSlackApi } from '../../standins/slack/index.js';
+import { defaultBadges } from '../support/badges.js';
 import { captureLogs } from '../support/in-process-bot.js';
 import { redisState, until } from '../support/redis-state.js';
 import { addInstance, answerIn, notesIn, useStack } from '../support/stack.js';
@@ -91,6 +92,7 @@ describe('a job that stalled twice', () => {
       client: createSlackClient({ token: 'xoxb-1', apiUrl: slack.apiUrl, logger }),
       logger,
       nativeStreaming: false,
+      badges: defaultBadges,
     });
     const requests = createRequestStore({ redis, keys: createKeys(prefix), retentionSeconds: 60 });
     let ran = false;

@@ -19,6 +19,7 @@ import { createFairness, type FairnessDeps } from '../../src/queue/fairness.js';
 import { QUEUES } from '../../src/queue/registry.js';
 import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
+import { createNameCache } from '../../src/sessions/names.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import { captureLogs } from './in-process-bot.js';
 import type { Stack } from './stack.js';
@@ -55,8 +56,7 @@ export const startAnswerWorker = async (
   const reader = createThreadReader({
     client,
     gate: createRateGate({ logger, maxWaitMs: 10_000 }),
-    redis,
-    keys,
+    names: createNameCache({ redis, keys }),
     identity: { botUserId: s.slack.botUserId, botId: s.slack.botId },
     logger,
   });
@@ -72,7 +72,12 @@ export const startAnswerWorker = async (
   await cancels.start();
   const real: AnswerProcessorDeps = {
     llm: createLlmClient({ config: config.openai, logger }),
-    poster: createSlackPoster({ client, logger, nativeStreaming: config.nativeStreaming }),
+    poster: createSlackPoster({
+      client,
+      logger,
+      nativeStreaming: config.nativeStreaming,
+      badges: config.emoji,
+    }),
     reader,
     context: createContextBuilder({ history, reader, config: config.openai }),
     history,
@@ -85,7 +90,6 @@ export const startAnswerWorker = async (
       ...opts.fairness,
     }),
     cancels,
-    config,
     metrics: createMetrics(),
     logger,
   };

@@ -4,17 +4,11 @@ import { AppError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Metrics } from '../../../core/metrics.js';
 import type { Intake } from '../../../intake/intake.js';
-import { stripMention } from '../../../out/mentions.js';
+import { stripMention, TEXT_SUBTYPES } from '../../../out/message-text.js';
 import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
 import type { ThreadLocks } from '../../../sessions/thread-lock.js';
-import {
-  eventEnvelopeSchema,
-  type MessageEvent,
-  messageEventSchema,
-  receivingTeam,
-  TEXT_SUBTYPES,
-} from '../../payloads.js';
+import { eventEnvelopeSchema, type MessageEvent, messageEventSchema, receivingTeam } from '../../payloads.js';
 
 export interface MessageListenerDeps {
   intake: Pick<Intake, 'accept'>;

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { toBoltLogger } from '../../src/core/logger.js';
+import { toSlackLogger } from '../../src/out/slack-logger.js';
 
-describe('the Bolt logger adapter', () => {
+describe('the Slack SDK logger adapter', () => {
   it('drops the payload of every Bolt and Socket Mode line that carries one, keeping what it was', () => {
     const lines: string[] = [];
-    const log = toBoltLogger(pino({ level: 'debug' }, { write: (l: string) => lines.push(l) }));
+    const log = toSlackLogger(pino({ level: 'debug' }, { write: (l: string) => lines.push(l) }), 'bolt');
     const secret = 'my private message';
     const envelope = JSON.stringify({ envelope_id: 'e1', payload: { event: { text: secret } } });
     log.debug(`Received a message on the WebSocket: ${envelope}`);

@@ -1,0 +1,168 @@
+import type { ThreadTarget } from '../core/domain.js';
+import type { Logger } from '../core/logger.js';
+import type { Sleep } from '../core/time.js';
+import { AnswerMessages, type AnswerMessagesDeps } from './answer-messages.js';
+import { openFenceAt } from './format.js';
+import { createNeutralizer } from './neutralize.js';
+import { pauseUnlessStopped } from './pacing.js';
+import { slackErrorCode, toSlackAppError } from './slack-error.js';
+
+export interface AnswerWriter {
+  /** Buffers raw Markdown; a timer sends it. */
+  append(delta: string): void;
+  /**
+   * Sends the rest and closes the answer. `error` adds a visible note; `cutOff` says the kept text
+   * is incomplete. Resolves with the ts of every message the answer used, in order.
+   */
+  finish(opts?: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }>;
+  /** Ends the answer with `message`: replaces the placeholder when there is no text, else notes the cut. */
+  fail(message: string): Promise<{ ts: string[] }>;
+}
+
+/** How long the first flush waits for more text (users see the first words this much later). */
+export const FIRST_FLUSH_GATHER_MS = 250;
+export const EMPTY_ANSWER_NOTE = '⚠️ The answer came back empty. Please ask again.';
+
+export interface AnswerWriterDeps extends AnswerMessagesDeps {
+  now: () => number;
+  sleep: Sleep;
+  log: Logger;
+}
+
+/**
+ * One answer that grows while the model writes. Deltas are buffered; a loop flushes them at the
+ * pacer's interval into the answer's messages (answer-messages.ts). All Slack calls of one answer
+ * are serialised: the loop runs them until finish() takes over.
+ */
+export const createAnswerWriter = (target: ThreadTarget, deps: AnswerWriterDeps): AnswerWriter =>
+  new Answer(target, deps);
+
+class Answer implements AnswerWriter {
+  // Slack joins the pieces of a stream: they are neutralised as one text (neutralize.ts), and
+  // `ready` holds what can go out, whatever comes next.
+  private readonly neutralizer = createNeutralizer();
+  private ready = '';
+  private all = '';
+  private finishing = false;
+  private result: Promise<{ ts: string[] }> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly stopSleep = new AbortController();
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
+  private firstTextAt: number | undefined;
+  private readonly messages: AnswerMessages;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    target: ThreadTarget,
+    private readonly deps: AnswerWriterDeps,
+  ) {
+    this.messages = new AnswerMessages(target, deps);
+    this.loop = this.run();
+  }
+
+  append(delta: string): void {
+    if (this.finishing) {
+      this.deps.log.debug('delta after finish ignored');
+      return;
+    }
+    this.all += delta;
+    this.ready += this.neutralizer.push(delta);
+    if (this.ready !== '') this.wake?.();
+  }
+
+  finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<{ ts: string[] }> {
+    this.result ??= this.finalize(opts);
+    return this.result;
+  }
+
+  fail(message: string): Promise<{ ts: string[] }> {
+    return this.finish({ error: message, cutOff: this.all.trim() !== '' });
+  }
+
+  private async run(): Promise<void> {
+    // A posted answer shows a placeholder at once; a stream starts with its first text.
+    if (!this.deps.nativeStreaming) {
+      try {
+        await this.messages.postPlaceholder();
+        this.lastFlushAt = this.deps.now();
+      } catch (err) {
+        if (!this.recoverable(err)) return;
+      }
+    }
+    while (!this.finishing) {
+      // Wait for text to send (or text a failed flush left pending).
+      while (!this.finishing && this.ready === '' && !this.messages.hasPending) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+      if (this.finishing) return;
+      // The first flush gathers a moment of text: a short answer then goes out whole, in one call,
+      // instead of a fragment that needs an edit (chat.update is the scarcest budget).
+      this.firstTextAt ??= this.deps.now();
+      const wait =
+        Math.max(
+          this.lastFlushAt + this.deps.pacer.interval(this.messages.kind),
+          this.firstTextAt + FIRST_FLUSH_GATHER_MS,
+        ) - this.deps.now();
+      if (wait > 0) await pauseUnlessStopped(this.deps.sleep, wait, this.stopSleep.signal);
+      if (this.finishing) return;
+      try {
+        await this.flush(false);
+      } catch (err) {
+        if (!this.recoverable(err)) return;
+      }
+      this.lastFlushAt = this.deps.now();
+    }
+  }
+
+  /** Hands the text that is ready to the messages (a failed flush keeps it pending there). */
+  private flush(final: boolean): Promise<void> {
+    const text = this.ready;
+    this.ready = '';
+    return this.messages.flush(text, final);
+  }
+
+  /**
+   * Logs a failed flush. A retryable one is tried again at the next interval; after a final one the
+   * loop stops and finish() makes the last attempt (and reports the error).
+   */
+  private recoverable(err: unknown): boolean {
+    const e = toSlackAppError(err, 'chat.postMessage');
+    this.deps.log.warn(
+      { code: e.code, slackError: slackErrorCode(e), retryable: e.retryable },
+      e.retryable ? 'answer flush failed; trying again' : 'answer flush failed; the rest goes out at finish',
+    );
+    return e.retryable;
+  }
+
+  private async finalize(opts: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }> {
+    this.finishing = true;
+    this.stopSleep.abort();
+    this.wake?.();
+    await this.loop;
+    this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+    try {
+      await this.flush(true);
+      return { ts: [...this.messages.posted] };
+    } catch (err) {
+      throw toSlackAppError(err, 'chat.postMessage');
+    } finally {
+      this.messages.release();
+    }
+  }
+}
+
+/** The visible note an answer ends with when it failed or was cut off ('' when neither). */
+export const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean }): string => {
+  const error = opts.error?.replace(/\s+/g, ' ').trim();
+  const hasText = answer.trim() !== '';
+  if (!error && !opts.cutOff) return hasText ? '' : EMPTY_ANSWER_NOTE;
+  // The error says why (userMessageFor names the cause, not "cut off"), so "cut off" is said once.
+  const what = opts.cutOff ? `The answer was cut off.${error ? ` ${error}` : ''}` : (error ?? '');
+  if (!hasText) return `⚠️ ${what}`;
+  // Close an open code block first, or the note would render as code.
+  const fence = openFenceAt(answer);
+  const close = fence ? `${answer.endsWith('\n') ? '' : '\n'}${fence.closer}` : '';
+  return `${close}\n\n> ⚠️ ${what}`;
+};

@@ -1,0 +1,182 @@
+import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ThreadTarget } from '../../src/core/domain.js';
+import { PLACEHOLDER_TEXT } from '../../src/out/answer-messages.js';
+import { createAnswerWriter, EMPTY_ANSWER_NOTE, noteFor } from '../../src/out/answer-writer.js';
+import { MESSAGE_MAX_CHARS } from '../../src/out/format.js';
+import { createPacer } from '../../src/out/pacing.js';
+import { createSlackCall } from '../../src/out/slack-call.js';
+import { testClock } from '../support/test-clock.js';
+
+const logger = pino({ level: 'silent' });
+const target: ThreadTarget = { teamId: 'T1', channelId: 'C1', threadTs: '1.0', userId: 'U1', isDm: false };
+
+type ChatMethod = 'postMessage' | 'update' | 'startStream' | 'appendStream' | 'stopStream';
+type Call = { method: ChatMethod; args: Record<string, unknown>; ts?: string };
+
+/**
+ * An answer writer on a fake Slack that records every chat call. `refuse` names the Slack error
+ * the next call of a method gets.
+ */
+const setup = (nativeStreaming: boolean) => {
+  const clock = testClock({ auto: true });
+  const calls: Call[] = [];
+  const refuse = new Map<ChatMethod, string>();
+  let ts = 0;
+  const method =
+    (name: ChatMethod) =>
+    async (args: Record<string, unknown>): Promise<{ ok: true; ts?: string }> => {
+      const call: Call = { method: name, args };
+      calls.push(call);
+      const error = refuse.get(name);
+      if (error) {
+        refuse.delete(name);
+        throw new WebAPIPlatformError({ ok: false, error });
+      }
+      if (name !== 'postMessage' && name !== 'startStream') return { ok: true };
+      call.ts = `2.${++ts}`;
+      return { ok: true, ts: call.ts };
+    };
+  const chat = Object.fromEntries(
+    (['postMessage', 'update', 'startStream', 'appendStream', 'stopStream'] as const).map((m) => [
+      m,
+      method(m),
+    ]),
+  );
+  let posted = 0;
+  const writer = createAnswerWriter(target, {
+    client: { chat } as unknown as Pick<WebClient, 'chat'>,
+    call: createSlackCall({ logger, now: clock.now, sleep: clock.sleep }),
+    pacer: createPacer({ now: clock.now, sleep: clock.sleep }),
+    now: clock.now,
+    sleep: clock.sleep,
+    log: logger,
+    nativeStreaming,
+    onPosted: () => {
+      posted++;
+    },
+  });
+  const of = (m: ChatMethod) => calls.filter((c) => c.method === m).map((c) => c.args);
+  /** What the message `ts` shows now: its post, then its last update. */
+  const shows = (messageTs: string) => {
+    const edit = of('update').findLast((a) => a.ts === messageTs);
+    const post = calls.find((c) => c.method === 'postMessage' && c.ts === messageTs);
+    return String((edit ?? post?.args)?.text ?? '');
+  };
+  return { writer, calls, of, refuse, shows, posted: () => posted };
+};
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('an answer posted as a message and edited in place', () => {
+  it('shows a placeholder at once, then the text in its place', async () => {
+    const { writer, of, shows, posted } = setup(false);
+    await settle();
+    expect(of('postMessage')).toEqual([{ channel: 'C1', thread_ts: '1.0', text: PLACEHOLDER_TEXT }]);
+    writer.append('Hello ');
+    writer.append('**world**');
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.1']);
+    expect(shows('2.1')).toBe('Hello world');
+    expect(of('postMessage')).toHaveLength(1);
+    expect(posted()).toBe(1);
+  });
+
+  it('says so when the answer came back empty', async () => {
+    const { writer, shows } = setup(false);
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.1']);
+    expect(shows('2.1')).toBe(EMPTY_ANSWER_NOTE);
+  });
+
+  it('posts the text again when Slack says the message is gone, and reports only the new one', async () => {
+    const { writer, refuse, of } = setup(false);
+    await settle();
+    refuse.set('update', 'message_not_found');
+    writer.append('Still here');
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.2']);
+    expect(of('postMessage').at(-1)?.text).toBe('Still here');
+  });
+
+  it('continues in a new message past the length of one', async () => {
+    const { writer, of } = setup(false);
+    const words = 'word '.repeat(Math.ceil((MESSAGE_MAX_CHARS * 1.5) / 5));
+    writer.append(words);
+    const { ts } = await writer.finish();
+    expect(ts).toHaveLength(2);
+    const texts = [...of('update').map((a) => String(a.text)), String(of('postMessage').at(-1)?.text)];
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(MESSAGE_MAX_CHARS);
+  });
+});
+
+describe('an answer streamed natively', () => {
+  it('starts the stream with its first text for the asker, appends, and stops it', async () => {
+    const { writer, of } = setup(true);
+    writer.append('Hello ');
+    await settle();
+    writer.append('there');
+    await settle();
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.1']);
+    expect(of('startStream')[0]).toMatchObject({
+      channel: 'C1',
+      thread_ts: '1.0',
+      markdown_text: 'Hello ',
+      recipient_user_id: 'U1',
+      recipient_team_id: 'T1',
+    });
+    expect(of('appendStream')).toEqual([{ channel: 'C1', ts: '2.1', markdown_text: 'there' }]);
+    expect(of('stopStream')).toEqual([{ channel: 'C1', ts: '2.1' }]);
+    expect(of('postMessage')).toEqual([]);
+  });
+
+  it('continues in a posted message when Slack ends the stream early', async () => {
+    const { writer, refuse, of } = setup(true);
+    writer.append('First part. ');
+    await settle();
+    refuse.set('appendStream', 'message_not_in_streaming_state');
+    writer.append('Second part.');
+    await settle();
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.1', '2.2']);
+    expect(of('postMessage').map((a) => a.text)).toEqual(['Second part.']);
+  });
+
+  it('posts instead when Slack refuses to start a stream', async () => {
+    const { writer, refuse, of } = setup(true);
+    refuse.set('startStream', 'not_allowed');
+    writer.append('Plain answer');
+    const { ts } = await writer.finish();
+    expect(ts).toEqual(['2.1']);
+    expect(of('postMessage').map((a) => a.text)).toEqual(['Plain answer']);
+  });
+});
+
+describe('the note an answer ends with', () => {
+  it('is nothing for a whole answer, the empty-answer note for none', () => {
+    expect(noteFor('An answer.', {})).toBe('');
+    expect(noteFor('  ', {})).toBe(EMPTY_ANSWER_NOTE);
+  });
+
+  it('says once that the answer was cut off, with the reason, as a quote after the text', () => {
+    expect(noteFor('Half an', { cutOff: true, error: 'The model took too long.\n' })).toBe(
+      '\n\n> ⚠️ The answer was cut off. The model took too long.',
+    );
+    expect(noteFor('', { error: 'The model is unavailable.' })).toBe('⚠️ The model is unavailable.');
+  });
+
+  it('closes a code block the cut left open, so the note is not shown as code', () => {
+    expect(noteFor('```ts\nconst a = 1;', { cutOff: true })).toBe('\n```\n\n> ⚠️ The answer was cut off.');
+  });
+
+  it('is added by fail() after the text that went out', async () => {
+    const { writer, of } = setup(false);
+    writer.append('Half an answer');
+    await settle();
+    await writer.fail('The model took too long.');
+    expect(String(of('update').at(-1)?.text)).toContain('Half an answer');
+    expect(String(of('update').at(-1)?.text)).toContain('The answer was cut off. The model took too long.');
+  });
+});

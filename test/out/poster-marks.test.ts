@@ -1,0 +1,106 @@
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSlackPoster } from '../../src/out/poster.js';
+import { createSlackClient } from '../../src/out/web-client.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { defaultBadges } from '../support/badges.js';
+import { liveSyntax } from './hostile.js';
+
+/**
+ * The poster's operations in the queue's and the handler's terms: notes, answers and the /ask root
+ * carry the bot's message metadata as Slack stores it; badges are switched by name.
+ */
+
+const logger = pino({ level: 'silent' });
+const thread = { channelId: 'C1', threadTs: '1690000000.000100' };
+
+let slack: SlackApiStandin;
+beforeAll(async () => {
+  slack = await startSlackApi();
+});
+beforeEach(() => slack.reset());
+afterAll(() => slack.close());
+
+const poster = (badges = defaultBadges) =>
+  createSlackPoster({
+    client: createSlackClient({ token: 'xoxb-test', apiUrl: slack.apiUrl, logger, retries: 0 }),
+    logger,
+    nativeStreaming: false,
+    badges,
+  });
+
+const metadataOf = (channel: string) => slack.messages(channel).map((m) => m.metadata);
+
+describe('notes, answers and the /ask root', () => {
+  it('mark a note with its request and kind, and a failure note with the failed job', async () => {
+    const p = poster();
+    await p.note(thread, 'Queued, you are next.', { requestId: 'r1', kind: 'queued' });
+    await p.note(thread, '❌ I could not finish this one.', {
+      requestId: 'r1',
+      kind: 'failed',
+      jobId: 'answer_r1',
+    });
+    expect(metadataOf('C1')).toEqual([
+      { event_type: 'backchannel_note', event_payload: { request_id: 'r1', kind: 'queued' } },
+      { event_type: 'backchannel_note', event_payload: { request_id: 'r1', failed_job_id: 'answer_r1' } },
+    ]);
+  });
+
+  it('mark an answer with its request and job', async () => {
+    await poster().answer(thread, 'The answer.', { requestId: 'r2', jobId: 'answer_r2' });
+    expect(metadataOf('C1')).toEqual([
+      { event_type: 'backchannel_answer', event_payload: { request_id: 'r2', job_id: 'answer_r2' } },
+    ]);
+  });
+
+  it('post the /ask root at the top of the channel, quoting the asker without pinging anyone', async () => {
+    const question = 'Why <!channel>?\nSee <https://evil.example|the docs>';
+    const ts = await poster().question('C1', { requestId: 'r3', userId: 'U1', question });
+    const [root] = slack.messages('C1');
+    expect(root?.ts).toBe(ts);
+    expect(root?.thread_ts ?? root?.ts).toBe(ts);
+    expect(root?.text).toMatch(/^<@U1> asked:\n>Why .*\n>See /);
+    expect(liveSyntax(root?.text ?? '')).toEqual([]);
+    expect(root?.metadata).toEqual({
+      event_type: 'backchannel_question',
+      event_payload: { user: 'U1', question, request_id: 'r3' },
+    });
+  });
+});
+
+describe('badges', () => {
+  /** The asker's message, which wears the badge. */
+  const asked = () => slack.addMessage({ channel: 'C1', user: 'U1', text: 'later: count the beans' }).ts;
+
+  it('put the new badge on before the old ones come off', async () => {
+    const p = poster();
+    const ts = asked();
+    await p.badge('C1', ts, 'queued', []);
+    await p.badge('C1', ts, 'running', ['queued']);
+    expect(slack.reactions('C1', ts)).toEqual(['gear']);
+    const order = slack.calls().map((c) => `${c.method} ${String(c.params.name)}`);
+    expect(order).toEqual([
+      'reactions.add hourglass_flowing_sand',
+      'reactions.add gear',
+      'reactions.remove hourglass_flowing_sand',
+    ]);
+  });
+
+  it('take every other badge off for `any`, and one off with unbadge', async () => {
+    const p = poster();
+    const ts = asked();
+    await p.badge('C1', ts, 'failed', []);
+    await p.badge('C1', ts, 'done', 'any');
+    expect(slack.reactions('C1', ts)).toEqual(['white_check_mark']);
+    await p.unbadge('C1', ts, 'done');
+    expect(slack.reactions('C1', ts)).toEqual([]);
+  });
+
+  it('leave a badge on that is configured with the same emoji as the new one', async () => {
+    const p = poster({ ...defaultBadges, failed: 'warning', cancelled: 'warning' });
+    const ts = asked();
+    await p.badge('C1', ts, 'failed', []);
+    await p.badge('C1', ts, 'cancelled', ['failed', 'running']);
+    expect(slack.reactions('C1', ts)).toEqual(['warning']);
+  });
+});
