@@ -3,7 +3,8 @@ import { bestEffort } from '../core/best-effort.js';
 import type { SlackIdentity } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { buildHomeView, buildSessionsMessage, type SessionSummary } from '../out/views/home-view.js';
+import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
+import type { SessionSummary } from '../out/views/sessions.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 
