@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, type Role } from './core/config.js';
+import { errorMessage } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { LocalRedisUnavailable } from './dev-redis.js';
@@ -54,7 +55,7 @@ export const runCli = async (start: Start) => {
   } catch (err) {
     if (err instanceof ConfigError || err instanceof LocalRedisUnavailable)
       process.stderr.write(`${err.message}\n`);
-    else process.stderr.write(`backchannel failed to start: ${(err as Error).message}\n`);
+    else process.stderr.write(`backchannel failed to start: ${errorMessage(err)}\n`);
     process.exit(1);
   }
 };

@@ -3,7 +3,10 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from './core/config.js';
+import { errorFields } from './core/errors.js';
 import type { Logger } from './core/logger.js';
+
+const answeredByConnect = (): void => {};
 
 export const isRedisAnswering = async (url: string, timeoutMs = 1_000): Promise<boolean> => {
   const probe = new Redis(url, {
@@ -13,12 +16,15 @@ export const isRedisAnswering = async (url: string, timeoutMs = 1_000): Promise<
     connectTimeout: timeoutMs,
     retryStrategy: () => null,
   });
-  probe.on('error', () => {});
+  // A failed connect is also emitted as 'error', which Node throws when nothing listens; the
+  // probe's answer is connect()'s rejection below, so the event has nothing to add.
+  probe.on('error', answeredByConnect);
   try {
     await probe.connect();
     await probe.ping();
     return true;
   } catch {
+    // Nothing answering there: that is the answer, not a failure.
     return false;
   } finally {
     probe.disconnect();
@@ -136,7 +142,7 @@ export const startLocalRedis = async (opts: {
     appendonly: true,
   });
   server.child.on('error', (err) =>
-    opts.logger.error({ err: { message: err.message } }, 'local redis-server failed'),
+    opts.logger.error({ err: errorFields(err) }, 'local redis-server failed'),
   );
   opts.logger.info({ dir, url: opts.url }, 'started a local redis-server for development (data in ./.data)');
   return { child: server.child, stop: server.stop };

@@ -192,6 +192,7 @@ const quit = async (redis: Redis) => {
   try {
     await redis.quit();
   } catch {
+    // QUIT cannot be sent over a connection that is already down: drop it instead.
     redis.disconnect();
   }
 };

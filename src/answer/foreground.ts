@@ -1,5 +1,6 @@
+import { dispositionOf } from '../core/disposition.js';
 import type { ChatMessage, ThreadTarget } from '../core/domain.js';
-import { userMessageFor } from '../core/errors.js';
+import { errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type LlmClient, type LlmResult, partialTextOf } from '../llm/client.js';
 import type { SlackPoster } from '../out/poster.js';
@@ -43,10 +44,12 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     } catch (error) {
       const message = userMessageFor(error);
       const partial = partialTextOf(error);
-      deps.logger.warn(
-        { err: { message: (error as Error).message, code: (error as { code?: string }).code } },
-        'foreground answer failed',
-      );
+      // Whatever the disposition, the answer under way ends in its own message in the thread: its
+      // placeholder or the text shown so far must not stand as if complete. A cancellation is no failure.
+      const disposition = dispositionOf(error);
+      if (disposition === 'ignore')
+        deps.logger.info({ err: errorFields(error), disposition }, 'foreground answer cancelled');
+      else deps.logger.warn({ err: errorFields(error), disposition }, 'foreground answer failed');
       const { ts } = partial
         ? await writer.finish({ error: message, cutOff: true })
         : await writer.fail(message);

@@ -1,6 +1,8 @@
+import { bestEffort } from '../core/best-effort.js';
 import type { Config } from '../core/config.js';
+import { dispositionOf } from '../core/disposition.js';
 import type { AcceptedRequest } from '../core/domain.js';
-import { AppError, isAppError, userMessageFor } from '../core/errors.js';
+import { AppError, errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { USAGE } from '../core/usage.js';
@@ -78,10 +80,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text });
       else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs });
     } catch (err) {
-      log.warn(
-        { requestId: request.id, err: { message: (err as Error).message } },
-        'could not tell the user privately',
-      );
+      log.warn({ requestId: request.id, err: errorFields(err) }, 'could not tell the user privately');
     }
   };
 
@@ -162,8 +161,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     const later = laterQuestion !== undefined;
     const question = laterQuestion ?? text;
     /** Told privately and logged; never a lock wait, a Slack read or an LLM call first. */
-    const refuse = async (err: AppError, threadTs: string) => {
-      rlog.info({ code: err.code }, 'request refused');
+    const refuse = async (err: unknown, threadTs: string) => {
+      rlog.info({ err: errorFields(err) }, 'request refused');
       await tellPrivately(request, threadTs, userMessageFor(err));
     };
     // The per-user rate limit, first: every question counts, foreground or `later` (both cost LLM
@@ -192,11 +191,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           rerun,
         });
       } catch (err) {
-        if (isAppError(err) && err.code === 'redis_unavailable') throw err;
-        rlog.warn(
-          { err: { message: (err as Error).message, code: (err as AppError).code } },
-          'command request failed',
-        );
+        const disposition = dispositionOf(err);
+        if (disposition === 'retry') throw err;
+        rlog.warn({ err: errorFields(err), disposition }, 'command request failed');
+        // Whatever the disposition, /ask tells the asker privately through the command's
+        // response_url: the thread is the bot's own post of their question.
         await tellPrivately(request, rootTs, userMessageFor(err));
         return;
       }
@@ -239,23 +238,20 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         const opts = { fresh, isNew, badgeTs: ts, questionTs: ts, rerun };
         await answer(request, threadTs, question, later, opts, signal);
       } catch (err) {
-        // Redis trouble: let the intake job retry. Limits: tell the user privately. Anything else: say so in the thread.
-        if (isAppError(err) && err.code === 'redis_unavailable') throw err;
-        if (isAppError(err) && err.code === 'user_queue_full') {
-          rlog.info({ code: err.code }, 'request refused by a per-user limit');
-          await tellPrivately(request, threadTs, userMessageFor(err));
+        const disposition = dispositionOf(err);
+        if (disposition === 'retry') throw err;
+        if (disposition === 'ignore') {
+          rlog.info({ err: errorFields(err), disposition }, 'request ended without a reply');
           return;
         }
-        rlog.error(
-          { err: { message: (err as Error).message, code: (err as AppError).code } },
-          'request failed',
-        );
-        await deps.poster
-          .note({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
+        if (disposition === 'tell_privately') return refuse(err, threadTs);
+        rlog.error({ err: errorFields(err), disposition }, 'request failed');
+        await bestEffort(rlog, 'error note', () =>
+          deps.poster.note({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
             requestId: request.id,
             kind: 'error',
-          })
-          .catch(() => {});
+          }),
+        );
       }
     };
     if (!(await admitted())) {
@@ -267,7 +263,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     try {
       return await deps.threadLocks.run(thread, ts, locked, { since: request.receivedAt });
     } catch (err) {
-      if (isAppError(err) && err.code === 'thread_busy') return refuse(err, threadTs);
+      // Refused by the thread's order (thread_busy); anything else goes up to the intake job.
+      if (dispositionOf(err) === 'tell_privately') return refuse(err, threadTs);
       throw err;
     }
   };

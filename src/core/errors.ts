@@ -1,28 +1,34 @@
 /**
  * Errors carry a code and a cause, and are classified once as retryable or final.
- * Final ones become BullMQ's UnrecoverableError at the queue boundary.
+ * Final ones become BullMQ's UnrecoverableError at the queue boundary; what becomes of a failed
+ * request, by code, is disposition.ts.
  */
-export type ErrorCode =
-  | 'config_invalid'
-  | 'redis_unavailable'
-  | 'llm_rate_limited'
-  | 'llm_quota_exceeded'
-  | 'llm_timeout'
-  | 'llm_first_token_timeout'
-  | 'llm_idle_timeout'
-  | 'llm_server_error'
-  | 'llm_bad_request'
-  | 'llm_auth'
-  | 'llm_stream_cut'
-  | 'llm_unreachable'
-  | 'slack_api'
-  | 'slack_not_in_channel'
-  | 'slack_response_url_expired'
-  | 'cancelled'
-  | 'invalid_payload'
-  | 'user_queue_full'
-  | 'user_rate_limited'
-  | 'thread_busy';
+
+/** Every error code, so a table keyed by them (disposition.ts) can be checked for completeness. */
+export const ERROR_CODES = [
+  'config_invalid',
+  'redis_unavailable',
+  'llm_rate_limited',
+  'llm_quota_exceeded',
+  'llm_timeout',
+  'llm_first_token_timeout',
+  'llm_idle_timeout',
+  'llm_server_error',
+  'llm_bad_request',
+  'llm_auth',
+  'llm_stream_cut',
+  'llm_unreachable',
+  'slack_api',
+  'slack_not_in_channel',
+  'slack_response_url_expired',
+  'cancelled',
+  'invalid_payload',
+  'user_queue_full',
+  'user_rate_limited',
+  'thread_busy',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class AppError extends Error {
   readonly code: ErrorCode;

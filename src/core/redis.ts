@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { errorFields } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './time.js';
 
@@ -24,7 +25,7 @@ export const createRedis = (url: string, role: RedisRole, logger: Logger): Redis
   let down = false;
   redis.on('error', (err: Error) => {
     // ioredis emits an error per failed reconnect; log once per outage.
-    if (!down) log.warn({ err: { message: err.message } }, 'redis connection error');
+    if (!down) log.warn({ err: errorFields(err) }, 'redis connection error');
     down = true;
   });
   redis.on('ready', () => {

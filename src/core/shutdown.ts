@@ -1,3 +1,4 @@
+import { errorFields } from './errors.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './time.js';
 
@@ -25,10 +26,7 @@ export const runShutdown = async (
       logger.debug({ step: step.name }, 'closed');
     } catch (err) {
       clean = false;
-      logger.warn(
-        { step: step.name, err: { message: (err as Error).message } },
-        'shutdown step did not finish cleanly',
-      );
+      logger.warn({ step: step.name, err: errorFields(err) }, 'shutdown step did not finish cleanly');
     }
   }
   return clean;

@@ -1,7 +1,9 @@
 import type http from 'node:http';
-import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, ReceiverMultipleAckError, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../core/config.js';
+import { dispositionOf } from '../core/disposition.js';
 import type { SlackIdentity } from '../core/domain.js';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { toSlackLogger } from '../out/slack-logger.js';
 
@@ -20,13 +22,18 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
-/** True when the error, or one of several listeners' errors, says Redis is down. */
-export const isRedisUnavailable = (err: unknown): boolean => {
+/**
+ * True when the error, or one of several listeners' errors (Bolt wraps them in `originals`, or one
+ * in `original`), is to be retried: Redis is down, so the request was not stored, and Slack's
+ * redelivery is its next attempt.
+ */
+export const wantsRedelivery = (err: unknown): boolean => {
+  if (dispositionOf(err) === 'retry') return true;
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; original?: unknown; originals?: unknown };
-  if (e.code === 'redis_unavailable') return true;
-  if (Array.isArray(e.originals)) return e.originals.some(isRedisUnavailable);
-  return e.original !== undefined && isRedisUnavailable(e.original);
+  const originals: unknown = Reflect.get(err, 'originals');
+  if (Array.isArray(originals)) return originals.some(wantsRedelivery);
+  const original: unknown = Reflect.get(err, 'original');
+  return original !== undefined && wantsRedelivery(original);
 };
 
 /**
@@ -51,8 +58,8 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
   const onListenerError = (app: App) =>
     app.error(async (error) => {
-      log.error({ err: { message: error.message, code: error.code } }, 'slack listener error');
-      if (isRedisUnavailable(error)) throw error;
+      log.error({ err: errorFields(error) }, 'slack listener error');
+      if (wantsRedelivery(error)) throw error;
     });
 
   if (config.slack.socketMode && config.slack.appToken) {
@@ -84,12 +91,8 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
     // is down" deserves a 5xx (Slack redelivers it); anything else is a body Bolt could not handle.
     processEventErrorHandler: async ({ error, response }) => {
       if (response.headersSent) return true;
-      const redisDown = isRedisUnavailable(error);
-      if (!redisDown)
-        log.warn(
-          { err: { message: (error as Partial<Error>)?.message } },
-          'slack request Bolt could not process',
-        );
+      const redisDown = wantsRedelivery(error);
+      if (!redisDown) log.warn({ err: errorFields(error) }, 'slack request Bolt could not process');
       response.writeHead(redisDown ? 500 : 400).end();
       return true;
     },
@@ -110,7 +113,11 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
             { type: (args.body as { type?: unknown }).type },
             'no listener took the request; acknowledged',
           ),
-        () => {},
+        (err: unknown) => {
+          // Usually a listener acknowledged it already, and Bolt refuses the second ack: as it should.
+          if (!(err instanceof ReceiverMultipleAckError))
+            log.warn({ err: errorFields(err) }, 'could not acknowledge a request');
+        },
       );
     }
   });

@@ -80,6 +80,7 @@ export const parseSlackBody = (
     }
     return { ok: true, body: JSON.parse(text) };
   } catch {
+    // Not JSON, or a form whose payload is not: the request is refused, not failed.
     return { ok: false };
   }
 };

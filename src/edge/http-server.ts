@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics, RequestKind } from '../core/metrics.js';
 import { screenSlackRequest } from './envelope.js';
@@ -43,11 +44,7 @@ export const targetPath = (target: string | undefined): string | undefined => {
   if (target === undefined) return undefined;
   const absolute = /^https?:\/\//i.test(target);
   if (!absolute && !/^\/(?:$|[^/\\])/.test(target)) return undefined;
-  try {
-    return new URL(target, 'http://localhost').pathname;
-  } catch {
-    return undefined;
-  }
+  return URL.parse(target, 'http://localhost')?.pathname;
 };
 
 const plain = (res: http.ServerResponse, status: number, text: string) => {
@@ -84,7 +81,7 @@ export const createHttpServer = (deps: HttpServerDeps) => {
         res.end(text);
       },
       (err: unknown) => {
-        log.error({ err: { message: (err as Error).message } }, 'could not render metrics');
+        log.error({ err: errorFields(err) }, 'could not render metrics');
         plain(res, 500, 'Metrics unavailable');
       },
     );
@@ -156,7 +153,7 @@ export const createHttpServer = (deps: HttpServerDeps) => {
       try {
         handle(req, res);
       } catch (err) {
-        log.error({ err: { message: (err as Error).message }, method: req.method }, 'request handler failed');
+        log.error({ err: errorFields(err), method: req.method }, 'request handler failed');
         plain(res, 400, 'Bad request');
       }
     };
@@ -199,7 +196,7 @@ export const createHttpServer = (deps: HttpServerDeps) => {
         handle(req, res);
       }),
     );
-    server.on('error', (err) => log.error({ err: { message: err.message }, what }, 'http server error'));
+    server.on('error', (err) => log.error({ err: errorFields(err), what }, 'http server error'));
     return server;
   };
 

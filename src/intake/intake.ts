@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { bestEffort } from '../core/best-effort.js';
 import type { AcceptedRequest } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -45,7 +46,8 @@ export const createIntake = ({ claims, queue, logger, writeTimeoutMs = 2_000 }: 
       await withTimeout(queue.add(jobName, data, intakeJobOptions(id)), writeTimeoutMs, 'intake write');
       await claims.confirm(claimIds, also);
     } catch (cause) {
-      await claims.release(claimIds).catch(() => {});
+      // A pending claim left behind turns Slack's first redelivery away as a duplicate until it expires.
+      await bestEffort(logger, 'claim release', () => claims.release(claimIds));
       throw new AppError('redis_unavailable', 'could not store the request', { cause, retryable: true });
     }
     return 'accepted';

@@ -43,6 +43,8 @@ export const loadTokenizer = (): Promise<Tokenizer> => {
     );
   })();
   loading = pending;
+  // A failed load is not cached, so the next call tries again. The failure itself reaches every
+  // caller through `pending`; this branch only forgets it.
   pending.catch(() => {
     if (loading === pending) loading = undefined;
   });

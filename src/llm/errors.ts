@@ -15,7 +15,8 @@ import { retryAfterMsFrom } from './retry-policy.js';
  * `llm_timeout` / `cancelled` midway), so the caller can keep it, marked as cut off.
  */
 export class LlmError extends AppError {
-  // Not enumerable, so logging the error (pino, JSON) leaves the answer text out (STYLE rule 8).
+  // Not enumerable, so logging the error (pino, JSON) leaves the answer text out: message text is
+  // never logged.
   declare readonly partialText: string;
   /** HTTP status, for status errors. */
   readonly status: number | undefined;

@@ -9,8 +9,9 @@ import type { ErrorCode } from '../core/errors.js';
  * in-process retry, as the signal is aborted) with a retryable error, so BullMQ still retries a
  * background job.
  *
- * One plain setTimeout, moved along as text arrives: AbortSignal.timeout/any has been seen never
- * to fire in a long-running Node 20 process (PLATFORM-FACTS, Node 20).
+ * One plain setTimeout, moved along as text arrives: a deadline of AbortSignal.any + .timeout has
+ * been seen never to fire in a long-running Node 20 process, whose collector can take a timeout
+ * signal that only AbortSignal.any holds before it fires (https://github.com/nodejs/node/issues/57736).
  */
 
 export type Expiry = 'total' | 'first_token' | 'idle';

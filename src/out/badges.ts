@@ -1,4 +1,6 @@
+import { bestEffort } from '../core/best-effort.js';
 import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
 
 /**
  * The badge a background request wears on the message that asked it (a reaction): where it is.
@@ -27,9 +29,11 @@ export const switchBadge = async (
   at: { channel: string; ts: string },
   to: Badge,
   from: readonly Badge[] | 'any',
+  log: Logger,
 ): Promise<void> => {
   await reactions.react(at.channel, at.ts, emoji[to]);
   // Compared as emoji: two badges configured alike are one reaction, which must stay on.
   for (const stale of from === 'any' ? ALL : from)
-    if (emoji[stale] !== emoji[to]) await reactions.unreact(at.channel, at.ts, emoji[stale]).catch(() => {});
+    if (emoji[stale] !== emoji[to])
+      await bestEffort(log, 'stale badge removal', () => reactions.unreact(at.channel, at.ts, emoji[stale]));
 };

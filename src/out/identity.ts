@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { SlackIdentity } from '../core/domain.js';
+import { errorFields, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { slackErrorCode } from './slack-error.js';
 
 /** Slack's answers to a token that will never work: no retry can help. */
 const BAD_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked']);
@@ -27,11 +29,11 @@ export const fetchIdentity = async (
         ...(res.url ? { url: res.url } : {}),
       };
     } catch (err) {
-      const code = (err as { data?: { error?: string } }).data?.error;
+      const code = slackErrorCode(err);
       if (code && BAD_TOKEN.has(code)) throw new Error(`SLACK_BOT_TOKEN was rejected by Slack (${code})`);
       if (attempt >= ATTEMPTS)
-        throw new Error(`could not reach Slack to identify the bot: ${(err as Error).message}`);
-      logger.warn({ attempt, err: { message: (err as Error).message } }, 'auth.test failed, retrying');
+        throw new Error(`could not reach Slack to identify the bot: ${errorMessage(err)}`);
+      logger.warn({ attempt, err: errorFields(err) }, 'auth.test failed, retrying');
       await new Promise((r) => setTimeout(r, delayMs * attempt));
     }
   }

@@ -213,7 +213,8 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       );
       return requireTs(res.ts, 'chat.postMessage');
     },
-    badge: (channel, ts, to, from) => switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from),
+    badge: (channel, ts, to, from) =>
+      switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from, log),
     unbadge: (channel, ts, badge) => unreact(channel, ts, deps.badges[badge]),
     react,
     unreact,

@@ -26,12 +26,8 @@ export interface ResponderDeps {
 
 /** Slack's response URLs are https; plain http is allowed only on loopback (local stand-ins). */
 const checkedUrl = (responseUrl: string): URL => {
-  let url: URL;
-  try {
-    url = new URL(responseUrl);
-  } catch {
-    throw new AppError('invalid_payload', 'response_url is not a URL');
-  }
+  const url = URL.parse(responseUrl);
+  if (!url) throw new AppError('invalid_payload', 'response_url is not a URL');
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
     throw new AppError('invalid_payload', 'response_url must use https');

@@ -4,7 +4,7 @@ import {
   WebAPIRateLimitedError,
   WebAPIRequestError,
 } from '@slack/web-api';
-import { AppError, isAppError } from '../core/errors.js';
+import { AppError, errorFields, isAppError } from '../core/errors.js';
 import { retryAfterSeconds } from './rate-gate.js';
 
 /** Slack errors worth another try later; every other `ok: false` answer is final. */
@@ -109,7 +109,6 @@ const isBodyTimeout = (err: unknown): boolean => err instanceof Error && err.nam
  * timeout): name that, without the request it belonged to.
  */
 const requestFailure = (err: WebAPIRequestError): string => {
-  const inner = (err.original as { cause?: unknown }).cause;
-  const code = inner && typeof inner === 'object' ? (inner as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? `${err.original.message} (${code})` : err.original.message;
+  const { code } = errorFields(err.original.cause);
+  return code === undefined ? err.original.message : `${err.original.message} (${code})`;
 };

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget, Turn } from '../core/domain.js';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { boundName, isPlausibleSlackId } from '../core/text.js';
 import { stripMention, TEXT_SUBTYPES } from './message-text.js';
@@ -73,10 +74,7 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
       await deps.names.set(userId, name);
       return name || undefined;
     } catch (err) {
-      deps.logger.debug(
-        { userId, err: { message: (err as Error).message } },
-        'users.info failed; using the id',
-      );
+      deps.logger.debug({ userId, err: errorFields(err) }, 'users.info failed; using the id');
       return undefined;
     }
   };

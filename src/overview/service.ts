@@ -1,7 +1,10 @@
 import type { WebClient } from '@slack/web-api';
+import { bestEffort } from '../core/best-effort.js';
 import type { SlackIdentity } from '../core/domain.js';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { buildHomeView, buildSessionsMessage, type SessionSummary } from '../out/views/home-view.js';
+import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
+import type { SessionSummary } from '../out/views/sessions.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 
@@ -91,9 +94,7 @@ export const createOverviewService = (deps: OverviewDeps) => {
         deps.prefs
           .homeSeen(teamId, userId)
           .then((seen) => (seen ? publish(teamId, userId) : undefined))
-          .catch((err) =>
-            log.warn({ userId, err: { message: (err as Error).message } }, 'home publish failed'),
-          );
+          .catch((err: unknown) => log.warn({ userId, err: errorFields(err) }, 'home publish failed'));
       }, coalesceMs);
       timer.unref();
       pending.set(key, timer);
@@ -109,15 +110,10 @@ export const createOverviewService = (deps: OverviewDeps) => {
         text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
         unfurl_links: false,
       });
-      // The preference is in use: keep it (best-effort; the DM already went out).
-      await deps.prefs
-        .touch(record.teamId, record.userId)
-        .catch((err) =>
-          log.warn(
-            { userId: record.userId, err: { message: (err as Error).message } },
-            'prefs expiry not refreshed',
-          ),
-        );
+      // The preference is in use: keep it (the DM already went out).
+      await bestEffort(log.child({ userId: record.userId }), 'prefs expiry refresh', () =>
+        deps.prefs.touch(record.teamId, record.userId),
+      );
     },
   };
 };

@@ -1,10 +1,10 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { bestEffort } from '../core/best-effort.js';
+import { dispositionOf } from '../core/disposition.js';
 import type { ChatMessage } from '../core/domain.js';
-import { isAppError } from '../core/errors.js';
+import { errorFields, errorMessage, isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
-import { isRedisConnectionError } from '../core/redis.js';
 import type { LlmClient, LlmResult } from '../llm/client.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
@@ -103,7 +103,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     ): Promise<{ posted: { ts: string[]; result: LlmResult } } | { settled: AnswerJobResult }> => {
       if (await deps.cancels.isCancelled(request.id)) {
         const record = await deps.requests.get(request.id);
-        if (record && record.state !== 'cancelled') await announceCancelled(deps, record);
+        if (record && record.state !== 'cancelled') await announceCancelled(deps, record, log);
         return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
@@ -137,30 +137,32 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       return { posted: { ts, result } };
     };
 
-    /** A phase-1 failure: cancelled, tried again by BullMQ, or final (note, badge, record). */
+    /**
+     * A phase-1 failure, by its disposition: cancelled (`ignore`) is announced as such; `retry` goes
+     * back to BullMQ while attempts are left; anything else is final and said in the thread (note,
+     * badge, record). A queued request has no private way back to its asker.
+     */
     const failed = async (err: unknown): Promise<AnswerJobResult> => {
       if (err instanceof UnrecoverableError || err instanceof DelayedError) throw err;
-      if (isAppError(err) && err.code === 'cancelled') {
+      // BullMQ owns this job's retries: the LLM was called with none.
+      const disposition = dispositionOf(err, { ownsRetries: true });
+      if (disposition === 'ignore') {
+        log.info({ err: errorFields(err), disposition }, 'background answer cancelled');
         const record = await deps.requests.get(request.id);
-        if (record) await announceCancelled(deps, record);
+        if (record) await announceCancelled(deps, record, log);
         deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });
         return { ts: [], cancelled: true };
       }
       // A conversation closed to the bot stays closed: no further attempt (and LLM call) can help.
-      // A Redis blip is over by the next attempt, so it is retried like any transient error.
       const gone = isChannelGone(err);
-      const retryable = ((isAppError(err) && err.retryable) || isRedisConnectionError(err)) && !gone;
-      const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      log.warn(
-        { err: { message: (err as Error).message, code: (err as { code?: string }).code }, final, gone },
-        'background answer attempt failed',
-      );
+      const final = disposition !== 'retry' || gone || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      log.warn({ err: errorFields(err), disposition, final, gone }, 'background answer attempt failed');
       if (!final) {
         await bestEffort(log, 'record', () => deps.requests.update(request.id, { state: 'queued' }));
         throw err;
       }
       await ending.fail(data, jobId, err, log);
-      throw new UnrecoverableError((err as Error).message);
+      throw new UnrecoverableError(errorMessage(err));
     };
 
     /** Phase 2: the answer is in the thread. Best-effort only; it never reports a failure. */

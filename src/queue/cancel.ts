@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { bestEffort } from '../core/best-effort.js';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { Keys } from '../sessions/keys.js';
@@ -22,7 +24,10 @@ export interface CancelDeps {
   logger: Logger;
 }
 
-/** The thread's note and badge for a cancelled request; also used by the worker. */
+/**
+ * The record, note and badge of a cancelled request; also used by the worker. Only the record
+ * matters to what happens next: the rest is best-effort, logged.
+ */
 export const announceCancelled = async (
   deps: {
     poster: Pick<SlackPoster, 'badge' | 'note'>;
@@ -30,19 +35,22 @@ export const announceCancelled = async (
     fairness: Pick<Fairness, 'removeQueued'>;
   },
   record: RequestRecord,
+  log: Logger,
 ) => {
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
-  await deps.fairness.removeQueued(record.teamId, record.userId, record.id).catch(() => {});
-  await deps.poster
-    .badge(record.channelId, record.badgeTs, 'cancelled', ['queued', 'running'])
-    .catch(() => {});
-  await deps.poster
-    .note(
+  await bestEffort(log, 'queued cap', () =>
+    deps.fairness.removeQueued(record.teamId, record.userId, record.id),
+  );
+  await bestEffort(log, 'cancelled badge', () =>
+    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled', ['queued', 'running']),
+  );
+  await bestEffort(log, 'cancelled note', () =>
+    deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
       `🚫 Cancelled at <@${record.userId}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
-    )
-    .catch(() => {});
+    ),
+  );
 };
 
 /**
@@ -71,11 +79,15 @@ export const createCanceller = (deps: CancelDeps) => {
     if (job && ['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
       try {
         await job.remove();
-        await announceCancelled(deps, record);
+        await announceCancelled(deps, record, deps.logger);
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
-      } catch {
-        // Taken by a worker meanwhile (locked): tell the worker instead.
+      } catch (err) {
+        // Taken by a worker meanwhile (BullMQ refuses to remove a locked job): tell the worker instead.
+        deps.logger.info(
+          { requestId, jobId: record.jobId, err: errorFields(err) },
+          'could not cancel the queued job in place; signalling it',
+        );
       }
     }
     if (job && (state === 'completed' || state === 'failed')) return { ok: false, why: 'not_active' };

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { bestEffort } from '../core/best-effort.js';
 import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -41,11 +42,15 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
   async enqueue(job: AnswerJob): Promise<{ ahead: number; jobId: string }> {
     const { request } = job;
     const jobId = answerJobId(request.id, job.retry);
-    const warn = (what: string) => (err: unknown) =>
-      deps.logger.warn({ err: { message: (err as Error).message } }, what);
+    const log = deps.logger.child({ requestId: request.id, jobId });
     const unavailable = (what: string) => (cause: unknown) => {
       throw new AppError('redis_unavailable', what, { cause, retryable: true });
     };
+
+    const giveBackCap = () =>
+      bestEffort(log, 'queued cap', () =>
+        deps.fairness.removeQueued(request.teamId, request.userId, request.id),
+      );
 
     const underCap = await deps.fairness
       .addQueued(request.teamId, request.userId, request.id)
@@ -55,10 +60,11 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
     const previous = await deps.requests.get(request.id).catch(unavailable('could not read the request'));
     // Jobs at this priority or higher already waiting: the ones ahead of this one.
     const mine = PRIORITY[job.priority];
-    const counts = await deps.queue
-      .getCountsPerPriority(Object.values(PRIORITY).filter((p) => p <= mine))
-      .catch(() => ({}) as Record<string, number>);
-    const ahead = Object.values(counts).reduce((a, b) => a + b, 0);
+    // Only the note's "n ahead of you" depends on it: without the counts it says "you're next".
+    const counts = await bestEffort(log, 'queue position', () =>
+      deps.queue.getCountsPerPriority(Object.values(PRIORITY).filter((p) => p <= mine)),
+    );
+    const ahead = Object.values(counts ?? {}).reduce((a, b) => a + b, 0);
     const queued = {
       state: 'queued' as const,
       path: 'background' as const,
@@ -71,19 +77,23 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       else await deps.requests.create(newRequestRecord(job, queued));
       await deps.requests.saveJob(request.id, job);
     } catch (cause) {
-      await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
+      await giveBackCap();
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
     // A retried request trades its ❌ or 🚫 for ⏳.
-    await deps.poster
-      .badge(request.channelId, job.badgeTs, 'queued', job.retry ? ['failed', 'cancelled'] : [])
-      .catch(warn('queued badge failed'));
-    const note = await deps.poster
-      .note({ channelId: request.channelId, threadTs: job.threadTs }, queuedNote(ahead, job.reason), {
-        requestId: request.id,
-        kind: 'queued',
-      })
-      .catch(warn('queued note failed'));
+    await bestEffort(log, 'queued badge', () =>
+      deps.poster.badge(request.channelId, job.badgeTs, 'queued', job.retry ? ['failed', 'cancelled'] : []),
+    );
+    const note = await bestEffort(log, 'queued note', () =>
+      deps.poster.note(
+        { channelId: request.channelId, threadTs: job.threadTs },
+        queuedNote(ahead, job.reason),
+        {
+          requestId: request.id,
+          kind: 'queued',
+        },
+      ),
+    );
 
     try {
       await withTimeout(
@@ -100,22 +110,22 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
         'enqueue',
       );
     } catch (cause) {
-      // Take the "queued" back: the badge, the note and the record.
-      await deps.fairness.removeQueued(request.teamId, request.userId, request.id).catch(() => {});
-      await deps.poster.unbadge(request.channelId, job.badgeTs, 'queued').catch(() => {});
-      for (const ts of note ? note.ts : []) await deps.poster.remove(request.channelId, ts).catch(() => {});
-      await deps.requests
-        .update(
+      // Take the "queued" back: the cap entry, the badge, the note and the record.
+      await giveBackCap();
+      await bestEffort(log, 'queued badge removal', () =>
+        deps.poster.unbadge(request.channelId, job.badgeTs, 'queued'),
+      );
+      for (const ts of note ? note.ts : [])
+        await bestEffort(log, 'queued note removal', () => deps.poster.remove(request.channelId, ts));
+      await bestEffort(log, 'record rollback', () =>
+        deps.requests.update(
           request.id,
           previous ? { state: previous.state } : { state: 'failed', error: 'could not be queued' },
-        )
-        .catch(() => {});
+        ),
+      );
       throw new AppError('redis_unavailable', 'could not queue the request', { cause, retryable: true });
     }
-    deps.logger.info(
-      { requestId: request.id, jobId, priority: job.priority, reason: job.reason, ahead },
-      'queued',
-    );
+    log.info({ priority: job.priority, reason: job.reason, ahead }, 'queued');
     return { ahead, jobId };
   },
 });

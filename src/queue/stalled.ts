@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import { bestEffort } from '../core/best-effort.js';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { ThreadReader } from '../out/threads.js';
@@ -32,8 +33,8 @@ const stalledOutListener =
       { jobName: job.name, stalls: job.stalledCounter, attempts: job.attemptsStarted },
       'job stalled too often and was failed without running again',
     );
-    handle(job, log).catch((e: unknown) =>
-      log.error({ err: { message: (e as Error).message } }, 'could not report a stalled-out job'),
+    handle(job, log).catch((err: unknown) =>
+      log.error({ err: errorFields(err) }, 'could not report a stalled-out job'),
     );
   };
 

@@ -1,4 +1,5 @@
 import type { Queue, Worker } from 'bullmq';
+import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
 /** One error line per component and outage, not one per reconnect attempt. */
@@ -20,14 +21,14 @@ export const createQueueWatch = (logger: Logger, now: () => number = Date.now) =
     const t = now();
     if (t - (lastErrorAt.get(what) ?? -Infinity) < ERROR_LOG_INTERVAL_MS) return;
     lastErrorAt.set(what, t);
-    logger.error({ err: { message: err.message }, what }, 'queue error');
+    logger.error({ err: errorFields(err), what }, 'queue error');
   };
   return {
     worker<W extends Watched>(worker: W, what: string): W {
       worker.on('error', onError(what));
       worker.on('failed', (job, err) =>
         logger.warn(
-          { what, jobId: job?.id, attempts: job?.attemptsMade, err: { message: err.message } },
+          { what, jobId: job?.id, attempts: job?.attemptsMade, err: errorFields(err) },
           'job failed',
         ),
       );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
-import { AppError } from '../core/errors.js';
+import { bestEffort } from '../core/best-effort.js';
+import { AppError, errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Keys } from './keys.js';
 
@@ -69,7 +70,7 @@ export interface ThreadLockDeps {
   staleMs?: number;
   /** Base of the re-ask delay; the head of the order asks again soonest. */
   retryMs?: number;
-  logger?: Logger;
+  logger: Logger;
 }
 
 /**
@@ -146,27 +147,32 @@ export const createThreadLocks = (deps: ThreadLockDeps) => {
         throw new AppError('thread_busy', `waited more than ${maxWaitMs} ms for its turn`);
       }
 
+      const log = deps.logger.child({ threadTs: thread.threadTs, ts });
       const lost = new AbortController();
       const renew = setInterval(() => {
         deps.redis.eval(RENEW, 1, lockKey, token, String(ttlMs)).then(
           (renewed) => {
             if (renewed !== 0 || lost.signal.aborted) return;
-            deps.logger?.warn(
-              { threadTs: thread.threadTs, ts },
-              'thread lock lost while answering; stopping',
-            );
+            log.warn({}, 'thread lock lost while answering; stopping');
             lost.abort(new Error(LOCK_LOST));
           },
           // Redis unreachable: whether the lock is still ours is unknown; the next renewal decides.
-          () => {},
+          // Debug only: the connection logs the outage itself, once.
+          (err: unknown) => log.debug({ err: errorFields(err) }, 'thread lock renewal failed'),
         );
       }, ttlMs / 3);
       try {
         return await fn(lost.signal);
       } finally {
         clearInterval(renew);
-        await deps.redis.zrem(queueKey, ts).catch(() => {});
-        await deps.redis.eval(RELEASE, 1, lockKey, token).catch(() => {});
+        // Left in the order, the entry would hold the thread's next messages back until it is stale.
+        await bestEffort(log, 'thread order exit', () => deps.redis.zrem(queueKey, ts));
+        // Debug only: the lock expires on its own within ttlMs, and the connection logs the outage.
+        await deps.redis
+          .eval(RELEASE, 1, lockKey, token)
+          .catch((err: unknown) =>
+            log.debug({ err: errorFields(err) }, 'thread lock not released; it expires on its own'),
+          );
       }
     },
   };

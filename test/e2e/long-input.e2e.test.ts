@@ -26,7 +26,7 @@ import {
  * frozen. Now nothing blocks the loop for long, so everyone is served.
  */
 
-/** Slack redelivers an event not acked within 3 s (PLATFORM-FACTS.md). */
+/** Slack redelivers an event not acked within 3 s (https://docs.slack.dev/apis/events-api/). */
 const ACK_LIMIT_MS = 3000;
 const HEALTHZ_LIMIT_MS = 1000;
 /** How long to wait for the long messages' answers: seconds now, over a minute each before. */

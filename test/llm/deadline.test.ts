@@ -10,7 +10,8 @@ import { answer, chunk, event, silentLogger, testConfig } from './sse.js';
 /**
  * The deadline against a real HTTP server on loopback, in a process that has been busy for a
  * while and collects garbage meanwhile: a deadline made of `AbortSignal.any` + `AbortSignal.timeout`
- * has been seen never to fire in a long-running Node 20 process (PLATFORM-FACTS, Node 20).
+ * has been seen never to fire in a long-running Node 20 process (the collector can take a timeout
+ * signal that only `AbortSignal.any` holds before it fires: https://github.com/nodejs/node/issues/57736).
  *
  * No nock in this file: it talks only to its own server on 127.0.0.1, and nock's fetch
  * interceptor does not pass aborts through to a real socket, which would hide whether the

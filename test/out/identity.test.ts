@@ -1,10 +1,11 @@
+import { WebAPIPlatformError } from '@slack/web-api';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { fetchIdentity } from '../../src/out/identity.js';
 
 const logger = pino({ level: 'silent' });
-const slackError = (error: string) =>
-  Object.assign(new Error(`An API error occurred: ${error}`), { data: { error } });
+/** What web-api 8 throws for an `ok: false` answer. */
+const slackError = (error: string) => new WebAPIPlatformError({ ok: false, error });
 const client = (...answers: (Record<string, unknown> | Error)[]) => {
   const test = vi.fn(async () => {
     const next = answers.shift();

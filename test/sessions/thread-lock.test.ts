@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isAppError } from '../../src/core/errors.js';
 import { createKeys } from '../../src/sessions/keys.js';
@@ -19,7 +20,7 @@ const thread = { teamId: 'T1', channelId: 'C1', threadTs: '1700000000.000100' };
 /** Locks on their own key prefix, and the thread's keys. */
 const setup = (opts: Partial<ThreadLockDeps> = {}) => {
   const keys = createKeys(`tl${randomUUID().slice(0, 8)}`);
-  const locks = createThreadLocks({ redis, keys, ...opts });
+  const locks = createThreadLocks({ redis, keys, logger: pino({ level: 'silent' }), ...opts });
   const lockKey = keys.threadLock(thread.teamId, thread.channelId, thread.threadTs);
   const queueKey = keys.threadQueue(thread.teamId, thread.channelId, thread.threadTs);
   /** Enters messages in the thread's order, as the intake does before the ack. */
@@ -172,5 +173,29 @@ describe('thread locks', () => {
     await locks.leave(thread, first);
     expect(await redis.zrange(queueKey, '0', '-1')).toEqual([second]);
     expect((await takeTurn(locks, second, async () => 'answered')).value).toBe('answered');
+  });
+  it('logs an exit from the order that failed (it would hold the thread back), and still ends the turn', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+    // The same connection, except that taking the message out of the order fails, as Redis dropping would.
+    const flaky = new Proxy(redis, {
+      get: (target, prop) => {
+        if (prop === 'zrem') return () => Promise.reject(new Error('Connection is closed.'));
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { locks, lockKey, enter } = setup({ redis: flaky, logger });
+    const ts = tsAgo(1, 14);
+    await enter(ts);
+
+    expect(await locks.run(thread, ts, async () => 'answered')).toBe('answered');
+
+    expect(lines.find((l) => l.msg === 'best-effort step failed; carrying on')).toMatchObject({
+      what: 'thread order exit',
+      ts,
+      err: { message: 'Connection is closed.' },
+    });
+    expect(await redis.exists(lockKey)).toBe(0);
   });
 });

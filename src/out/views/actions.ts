@@ -1,4 +1,6 @@
+import type { types } from '@slack/bolt';
 import { z } from 'zod';
+import { ownPlainText, SLACK_LIMITS } from './escape.js';
 
 /**
  * Action ids of the buttons on the Home tab, in `/ask sessions` and in the result modal, and the
@@ -104,3 +106,17 @@ export const decodeActionValue = <A extends ActionId>(
   const parsed = schema.safeParse(input);
   return parsed.success ? (parsed.data as ActionValue<A>) : undefined;
 };
+
+/** A button that carries its action id and its value, encoded (our own label, never user text). */
+export const actionButton = <A extends ActionId>(
+  actionId: A,
+  label: string,
+  value: ActionValue<A>,
+  style?: 'primary' | 'danger',
+): types.Button => ({
+  type: 'button',
+  action_id: actionId,
+  text: ownPlainText(label, SLACK_LIMITS.buttonTextChars),
+  value: encodeActionValue(actionId, value),
+  ...(style ? { style } : {}),
+});

@@ -19,7 +19,10 @@ import { escapeMrkdwn, neutralizeBroadcasts, splitForMessages, WORD_JOINER } fro
  *   it stays readable, then escaped; masked links become "text (url)", so the real address shows.
  */
 
-/** Slack's documented limits for what we build (Block Kit reference; PLATFORM-FACTS.md "sizes"). */
+/**
+ * Slack's documented limits for what we build: Block Kit's reference for blocks and elements
+ * (https://docs.slack.dev/reference/block-kit/blocks), views.publish for the 250 kB view.
+ */
 export const SLACK_LIMITS = Object.freeze({
   /** Blocks in a Home tab or a modal. */
   viewBlocks: 100,
@@ -140,11 +143,7 @@ export const mrkdwn = (text: string, { verbatim = true } = {}): types.MrkdwnElem
  */
 export const safeUrl = (raw: string | undefined): string | undefined => {
   if (!raw || raw.length > SLACK_LIMITS.buttonUrlChars || /[\s<>|]/.test(raw)) return undefined;
-  try {
-    return new URL(raw).protocol === 'https:' ? raw : undefined;
-  } catch {
-    return undefined;
-  }
+  return URL.parse(raw)?.protocol === 'https:' ? raw : undefined;
 };
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})(.*)$/;

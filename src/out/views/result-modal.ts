@@ -8,7 +8,8 @@ import {
   plainText,
   SLACK_LIMITS,
 } from './escape.js';
-import { type Block, channelLabel, formatAge, formatDuration, openThreadButton } from './home-view.js';
+import { channelLabel, formatAge, formatDuration } from './labels.js';
+import { type Block, openThreadButton } from './session-row.js';
 
 /**
  * The "View result" modal: the question, the answer, meta (model, tokens, time) and Open thread.

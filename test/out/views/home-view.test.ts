@@ -4,20 +4,16 @@ import type { RequestRecord } from '../../../src/core/request-types.js';
 import { ACTION_IDS, decodeActionValue } from '../../../src/out/views/actions.js';
 import { SLACK_LIMITS } from '../../../src/out/views/escape.js';
 import {
-  BLOCKS_PER_SESSION,
   buildHomeView,
   buildSessionsMessage,
-  formatAge,
-  formatDuration,
-  groupSessions,
   HOME_FIXED_BLOCKS,
   HOME_SESSIONS_PER_PAGE,
   type HomeView,
   MESSAGE_FIXED_BLOCKS,
   MESSAGE_SESSIONS_PER_PAGE,
-  paginate,
-  sessionKey,
 } from '../../../src/out/views/home-view.js';
+import { BLOCKS_PER_SESSION } from '../../../src/out/views/session-row.js';
+import { groupSessions, sessionKey } from '../../../src/out/views/sessions.js';
 import { blockKitErrors } from '../../../standins/slack/block-kit.js';
 import { CHANNEL, HOSTILE, manySessions, NOW, record } from './fixtures.js';
 import { allStrings, dangerousStrings, rawAnglesInMrkdwn, textObjects } from './view-text.js';
@@ -242,14 +238,6 @@ describe('buildHomeView sessions', () => {
       .filter((t) => ['old', 'newest', 'middle'].includes(t));
     expect(order).toEqual(['newest', 'middle', 'old']);
   });
-
-  it('keeps one record per request id, the most recently updated', () => {
-    const r = record({ state: 'queued', updatedAt: NOW - 60_000 });
-    const sessions = groupSessions([r, { ...r, state: 'running', updatedAt: NOW - 1_000 }, r]);
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]?.requests).toHaveLength(1);
-    expect(sessions[0]?.latest.state).toBe('running');
-  });
 });
 
 describe('Open thread', () => {
@@ -329,18 +317,6 @@ describe('paging', () => {
 
   it('has no paging when everything fits one page', () => {
     expect(pagingButtons(home(manySessions(HOME_SESSIONS_PER_PAGE)))).toEqual([]);
-  });
-
-  it('paginates any list', () => {
-    expect(paginate([1, 2, 3, 4, 5], 2, 1)).toEqual({
-      items: [3, 4],
-      index: 1,
-      count: 3,
-      start: 2,
-      total: 5,
-    });
-    expect(paginate([], 2, 5)).toEqual({ items: [], index: 0, count: 1, start: 0, total: 0 });
-    expect(paginate([1], 2, Number.NaN).index).toBe(0);
   });
 });
 
@@ -423,23 +399,5 @@ describe('buildSessionsMessage', () => {
     const message = buildSessionsMessage([], { now: NOW });
     expect(message.text).toBe('You have no Backchannel sessions yet.');
     expect(texts(message)).toContain('/ask later');
-  });
-});
-
-describe('formatting', () => {
-  it('formats ages from now', () => {
-    expect(formatAge(-5_000)).toBe('just now');
-    expect(formatAge(59_000)).toBe('just now');
-    expect(formatAge(3 * 60_000)).toBe('3 min ago');
-    expect(formatAge(5 * 3_600_000)).toBe('5 h ago');
-    expect(formatAge(30 * 3_600_000)).toBe('1 day ago');
-    expect(formatAge(9 * 86_400_000)).toBe('9 days ago');
-  });
-
-  it('formats durations', () => {
-    expect(formatDuration(850)).toBe('850 ms');
-    expect(formatDuration(12_340)).toBe('12.3 s');
-    expect(formatDuration(185_000)).toBe('3 min 05 s');
-    expect(formatDuration(3_720_000)).toBe('1 h 02 min');
   });
 });

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { errorFields } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Metrics } from '../../../core/metrics.js';
 import type { Intake } from '../../../intake/intake.js';
@@ -42,7 +43,7 @@ export const registerOverviewActions = (
       deps.metrics.requests.inc({ kind: 'action', outcome: result });
     } catch (err) {
       // Clicks are not redelivered: the ack goes out anyway; the user can click again.
-      deps.logger.error({ err: { message: (err as Error).message } }, 'could not store a button click');
+      deps.logger.error({ err: errorFields(err) }, 'could not store a button click');
       deps.metrics.requests.inc({ kind: 'action', outcome: 'error' });
     }
     await ack();

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { AcceptedRequest, AskCommand } from '../../../core/domain.js';
+import { errorFields } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Metrics } from '../../../core/metrics.js';
 import { USAGE } from '../../../core/usage.js';
@@ -66,7 +67,7 @@ export const registerAskCommand = (app: App, deps: AskDeps) => {
       deps.metrics.requests.inc({ kind: 'command', outcome: result });
       await ack();
     } catch (err) {
-      deps.logger.error({ err, requestId: request.id }, 'could not store slash command');
+      deps.logger.error({ err: errorFields(err), requestId: request.id }, 'could not store slash command');
       deps.metrics.requests.inc({ kind: 'command', outcome: 'error' });
       await ack({ response_type: 'ephemeral', text: TRY_AGAIN });
     }
