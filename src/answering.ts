@@ -11,6 +11,7 @@ import { createThreadReader } from './out/threads.js';
 import { createHistoryStore } from './sessions/history.js';
 import type { Keys } from './sessions/keys.js';
 import { createNameCache } from './sessions/names.js';
+import { createSessionSupport } from './sessions/session-support.js';
 
 export interface AnsweringDeps {
   config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji'>;
@@ -32,6 +33,7 @@ export const createAnswering = (deps: AnsweringDeps) => (client: WebClient) => {
     logger,
     nativeStreaming: config.nativeStreaming,
     badges: config.emoji,
+    sessionSupport: createSessionSupport({ redis, keys }),
   });
   // History reads wait out a short 429; a longer one fails the read (and the answer says so).
   const gate = createRateGate({ logger, maxWaitMs: 10_000 });

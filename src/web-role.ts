@@ -10,6 +10,7 @@ import type { Metrics } from './core/metrics.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from './edge/listeners/commands/ask.js';
+import { registerAppContextChanged } from './edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from './edge/listeners/events/messages.js';
 import { createClaims } from './intake/claims.js';
@@ -18,6 +19,7 @@ import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
+import { createMessagesTab } from './overview/messages-tab.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
 import { createCanceller } from './queue/cancel.js';
@@ -26,6 +28,7 @@ import { createRateLimiter, type Fairness } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
+import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import type { Keys } from './sessions/keys.js';
 import type { Prefs } from './sessions/prefs.js';
@@ -78,6 +81,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
   registerMessageListeners(slack.app, { intake, followed, identity, threadLocks, logger, metrics });
   registerAskCommand(slack.app, { intake, logger, metrics });
   registerAppHomeOpened(slack.app, { intake, logger, metrics });
+  registerAppContextChanged(slack.app, { intake, logger, metrics });
   registerOverviewActions(slack.app, { intake, logger, metrics });
 
   // After the ack: the request handler, and the overview's commands and buttons.
@@ -115,9 +119,14 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     respond: poster.respond,
   });
   const commands = createOverviewCommands({ canceller, overview, respond: poster.respond });
+  const messagesTab = createMessagesTab({
+    poster,
+    context: createAgentContextStore({ redis, keys }),
+    logger,
+  });
   const intakeWorker = new Worker(
     QUEUES.intake.name,
-    createIntakeProcessor({ handler, overview, actions, commands }),
+    createIntakeProcessor({ handler, overview, actions, commands, messagesTab }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     {
       connection: deps.workerConnection,

@@ -3,6 +3,7 @@ import type { ChatMessage, ThreadTarget } from '../core/domain.js';
 import { userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import { sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { HistoryStore } from '../sessions/history.js';
@@ -60,7 +61,10 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     let outcome: ForegroundOutcome | undefined;
     let thrown: unknown;
     try {
-      outcome = await deps.foreground.answer(target, messages, opts.signal ? { signal: opts.signal } : {});
+      outcome = await deps.foreground.answer(target, messages, {
+        title: sessionTitle(job.question),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (err) {
       thrown = err;
       throw err;

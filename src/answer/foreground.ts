@@ -7,7 +7,7 @@ import type { SlackPoster } from '../out/poster.js';
 
 export interface ForegroundDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'setStatus' | 'startAnswer'>;
+  poster: Pick<SlackPoster, 'sessions' | 'startAnswer'>;
   logger: Logger;
 }
 
@@ -16,19 +16,24 @@ export type ForegroundOutcome =
   | { ok: false; error: unknown; ts: string[] };
 
 /**
- * Streams one answer into its thread. The user sees the bot at work at once (thread status, or the
- * answer's placeholder), then the text as it comes. A failure always ends visibly: kept text is
- * marked as cut off with a note, and an answer with no text is replaced by the error.
+ * Streams one answer into its thread. The user sees the bot at work at once (its agent session
+ * `processing`, with Slack's stop button; else the thread status or the answer's placeholder), then
+ * the text as it comes. A failure always ends visibly: kept text is marked as cut off with a note,
+ * and an answer with no text is replaced by the error. Either way the session ends `active`.
  */
 export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
   async answer(
     target: ThreadTarget,
     messages: ChatMessage[],
-    opts: { signal?: AbortSignal } = {},
+    opts: { signal?: AbortSignal; title: string },
   ): Promise<ForegroundOutcome> {
-    const status = await deps.poster.setStatus(target, 'is thinking…');
-    // No thread status (not an assistant thread)? Then a placeholder shows we are at work.
-    const writer = deps.poster.startAnswer(target, { placeholder: !status.shown });
+    const work = await deps.poster.sessions.processing(target, {
+      title: opts.title,
+      initiator: target.userId,
+      status: 'is thinking…',
+    });
+    // No session and no thread status? Then a placeholder shows we are at work.
+    const writer = deps.poster.startAnswer(target, { placeholder: !work.shown });
     try {
       const result = await deps.llm.stream({
         messages,
@@ -55,7 +60,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         : await writer.fail(message);
       return { ok: false, error, ts };
     } finally {
-      await status.stop({ clear: true });
+      await work.end('active');
     }
   },
 });

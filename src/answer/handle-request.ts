@@ -6,6 +6,7 @@ import { AppError, errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { USAGE } from '../core/usage.js';
+import { newTopic, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
 import type { Enqueuer } from '../queue/enqueue.js';
@@ -22,7 +23,7 @@ import { parseLater, route } from './routing.js';
 
 export interface RequestHandlerDeps {
   config: Pick<Config, 'queue'>;
-  poster: Pick<SlackPoster, 'question' | 'note' | 'respond' | 'postEphemeral'>;
+  poster: Pick<SlackPoster, 'question' | 'note' | 'respond' | 'postEphemeral' | 'sessions'>;
   context: ContextBuilder;
   foreground: ForegroundAnswerer;
   enqueuer: Enqueuer;
@@ -121,6 +122,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       enqueuedAt: Date.now(),
       retry: 0,
     };
+    // A follow-up that starts a new topic retitles its session; any other keeps the first title.
+    if (!opts.isNew && newTopic(question)) await deps.poster.sessions.rename(thread, sessionTitle(question));
     const decision = route({
       later,
       contextTokens: built.tokens,

@@ -70,11 +70,70 @@ export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 export const receivingTeam = (env: EventEnvelope): string | undefined =>
   env.authorizations?.[0]?.team_id ?? env.team_id ?? undefined;
 
+/**
+ * What the user is looking at (Agent messaging experience): `context.entities`, most relevant
+ * first. Entities of kinds we do not use pass unread; the ones we use are checked where read.
+ */
+export const agentContextSchema = z.object({
+  entities: z
+    .array(z.looseObject({ type: shortName, value: z.unknown() }))
+    .max(50)
+    .optional(),
+});
+export type AgentContext = z.infer<typeof agentContextSchema>;
+
+const channelEntity = z.object({ type: z.literal('slack#/types/channel_id'), value: slackId });
+const messageEntity = z.object({
+  type: z.literal('slack#/types/message_context'),
+  value: z.object({ channel_id: slackId, message_ts: slackTs }),
+});
+
+/**
+ * The channel (and message) in view, from the most relevant entity that names one. DMs are left
+ * out: prompts about "the channel you are in" make no sense there.
+ */
+export const viewingOf = (context: AgentContext | null | undefined) => {
+  for (const entity of context?.entities ?? []) {
+    const channel = channelEntity.safeParse(entity);
+    const message = messageEntity.safeParse(entity);
+    const channelId = channel.success
+      ? channel.data.value
+      : message.success
+        ? message.data.value.channel_id
+        : '';
+    if (!channelId || channelId.startsWith('D')) continue;
+    return { channelId, ...(message.success ? { messageTs: message.data.value.message_ts } : {}) };
+  }
+  return undefined;
+};
+
 export const homeOpenedSchema = z.object({
   type: z.literal('app_home_opened'),
   user: slackId,
+  /** The DM with the bot, which the Messages tab shows. */
+  channel: slackId.optional(),
   tab: shortName.optional(),
+  context: agentContextSchema.nullish(),
 });
+
+/** `app_context_changed`: `user` is in the SDK's type; Slack's example carries it on the authorization. */
+export const contextChangedSchema = z.object({
+  type: z.literal('app_context_changed'),
+  user: slackId.optional(),
+  context: agentContextSchema.nullish(),
+});
+
+/** The user an `app_context_changed` is about: the event's, else the (non-bot) authorization's. */
+export const contextUser = (
+  event: z.infer<typeof contextChangedSchema>,
+  body: unknown,
+): string | undefined => {
+  if (event.user) return event.user;
+  const auth = z
+    .object({ authorizations: z.array(z.object({ user_id: slackId, is_bot: z.literal(false) })).min(1) })
+    .safeParse(body);
+  return auth.success ? auth.data.authorizations[0]?.user_id : undefined;
+};
 
 export const slashCommandSchema = z.object({
   command: shortName,

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { RequestHandler } from '../answer/handle-request.js';
 import type { OverviewActions } from '../overview/actions.js';
 import type { OverviewCommands } from '../overview/commands.js';
+import type { MessagesTab } from '../overview/messages-tab.js';
 import type { OverviewService } from '../overview/service.js';
 import { QUEUES } from '../queue/registry.js';
 import { waitTurnInQueue } from './wait-turn.js';
@@ -11,6 +12,7 @@ export interface IntakeProcessorDeps {
   overview: Pick<OverviewService, 'opened'>;
   actions: OverviewActions;
   commands: Pick<OverviewCommands, 'sessions' | 'cancel'>;
+  messagesTab: Pick<MessagesTab, 'opened' | 'contextChanged'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -18,7 +20,7 @@ export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCou
 /**
  * The intake worker's processor: each job to whoever handles its kind, its payload parsed with the
  * registry's schema first. A user's request goes to the request handler; the Home tab, its buttons,
- * `/ask sessions` and `/ask cancel` go to the overview.
+ * the Messages tab, `/ask sessions` and `/ask cancel` go to the overview.
  */
 export const createIntakeProcessor =
   (deps: IntakeProcessorDeps) =>
@@ -29,6 +31,10 @@ export const createIntakeProcessor =
       return deps.overview.opened(teamId, userId);
     }
     if (job.name === intake.action.job) return deps.actions(intake.action.schema.parse(job.data));
+    if (job.name === intake.messagesOpened.job)
+      return deps.messagesTab.opened(intake.messagesOpened.schema.parse(job.data));
+    if (job.name === intake.contextChanged.job)
+      return deps.messagesTab.contextChanged(intake.contextChanged.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

@@ -4,9 +4,16 @@ import type { ThreadTarget } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { sleep as realSleep, type Sleep } from '../core/time.js';
+import {
+  type AgentSessions,
+  createAgentSessions,
+  memorySessionSupport,
+  type SessionSupport,
+} from './agent-session.js';
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
 import { type Badge, type BadgeEmoji, switchBadge } from './badges.js';
 import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
+import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
 import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './metadata.js';
 import { neutralize } from './neutralize.js';
 import { createPacer, type Pacing } from './pacing.js';
@@ -15,6 +22,7 @@ import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
 
+export type { AgentSessions, SessionStatus, SessionThread, SessionWork } from './agent-session.js';
 export { PLACEHOLDER_TEXT } from './answer-messages.js';
 export type { AnswerWriter } from './answer-writer.js';
 export type { Badge } from './badges.js';
@@ -45,6 +53,8 @@ export interface SlackPosterDeps {
   statusRefreshMs?: number;
   /** How long a status is kept alive at most (default 10 minutes). */
   statusMaxMs?: number;
+  /** Where a workspace's fallback from agent sessions is remembered (default: this process's memory). */
+  sessionSupport?: SessionSupport;
   /** For `respond`; defaults to the global fetch. */
   fetch?: typeof fetch;
   respondTimeoutMs?: number;
@@ -57,8 +67,10 @@ export type NoteAbout =
   | { requestId: string; kind: NoteKind }
   | { requestId: string; kind: 'failed'; jobId: string };
 
-export interface SlackPoster {
+export interface SlackPoster extends MessagesTabWriter {
   setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
+  /** A request's visible status: its thread's agent session, or the assistant status where there is none. */
+  sessions: AgentSessions;
   /**
    * `placeholder: true` shows a placeholder message at once (an edited message instead of a native
    * stream, which can only start with text): for when no thread status tells the user we are working.
@@ -115,6 +127,13 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     sleep,
     ...(deps.statusRefreshMs !== undefined ? { refreshMs: deps.statusRefreshMs } : {}),
     ...(deps.statusMaxMs !== undefined ? { maxMs: deps.statusMaxMs } : {}),
+  });
+  const sessions = createAgentSessions({
+    client,
+    call,
+    status,
+    support: deps.sessionSupport ?? memorySessionSupport(),
+    logger: log,
   });
   const respond = createResponder({
     now,
@@ -179,6 +198,8 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
 
   return {
     setStatus: status.setStatus,
+    sessions,
+    ...createMessagesTabWriter({ client, call }),
     startAnswer: (target, opts = {}) =>
       createAnswerWriter(target, {
         client,

@@ -1,5 +1,6 @@
 import { LogLevel, type Logger as SlackLogger } from '@slack/web-api';
 import type { Logger } from '../core/logger.js';
+import { MISSING_STOP_SUBSCRIPTION } from './agent-session.js';
 
 /**
  * Our pino logger as the Slack SDKs' `Logger` (`@slack/logger`, which Bolt, the WebClient and the
@@ -49,7 +50,13 @@ export const toSlackLogger = (log: Logger, component: string): SlackLogger => {
   return {
     debug: (...msg: unknown[]) => child.debug(line(msg)),
     info: (...msg: unknown[]) => child.info(line(msg)),
-    warn: (...msg: unknown[]) => child.warn(line(msg)),
+    // The WebClient warns on every call whose answer carries a warning; agent-session.ts logs
+    // this one once per workspace instead.
+    warn: (...msg: unknown[]) => {
+      const text = line(msg);
+      if (text.includes(MISSING_STOP_SUBSCRIPTION)) child.debug(text);
+      else child.warn(text);
+    },
     error: (...msg: unknown[]) => child.error(line(msg)),
     setLevel: () => {},
     getLevel: () => slackLevel[log.level] ?? LogLevel.INFO,

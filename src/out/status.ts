@@ -37,8 +37,13 @@ export interface StatusDeps {
   maxMs?: number;
 }
 
+/** `loadingMessages`: texts Slack rotates through under the status (at most 10), for a long wait. */
+export interface StatusOptions {
+  loadingMessages?: readonly string[];
+}
+
 export interface StatusKeeper {
-  setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
+  setStatus(target: StatusTarget, status: string, opts?: StatusOptions): Promise<StatusHandle>;
   /** The app posted in this thread: Slack cleared its status, so its keepalives stop. */
   postedIn(channel: string, threadTs: string): void;
 }
@@ -60,7 +65,12 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
     for (const halt of halts) halt();
   };
 
-  const setStatus = async (target: StatusTarget, status: string): Promise<StatusHandle> => {
+  const setStatus = async (
+    target: StatusTarget,
+    status: string,
+    opts: StatusOptions = {},
+  ): Promise<StatusHandle> => {
+    const loading = opts.loadingMessages?.length ? { loading_messages: [...opts.loadingMessages] } : {};
     let current = status;
     let stopped = false;
     let available = true;
@@ -85,6 +95,8 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
               channel_id: target.channelId,
               thread_ts: target.threadTs,
               status: text,
+              // Cleared with the status; a keepalive refresh keeps them rotating.
+              ...(text === '' ? {} : loading),
             }),
           { retryOnRateLimit: false },
         );

@@ -21,7 +21,7 @@ const CHANNEL_GONE_TEXT =
 const RECORD_ATTEMPTS = 3;
 
 export interface AnswerEndingDeps {
-  poster: Pick<SlackPoster, 'note' | 'badge'>;
+  poster: Pick<SlackPoster, 'note' | 'badge' | 'sessions'>;
   requests: Pick<RequestStore, 'update'>;
   fairness: Pick<Fairness, 'removeQueued' | 'releaseRunning'>;
   metrics: Pick<Metrics, 'answers'>;
@@ -29,9 +29,10 @@ export interface AnswerEndingDeps {
 }
 
 /**
- * How a background request ends, whatever ended it: its record gets its final state, and its
- * queued-cap entry and running slot are given back. Every step is best-effort and logged, so
- * one failing step (Redis blip) never keeps the others from running.
+ * How a background request ends, whatever ended it: its record gets its final state, its
+ * queued-cap entry and running slot are given back, and its agent session goes `active` (it was
+ * `processing` or `suspended`). Every step is best-effort and logged, so one failing step (Redis
+ * blip) never keeps the others from running.
  */
 export const createAnswerEnding = (deps: AnswerEndingDeps) => {
   const finish = async (
@@ -55,6 +56,10 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     );
     await bestEffort(log, 'running slot', () =>
       deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
+    );
+    await deps.poster.sessions.setSessionStatus(
+      { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs },
+      'active',
     );
   };
 

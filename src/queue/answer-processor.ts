@@ -6,6 +6,7 @@ import { errorFields, errorMessage, isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { LlmClient, LlmResult } from '../llm/client.js';
+import { type SessionWork, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
 import type { ThreadReader } from '../out/threads.js';
@@ -37,7 +38,7 @@ export interface AnswerContext {
 
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'answer' | 'note' | 'badge' | 'setStatus'>;
+  poster: Pick<SlackPoster, 'answer' | 'note' | 'badge' | 'sessions'>;
   reader: Pick<ThreadReader, 'findEarlierRun'>;
   context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
@@ -61,6 +62,17 @@ export interface AnswerJobResult {
   alreadyPosted?: boolean;
   cancelled?: boolean;
 }
+
+/**
+ * Rotating texts under the assistant status where a workspace has no agent sessions: a background
+ * answer is the long wait (a long context, a busy queue behind it).
+ */
+export const BACKGROUND_LOADING_MESSAGES = [
+  'Reading the thread…',
+  'Thinking it through…',
+  'Writing the answer…',
+  'Still on it: long questions take a while…',
+] as const;
 
 /** Bookkeeping after the post gets a few quick tries (a Redis blip), then is given up, logged. */
 const AFTER_POST_ATTEMPTS = 3;
@@ -96,10 +108,12 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
 
+    // The session `processing` while this run works; how the request ends moves it on (answer-ending.ts).
+    let work: SessionWork | undefined;
+
     /** Phase 1: from the start to the answer's post; `settled` when the job ended without posting. */
     const toPost = async (
       abort: AbortController,
-      onStatus: (s: Awaited<ReturnType<typeof deps.poster.setStatus>>) => void,
     ): Promise<{ posted: { ts: string[]; result: LlmResult } } | { settled: AnswerJobResult }> => {
       if (await deps.cancels.isCancelled(request.id)) {
         const record = await deps.requests.get(request.id);
@@ -123,7 +137,12 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       await bestEffort(log, 'running badge', () =>
         deps.poster.badge(request.channelId, data.badgeTs, 'running', rerun ? 'any' : ['queued']),
       );
-      onStatus(await deps.poster.setStatus(target, 'is working on your request…'));
+      work = await deps.poster.sessions.processing(target, {
+        title: sessionTitle(data.question),
+        initiator: request.userId,
+        status: 'is working on your request…',
+        loadingMessages: BACKGROUND_LOADING_MESSAGES,
+      });
       const built = await deps.context.forQuestion({
         ...thread,
         userId: request.userId,
@@ -159,6 +178,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       log.warn({ err: errorFields(err), disposition, final, gone }, 'background answer attempt failed');
       if (!final) {
         await bestEffort(log, 'record', () => deps.requests.update(request.id, { state: 'queued' }));
+        // Back in the queue until its retry.
+        await work?.end('suspended');
         throw err;
       }
       await ending.fail(data, jobId, err, log);
@@ -228,13 +249,10 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       deps.fairness.leaseMs / 3,
     );
     const abort = deps.cancels.track(jobId);
-    let status: Awaited<ReturnType<typeof deps.poster.setStatus>> | undefined;
     try {
       let outcome: Awaited<ReturnType<typeof toPost>>;
       try {
-        outcome = await toPost(abort, (s) => {
-          status = s;
-        });
+        outcome = await toPost(abort);
       } catch (err) {
         return await failed(err);
       }
@@ -245,7 +263,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       await bestEffort(log, 'running slot', () =>
         deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
       );
-      await status?.stop();
+      await work?.release();
     }
   };
 };

@@ -20,17 +20,18 @@ export interface CancelDeps {
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser'>;
   fairness: Pick<Fairness, 'removeQueued'>;
-  poster: Pick<SlackPoster, 'badge' | 'note'>;
+  poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
   logger: Logger;
 }
 
 /**
- * The record, note and badge of a cancelled request; also used by the worker. Only the record
- * matters to what happens next: the rest is best-effort, logged.
+ * The record, note, badge and session (`active`: nothing runs or waits) of a cancelled request;
+ * also used by the worker. Only the record matters to what happens next: the rest is best-effort,
+ * logged.
  */
 export const announceCancelled = async (
   deps: {
-    poster: Pick<SlackPoster, 'badge' | 'note'>;
+    poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
     requests: Pick<RequestStore, 'update'>;
     fairness: Pick<Fairness, 'removeQueued'>;
   },
@@ -50,6 +51,10 @@ export const announceCancelled = async (
       `🚫 Cancelled at <@${record.userId}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
     ),
+  );
+  await deps.poster.sessions.setSessionStatus(
+    { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
+    'active',
   );
 };
 

@@ -4,6 +4,7 @@ import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withTimeout } from '../core/time.js';
+import { sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { newRequestRecord } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
@@ -12,7 +13,7 @@ import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from 
 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
-  poster: Pick<SlackPoster, 'badge' | 'unbadge' | 'note' | 'remove'>;
+  poster: Pick<SlackPoster, 'badge' | 'unbadge' | 'note' | 'remove' | 'sessions'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
   config: Pick<Config, 'queue'>;
@@ -34,9 +35,10 @@ export const queuedNote = (ahead: number, reason: AnswerJob['reason']) => {
 
 /**
  * Hands a request to the background queue. The user's cap is checked and the request recorded
- * (both on the fail-fast producer: if Redis is down, nothing is said to the user). Then the ⏳ badge
- * and the "Queued" note, so they always come before the answer a fast worker posts; then the job.
- * If adding the job fails, the badge and note are taken back: never "queued" for a job that was not.
+ * (both on the fail-fast producer: if Redis is down, nothing is said to the user). Then the session
+ * `suspended`, the ⏳ badge and the "Queued" note, so they always come before what a fast worker
+ * does (the session `processing`, the answer); then the job. If adding the job fails, they are taken
+ * back: never "queued" for a job that was not.
  */
 export const createEnqueuer = (deps: EnqueueDeps) => ({
   async enqueue(job: AnswerJob): Promise<{ ahead: number; jobId: string }> {
@@ -80,6 +82,11 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       await giveBackCap();
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
+    const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: job.threadTs };
+    const suspended = await deps.poster.sessions.suspended(thread, {
+      title: sessionTitle(job.question),
+      initiator: request.userId,
+    });
     // A retried request trades its ❌ or 🚫 for ⏳.
     await bestEffort(log, 'queued badge', () =>
       deps.poster.badge(request.channelId, job.badgeTs, 'queued', job.retry ? ['failed', 'cancelled'] : []),
@@ -117,6 +124,7 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       );
       for (const ts of note ? note.ts : [])
         await bestEffort(log, 'queued note removal', () => deps.poster.remove(request.channelId, ts));
+      if (suspended) await deps.poster.sessions.setSessionStatus(thread, 'active');
       await bestEffort(log, 'record rollback', () =>
         deps.requests.update(
           request.id,

@@ -56,6 +56,26 @@ export const homeOpenedJobSchema = z.object({
 });
 export type HomeOpenedJob = z.infer<typeof homeOpenedJobSchema>;
 
+/** What the user is looking at in Slack, as the edge read it from the event's context. */
+const viewingSchema = z.object({ channelId: z.string().optional(), messageTs: z.string().optional() });
+
+/** The Messages tab (the DM with the bot) was opened: greet (once a day) and offer prompts. */
+export const messagesOpenedJobSchema = z.object({
+  teamId: z.string().min(1),
+  userId: z.string().min(1),
+  /** The DM channel the tab shows. */
+  channelId: z.string().min(1),
+  /** The context the event carried, if any (else the latest one remembered). */
+  viewing: viewingSchema.optional(),
+});
+
+/** `app_context_changed`: the user now views something else. Remembered only; never posted. */
+export const contextChangedJobSchema = z.object({
+  teamId: z.string().min(1),
+  userId: z.string().min(1),
+  viewing: viewingSchema.optional(),
+});
+
 /** A button on the Home tab or in `/ask sessions` was clicked. The value is data, never authority. */
 export const actionJobSchema = z.object({
   teamId: z.string().min(1),
@@ -81,6 +101,8 @@ export const QUEUES = {
     /** Other kinds of intake work, by kind: the job name and its payload's schema. */
     homeOpened: { job: 'home_opened', schema: homeOpenedJobSchema },
     action: { job: 'action', schema: actionJobSchema },
+    messagesOpened: { job: 'messages_opened', schema: messagesOpenedJobSchema },
+    contextChanged: { job: 'context_changed', schema: contextChangedJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -93,7 +115,7 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
 
 /** Intake work besides a user's request. */
-export type IntakeWorkKind = 'homeOpened' | 'action';
+export type IntakeWorkKind = 'homeOpened' | 'action' | 'messagesOpened' | 'contextChanged';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

@@ -74,7 +74,7 @@ export const INTAKE_STALLED_TEXT =
  * request had already been answered or handed to the queue.
  */
 export const createIntakeStalledOut = (deps: {
-  poster: Pick<SlackPoster, 'note' | 'respond'>;
+  poster: Pick<SlackPoster, 'note' | 'respond' | 'sessions'>;
   requests: Pick<RequestStore, 'get' | 'update'>;
   logger: Logger;
 }) =>
@@ -95,6 +95,12 @@ export const createIntakeStalledOut = (deps: {
         }),
       );
     const threadTs = request.threadTs ?? request.ts;
+    // The dead run's session was left `processing` (its record says `answering`).
+    if (record?.threadTs)
+      await deps.poster.sessions.setSessionStatus(
+        { teamId: request.teamId, channelId: request.channelId, threadTs: record.threadTs },
+        'active',
+      );
     if (request.responseUrl) {
       const url = request.responseUrl;
       await bestEffort(log, 'stalled note', () =>

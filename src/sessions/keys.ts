@@ -47,6 +47,16 @@ export const createKeys = (prefix: string) => {
     cancelled: (requestId: string) => `${prefix}:cancelled:${requestId}`,
     /** A Slack user's display name, as the thread reader last looked it up (expires). */
     userName: (userId: string) => `${prefix}:name:${userId}`,
+    /** What a user last viewed while the bot's Messages tab was open (app_context_changed; expires). */
+    userContext: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:context`,
+    /** Set when the Messages tab greeted a user; its expiry is the once-a-day limit. */
+    userGreeted: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:greeted`,
+    /** Which suggested prompts the user's Messages tab has now (expires). */
+    userPrompts: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prompts`,
+    /** A workspace that cannot use agent sessions, and why (expires, so it is tried again later). */
+    sessionsFallback: (teamId: string) => `${prefix}:team:${teamId}:sessions-fallback`,
+    /** A notice about a workspace's sessions (e.g. a Slack warning) already logged (expires). */
+    sessionsNotice: (teamId: string, notice: string) => `${prefix}:team:${teamId}:sessions-notice:${notice}`,
     /** Pub/sub channel on which cancellations are announced to running workers. */
     cancelChannel: () => `${prefix}:cancel`,
   };

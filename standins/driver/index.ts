@@ -4,17 +4,20 @@ import type { SlackApiStandin } from '../slack/index.js';
 import { type BlockActionOptions, blockActionPayload } from './actions.js';
 import { type Ack, type Delivery, deliver, type Request, type SendOptions } from './deliver.js';
 import {
+  agentContext,
   channelType,
   commandBody,
   eventEnvelope,
   messageFields,
   newEventId,
   sampleEventBody,
+  type ViewingOptions,
 } from './payloads.js';
 import { nowSeconds } from './signing.js';
 
 export type { BlockActionOptions } from './actions.js';
 export { type Ack, type Delivery, type SendOptions, SLACK_ACK_DEADLINE_MS } from './deliver.js';
+export type { ViewingOptions } from './payloads.js';
 export { signSlackBody, slackSignature } from './signing.js';
 
 /**
@@ -123,8 +126,16 @@ export class SlackDriver {
     return `D${user.replace(/^[UW]/, '')}`;
   }
 
-  /** The user opens the app's Home tab (or its Messages tab). */
-  homeOpened(o: { user: string; tab?: 'home' | 'messages'; channel?: string }): Promise<Delivery> {
+  /**
+   * The user opens the app's Home tab, or its Messages tab (the Agent messaging experience sends
+   * this in place of `assistant_thread_started`; `viewing` adds the context it may carry).
+   */
+  homeOpened(o: {
+    user: string;
+    tab?: 'home' | 'messages';
+    channel?: string;
+    viewing?: ViewingOptions;
+  }): Promise<Delivery> {
     const view = o.tab === 'messages' ? undefined : this.opts.slack?.homeView(o.user);
     return this.event({
       type: 'app_home_opened',
@@ -133,6 +144,18 @@ export class SlackDriver {
       tab: o.tab ?? 'home',
       event_ts: this.nextTs(),
       ...(view ? { view } : {}),
+      ...(o.viewing ? { context: agentContext(this, o.viewing) } : {}),
+    });
+  }
+
+  /** `app_context_changed`: with the app open, the user now views `viewing` (nothing, when omitted). */
+  contextChanged(o: { user: string; channel?: string; viewing?: ViewingOptions }): Promise<Delivery> {
+    return this.event({
+      type: 'app_context_changed',
+      user: o.user,
+      channel: o.channel ?? this.dmChannel(o.user),
+      context: agentContext(this, o.viewing),
+      event_ts: this.nextTs(),
     });
   }
 

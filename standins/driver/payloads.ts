@@ -143,3 +143,20 @@ export const sampleEventBody = (w: Workspace, text: string, ts: string): string 
     },
     authorizations: [{ team_id: w.teamId, user_id: w.botUserId, is_bot: true }],
   });
+
+/** What a user views, for `app_context_changed` and the Messages tab's `app_home_opened`. */
+export interface ViewingOptions {
+  /** The channel in view. */
+  channel?: string;
+  /** With `channel`: the message in view (a `message_context` entity, as Slack sends for a thread). */
+  messageTs?: string;
+}
+
+/** Slack's `context` object: entities, most relevant first; `{}` when nothing is in view. */
+export const agentContext = (w: Workspace, v: ViewingOptions | undefined) => {
+  if (!v?.channel) return {};
+  const entity = v.messageTs
+    ? { type: 'slack#/types/message_context', value: { channel_id: v.channel, message_ts: v.messageTs } }
+    : { type: 'slack#/types/channel_id', value: v.channel };
+  return { entities: [{ ...entity, team_id: w.teamId }] };
+};

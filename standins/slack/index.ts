@@ -1,4 +1,5 @@
 import { Waiters } from '../http.js';
+import type { AgentSession, SessionStatus, SessionsRefusal, SuggestedPrompts } from './agent-sessions.js';
 import { FaultQueue } from './faults.js';
 import { SlackIdentity } from './ids.js';
 import { RateLimits } from './rate-limits.js';
@@ -21,6 +22,13 @@ import type {
 import { Workspace } from './workspace.js';
 
 export { listenOnLoopback } from '../http.js';
+export type {
+  AgentSession,
+  SessionChange,
+  SessionStatus,
+  SessionsRefusal,
+  SuggestedPrompts,
+} from './agent-sessions.js';
 export { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 export { botReplies, settled, shown, shownText } from './reading.js';
 export type * from './types.js';
@@ -104,6 +112,19 @@ export class SlackApiStandin extends SlackIdentity {
   /** Makes chat.startStream refuse every call with `error` (default `feature_not_enabled`); `false` allows again. */
   refuseStreaming(error: string | false = 'feature_not_enabled'): void {
     this.ws.streamingRefusal = error === false ? undefined : error;
+  }
+
+  /**
+   * A workspace without agent sessions: every `agents.sessions.*` call fails with `error` (the
+   * feature off, the app not declared an agent, or a Slack without the methods); `false` allows again.
+   */
+  withoutSessions(error: SessionsRefusal | false = 'feature_not_enabled'): void {
+    this.ws.agents.refusal = error === false ? undefined : error;
+  }
+
+  /** An app without the `agent_session_stopped` subscription: setStatus warns, as Slack does. */
+  warnMissingStopSubscription(on = true): void {
+    this.ws.agents.missingStopSubscription = on;
   }
 
   setChannel(id: string, settings: ChannelSettings): void {
@@ -201,6 +222,26 @@ export class SlackApiStandin extends SlackIdentity {
   /** The thread's assistant status; cleared (undefined) once the bot posts in the thread. */
   assistantStatus(channel: string, threadTs: string): AssistantStatus | undefined {
     return this.ws.statuses.get(`${channel}/${threadTs}`);
+  }
+
+  /** The thread's agent session as Slack keeps it (status, title, initiator, every change), if any. */
+  sessionStatus(channel: string, threadTs: string): AgentSession | undefined {
+    const s = this.ws.agents.sessions.get(
+      this.ws.agents.key(channel, this.ws.store.rootOf(channel, threadTs)),
+    );
+    return s ? structuredClone(s) : undefined;
+  }
+
+  /** The statuses the thread's session was set to, in order ([] when it has none). */
+  sessionHistory(channel: string, threadTs: string): SessionStatus[] {
+    return (this.sessionStatus(channel, threadTs)?.history ?? [])
+      .filter((c) => c.kind === 'status')
+      .map((c) => c.status);
+  }
+
+  /** The suggested prompts last set for a (DM) channel. */
+  suggestedPrompts(channel: string): SuggestedPrompts | undefined {
+    return this.ws.agents.prompts.get(channel);
   }
 
   /** Bodies posted to minted response URLs, optionally for one id. */

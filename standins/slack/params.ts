@@ -35,7 +35,15 @@ export const required = (p: Params, key: string, error = 'invalid_arguments'): s
 };
 
 /** Body fields @slack/web-api JSON-encodes inside a form body. */
-const JSON_FIELDS = new Set(['blocks', 'attachments', 'metadata', 'chunks', 'view', 'loading_messages']);
+const JSON_FIELDS = new Set([
+  'blocks',
+  'attachments',
+  'metadata',
+  'chunks',
+  'view',
+  'loading_messages',
+  'prompts',
+]);
 
 /** The call's parameters from the query, then a form or JSON body; JSON-valued form fields parsed. */
 export const parseParams = (raw: string, contentType: string, query: URLSearchParams): Params => {

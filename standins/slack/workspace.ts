@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AgentSessionsState } from './agent-sessions.js';
 import { newTriggerId, SlackIdentity } from './ids.js';
 import { fail } from './params.js';
 import { MessageStore, type StoreEntry } from './store.js';
@@ -40,6 +41,8 @@ export class Workspace extends SlackIdentity {
   readonly homeViews = new Map<string, StoredView>();
   readonly modalViews = new Map<string, StoredView>();
   readonly statuses = new Map<string, AssistantStatus>();
+  /** Agent sessions per thread, suggested prompts per DM, and what the workspace refuses. */
+  readonly agents = new AgentSessionsState();
   readonly triggers = new Map<string, { at: number; used: boolean }>();
   ephemerals: Ephemeral[] = [];
   streamingRefusal: string | undefined;
@@ -57,6 +60,7 @@ export class Workspace extends SlackIdentity {
     this.homeViews.clear();
     this.modalViews.clear();
     this.statuses.clear();
+    this.agents.clear();
     this.triggers.clear();
     this.ephemerals = [];
     this.streamingRefusal = undefined;

@@ -7,6 +7,7 @@ import { createSlackApp } from '../../src/edge/app.js';
 import { parseSlackBody, screenSlackBody, screenSlackRequest } from '../../src/edge/envelope.js';
 import { registerOverviewActions } from '../../src/edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from '../../src/edge/listeners/commands/ask.js';
+import { registerAppContextChanged } from '../../src/edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from '../../src/edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from '../../src/edge/listeners/events/messages.js';
 import { slackSignature } from '../../standins/driver/index.js';
@@ -136,6 +137,23 @@ describe('screening a Slack request before Bolt', () => {
         response_urls: [],
       }),
     ).toEqual({ action: 'forward', kind: 'view' });
+    // The Agent messaging experience's events: the context a user views, the Messages tab, a stop.
+    const agentEvent = (event: Record<string, unknown>) => ({ ...mention, event });
+    const context = { entities: [{ type: 'slack#/types/channel_id', value: 'C1', team_id: 'T0TEAM' }] };
+    for (const event of [
+      { type: 'app_context_changed', user: 'U1', channel: 'D1', context, event_ts: '1.4' },
+      { type: 'app_context_changed', context: {}, event_ts: '1.4' },
+      { type: 'app_home_opened', user: 'U1', channel: 'D1', tab: 'messages', context, event_ts: '1.4' },
+      {
+        type: 'agent_session_stopped',
+        user: 'U1',
+        channel: 'C1',
+        thread_ts: '1.1',
+        streaming_message_ts: ['1.2'],
+        event_ts: '1.4',
+      },
+    ])
+      expect(screenSlackBody(agentEvent(event))).toEqual({ action: 'forward', kind: 'event' });
   });
 });
 
@@ -162,6 +180,7 @@ describe('Bolt behind the screen', () => {
     });
     registerAskCommand(slack.app, { intake, logger, metrics });
     registerAppHomeOpened(slack.app, { intake, logger, metrics });
+    registerAppContextChanged(slack.app, { intake, logger, metrics });
     registerOverviewActions(slack.app, { intake, logger, metrics });
     return { app: slack.app, lines };
   };

@@ -35,6 +35,7 @@ const setup = () => {
     overview: { opened: vi.fn(async () => {}) },
     actions: vi.fn(async (_job: ActionJob) => {}),
     commands: { sessions: vi.fn(async () => {}), cancel: vi.fn(async () => {}) },
+    messagesTab: { opened: vi.fn(async () => {}), contextChanged: vi.fn(async () => {}) },
   };
   return { deps, process: createIntakeProcessor(deps) };
 };
@@ -71,6 +72,24 @@ describe('the intake processor', () => {
     const { deps, process } = setup();
     await process(job(QUEUES.intake.homeOpened.job, { teamId: 'T1', userId: 'U9' }));
     expect(deps.overview.opened).toHaveBeenCalledWith('T1', 'U9');
+    expect(deps.handler.handle).not.toHaveBeenCalled();
+  });
+
+  it('hands the Messages tab and context changes to the Messages tab, parsed', async () => {
+    const { deps, process } = setup();
+    const viewing = { channelId: 'C7', messageTs: '1.5' };
+    await process(
+      job(QUEUES.intake.messagesOpened.job, { teamId: 'T1', userId: 'U9', channelId: 'D9', viewing }),
+    );
+    await process(job(QUEUES.intake.contextChanged.job, { teamId: 'T1', userId: 'U9' }));
+    expect(deps.messagesTab.opened).toHaveBeenCalledWith({
+      teamId: 'T1',
+      userId: 'U9',
+      channelId: 'D9',
+      viewing,
+    });
+    expect(deps.messagesTab.contextChanged).toHaveBeenCalledWith({ teamId: 'T1', userId: 'U9' });
+    await expect(process(job(QUEUES.intake.contextChanged.job, { teamId: 'T1' }))).rejects.toThrow();
     expect(deps.handler.handle).not.toHaveBeenCalled();
   });
 

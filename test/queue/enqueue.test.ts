@@ -37,6 +37,7 @@ const setup = (failing: { unbadge?: boolean; rollback?: boolean }) => {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) });
   const removed: string[] = [];
+  const sessionStatuses: string[] = [];
   const refused = () => Promise.reject(new Error('Connection is closed.'));
   const deps: EnqueueDeps = {
     queue: { add: refused, getCountsPerPriority: async () => ({}) } as never as EnqueueDeps['queue'],
@@ -47,6 +48,16 @@ const setup = (failing: { unbadge?: boolean; rollback?: boolean }) => {
       remove: async (_channel, ts) => {
         removed.push(ts);
       },
+      sessions: {
+        suspended: async () => {
+          sessionStatuses.push('suspended');
+          return true;
+        },
+        setSessionStatus: async (_thread: unknown, status: string) => {
+          sessionStatuses.push(status);
+          return true;
+        },
+      } as never as EnqueueDeps['poster']['sessions'],
     },
     requests: {
       get: async () => undefined,
@@ -60,14 +71,19 @@ const setup = (failing: { unbadge?: boolean; rollback?: boolean }) => {
   };
   const bestEffortFailures = () =>
     lines.filter((l) => l.msg === 'best-effort step failed; carrying on').map((l) => l.what);
-  return { enqueuer: createEnqueuer(deps), lines, removed, bestEffortFailures };
+  return { enqueuer: createEnqueuer(deps), lines, removed, sessionStatuses, bestEffortFailures };
 };
 
 describe('taking a "queued" back when the job could not be written', () => {
   it('logs each take-back step that fails, carries on with the rest, and reports Redis unavailable', async () => {
-    const { enqueuer, removed, bestEffortFailures, lines } = setup({ unbadge: true, rollback: true });
+    const { enqueuer, removed, bestEffortFailures, lines, sessionStatuses } = setup({
+      unbadge: true,
+      rollback: true,
+    });
 
     await expect(enqueuer.enqueue(job)).rejects.toMatchObject({ code: 'redis_unavailable' });
+    // The session said "waiting in the queue" before the job write, and is taken back with the rest.
+    expect(sessionStatuses).toEqual(['suspended', 'active']);
 
     expect(bestEffortFailures()).toEqual(['queued badge removal', 'record rollback']);
     // The note still comes down after the badge would not.

@@ -131,6 +131,26 @@ describe('signed events', () => {
     expect(envelope(0).event).toMatchObject({ type: 'app_home_opened', user: 'U1', tab: 'home' });
   });
 
+  it('sends the Messages tab and app_context_changed with what the user views', async () => {
+    await driver.homeOpened({ user: 'U1', tab: 'messages', viewing: { channel: 'C9', messageTs: '1.5' } });
+    await driver.contextChanged({ user: 'U1', viewing: { channel: 'C8' } });
+    await driver.contextChanged({ user: 'U1' });
+    expect(envelope(0).event).toMatchObject({
+      type: 'app_home_opened',
+      tab: 'messages',
+      channel: 'D1',
+      context: {
+        entities: [{ type: 'slack#/types/message_context', value: { channel_id: 'C9', message_ts: '1.5' } }],
+      },
+    });
+    expect(envelope(1).event).toMatchObject({
+      type: 'app_context_changed',
+      user: 'U1',
+      context: { entities: [{ type: 'slack#/types/channel_id', value: 'C8' }] },
+    });
+    expect(envelope(2).event).toMatchObject({ type: 'app_context_changed', context: {} });
+  });
+
   it('redelivers with retry headers and the same body, freshly signed', async () => {
     const first = await driver.dm({ user: 'U1', text: 'hi' });
     const again = await driver.redeliver(first.delivery, { retryNum: 2, reason: 'http_timeout' });

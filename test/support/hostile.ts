@@ -129,6 +129,39 @@ const EVENT_PATHS: Path[] = [
   ['event', 'blocks'],
 ];
 
+/** The Agent messaging experience's events: the Messages tab opened, and the context changed. */
+const agentViewEvent = () => ({
+  ...mention(),
+  authorizations: [{ team_id: 'T0TEAM', user_id: 'U0FUZZ', is_bot: false }],
+  event: {
+    type: 'app_context_changed',
+    user: 'U0FUZZ',
+    channel: 'D0FUZZ',
+    tab: 'messages',
+    context: {
+      entities: [
+        { type: 'slack#/types/message_context', value: { channel_id: 'C0FUZZ', message_ts: '1.2' } },
+        { type: 'slack#/types/channel_id', value: 'C0FUZZ', team_id: 'T0TEAM' },
+      ],
+    },
+    event_ts: '1700000000.000100',
+  },
+});
+const AGENT_VIEW_PATHS: Path[] = [
+  ['event', 'type'],
+  ['event', 'user'],
+  ['event', 'channel'],
+  ['event', 'context'],
+  ['event', 'context', 'entities'],
+  ['event', 'context', 'entities', 0],
+  ['event', 'context', 'entities', 0, 'value'],
+  ['event', 'context', 'entities', 0, 'value', 'channel_id'],
+  ['event', 'context', 'entities', 1, 'type'],
+  ['event', 'context', 'entities', 1, 'value'],
+  ['authorizations', 0, 'user_id'],
+  ['authorizations', 0, 'is_bot'],
+];
+
 const command = () => ({
   token: 'legacy',
   team_id: 'T0TEAM',
@@ -289,9 +322,19 @@ const raw = fc.oneof(
     .map(([body, type]): HostileCase => ({ label: 'random text', contentType: type, body })),
 );
 
+const agentViewEvents = fc
+  .tuple(mutated(agentViewEvent, AGENT_VIEW_PATHS), fc.constantFrom('app_context_changed', 'app_home_opened'))
+  .map(([m, type]): HostileCase => {
+    // The same body as either event, unless a mutation already replaced the type.
+    const body = m.body as { event?: { type?: unknown } };
+    if (body.event?.type === 'app_context_changed') body.event = { ...body.event, type };
+    return { label: `agent view event ${m.edits}`, contentType: JSON_TYPE, body: toJson(body) };
+  });
+
 /** Any hostile signed body. */
 export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   { arbitrary: events, weight: 4 },
+  { arbitrary: agentViewEvents, weight: 2 },
   { arbitrary: commands, weight: 2 },
   { arbitrary: payloads(blockAction, ACTION_PATHS, 'block_actions'), weight: 3 },
   { arbitrary: payloads(viewSubmission, VIEW_PATHS, 'view'), weight: 1 },

@@ -12,10 +12,12 @@ import {
 export const isWrite = (method: string): boolean =>
   method.startsWith('chat.') ||
   method.startsWith('reactions.') ||
-  method === 'assistant.threads.setStatus' ||
+  method.startsWith('agents.sessions.') ||
+  method.startsWith('assistant.threads.') ||
   method === 'views.publish';
 
-export const WRITE_METHODS_NOTE = 'chat.*, reactions.*, assistant.threads.setStatus, views.publish';
+export const WRITE_METHODS_NOTE =
+  'chat.*, reactions.*, agents.sessions.*, assistant.threads.*, views.publish';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
@@ -23,10 +25,11 @@ export const channelOf = (c: RecordedCall): string => str(c.params.channel) || s
 
 const ok = (c: RecordedCall) => c.status === 200 && c.response?.ok === true;
 
-/** A visible sign that the bot is at work: thread status, placeholder or the start of a stream. */
+/** A visible sign that the bot is at work: session, thread status, placeholder or the start of a stream. */
 export const isFirstSign = (c: RecordedCall): boolean =>
   ok(c) &&
-  ((c.method === 'assistant.threads.setStatus' && str(c.params.status) !== '') ||
+  ((c.method === 'agents.sessions.setStatus' && str(c.params.status) === 'processing') ||
+    (c.method === 'assistant.threads.setStatus' && str(c.params.status) !== '') ||
     c.method === 'chat.postMessage' ||
     c.method === 'chat.startStream');
 

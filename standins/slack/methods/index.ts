@@ -1,3 +1,4 @@
+import { agentMethods } from './agents.js';
 import { assistantMethods } from './assistant.js';
 import { authMethods } from './auth.js';
 import { chatMethods } from './chat.js';
@@ -17,5 +18,6 @@ export const METHODS: Readonly<Record<string, Handler>> = Object.freeze({
   ...conversationMethods,
   ...userMethods,
   ...assistantMethods,
+  ...agentMethods,
   ...viewMethods,
 });
