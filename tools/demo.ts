@@ -215,6 +215,17 @@ const buttonValue = (view: { blocks: unknown[] } | undefined, actionId: string):
   return undefined;
 };
 
+/** The thread's agent session as Slack shows it: its title and the statuses it went through. */
+const sessionLine = async (d: Demo, threadTs: string, expected: string) => {
+  const history = () => d.slack.sessionHistory(CHANNEL, threadTs).join(' → ');
+  await wait(
+    d,
+    `the agent session to go ${expected} (it went ${history() || 'nowhere'})`,
+    () => history() === expected,
+  );
+  return `agent session “${d.slack.sessionStatus(CHANNEL, threadTs)?.title ?? ''}”: ${history()}`;
+};
+
 const homeShowsUnread = (view: { blocks: unknown[] } | undefined) =>
   buttonValue(view, ACTION_IDS.markRead) !== undefined;
 
@@ -229,6 +240,7 @@ const conversation = async (d: Demo) => {
     const answer = await followAnswer(d, rootTs, 0);
     const appends = d.slack.calls('chat.appendStream').filter((c) => c.params.ts === answer.ts).length;
     check(answer.stream === 'stopped', 'the answer was not streamed (chat.startStream … stopStream)');
+    out(`   ${await sessionLine(d, rootTs, 'processing → active')}`);
     return `answered in its thread, streamed (chat.startStream, ${appends} append${appends === 1 ? '' : 's'}, stopStream)`;
   });
 
@@ -278,6 +290,7 @@ const conversation = async (d: Demo) => {
       order.indexOf('hourglass_flowing_sand') < order.indexOf('white_check_mark'),
       `badges out of order: ${order.join(' → ')}`,
     );
+    out(`   ${await sessionLine(d, laterTs, 'suspended → processing → active')}`);
     return `answered by the worker process; badge ${badges(order)}`;
   });
   out();
