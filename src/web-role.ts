@@ -8,17 +8,20 @@ import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import type { Metrics } from './core/metrics.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
+import { registerFeedbackActions } from './edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from './edge/listeners/commands/ask.js';
 import { registerAppContextChanged } from './edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from './edge/listeners/events/messages.js';
+import { registerFeedbackComment } from './edge/listeners/views/feedback-comment.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
+import { createFeedbackActions } from './overview/feedback.js';
 import { createMessagesTab } from './overview/messages-tab.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
@@ -29,6 +32,7 @@ import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
+import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import type { Keys } from './sessions/keys.js';
 import type { Prefs } from './sessions/prefs.js';
@@ -83,9 +87,18 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
   registerAppHomeOpened(slack.app, { intake, logger, metrics });
   registerAppContextChanged(slack.app, { intake, logger, metrics });
   registerOverviewActions(slack.app, { intake, logger, metrics });
+  registerFeedbackActions(slack.app, { intake, logger, metrics });
+  registerFeedbackComment(slack.app, { intake, logger, metrics });
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;
+  // A rating changes its request's counts: the requester's Home is re-published (coalesced).
+  const feedback = createFeedbackStore({
+    redis,
+    keys,
+    retentionSeconds: config.sessions.resultRetentionSeconds,
+    changes: { notify: overview.schedule },
+  });
   const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
   const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
   const handler = createRequestHandler({
@@ -95,6 +108,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     foreground: createForegroundAnswerer({ llm: deps.llm, poster, logger }),
     enqueuer,
     history: deps.answering.history,
+    feedback,
     followed,
     threadLocks,
     requests,
@@ -111,6 +125,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     overview,
     client,
     requests,
+    feedback,
     prefs: deps.prefs,
     identity,
     logger,
@@ -126,7 +141,14 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
   });
   const intakeWorker = new Worker(
     QUEUES.intake.name,
-    createIntakeProcessor({ handler, overview, actions, commands, messagesTab }),
+    createIntakeProcessor({
+      handler,
+      overview,
+      actions,
+      commands,
+      messagesTab,
+      feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
+    }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     {
       connection: deps.workerConnection,

@@ -12,6 +12,7 @@ import type { Fairness } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createAnswerStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
+import { createFeedbackStore } from './sessions/feedback.js';
 import type { Keys } from './sessions/keys.js';
 import type { RequestStore } from './sessions/requests.js';
 
@@ -52,6 +53,11 @@ export const startWorkerRole = async (deps: WorkerRoleDeps): Promise<void> => {
       context,
       history,
       requests,
+      feedback: createFeedbackStore({
+        redis,
+        keys,
+        retentionSeconds: config.sessions.resultRetentionSeconds,
+      }),
       fairness,
       cancels,
       onReady: deps.overview.notifyReady,

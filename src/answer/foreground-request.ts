@@ -6,8 +6,9 @@ import type { Metrics } from '../core/metrics.js';
 import { sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { AnswerJob } from '../queue/registry.js';
+import type { FeedbackStore } from '../sessions/feedback.js';
 import type { HistoryStore } from '../sessions/history.js';
-import { newRequestRecord } from '../sessions/request-record.js';
+import { newRequestRecord, toRequestResult } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
 
@@ -15,7 +16,8 @@ export interface ForegroundRequestDeps {
   foreground: ForegroundAnswerer;
   poster: Pick<SlackPoster, 'note'>;
   history: Pick<HistoryStore, 'append'>;
-  requests: Pick<RequestStore, 'create' | 'update' | 'saveJob'>;
+  requests: Pick<RequestStore, 'create' | 'update' | 'saveJob' | 'setResult'>;
+  feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
 }
 
@@ -25,8 +27,9 @@ const RECORD_ATTEMPTS = 3;
 /**
  * Foreground answers with their records. A record is created `answering` and every way out ends
  * it: `done`, or `failed` (with a job a Retry can run) when the answer failed or its final post
- * threw. After the answer is in the thread, bookkeeping is best-effort: it never turns a posted
- * answer into an error.
+ * threw. Before the record says so, the answer's last message is linked to the request (its
+ * feedback buttons count for it) and a whole answer's result is stored (View result). After the
+ * answer is in the thread, bookkeeping is best-effort: it never turns a posted answer into an error.
  */
 export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
   let inFlight = 0;
@@ -56,6 +59,18 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
           { requestId: request.id, kind: 'rerun' },
         ),
       );
+    /** What the answer leaves to find later: the message with its feedback buttons, and its result. */
+    const keep = async (o: ForegroundOutcome) => {
+      const { feedbackTs } = o;
+      if (feedbackTs)
+        await bestEffort(log, 'feedback link', () =>
+          deps.feedback.rememberAnswer(request.channelId, feedbackTs, request.id),
+        );
+      if (o.ok) {
+        const result = toRequestResult(o.result, { totalMs: Date.now() - request.receivedAt, ts: o.ts[0] });
+        await bestEffort(log, 'result', () => deps.requests.setResult(request.id, result));
+      }
+    };
     inFlight++;
     deps.metrics.inFlight.set(inFlight);
     let outcome: ForegroundOutcome | undefined;
@@ -71,6 +86,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     } finally {
       inFlight--;
       deps.metrics.inFlight.set(inFlight);
+      if (outcome) await keep(outcome);
       const ok = outcome?.ok === true;
       const error = outcome && !outcome.ok ? outcome.error : thrown;
       await bestEffort(

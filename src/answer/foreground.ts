@@ -11,9 +11,10 @@ export interface ForegroundDeps {
   logger: Logger;
 }
 
+/** `feedbackTs`: the answer's last message, which carries the feedback buttons (when it shows text). */
 export type ForegroundOutcome =
-  | { ok: true; result: LlmResult; ts: string[] }
-  | { ok: false; error: unknown; ts: string[] };
+  | { ok: true; result: LlmResult; ts: string[]; feedbackTs?: string }
+  | { ok: false; error: unknown; ts: string[]; feedbackTs?: string };
 
 /**
  * Streams one answer into its thread. The user sees the bot at work at once (its agent session
@@ -44,8 +45,8 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         result.finishReason === 'length'
           ? 'The answer reached its length limit. Ask me to continue if you need more.'
           : undefined;
-      const { ts } = await writer.finish(note ? { error: note } : {});
-      return { ok: true, result, ts };
+      const written = await writer.finish(note ? { error: note } : {});
+      return { ok: true, result, ...written };
     } catch (error) {
       const message = userMessageFor(error);
       const partial = partialTextOf(error);
@@ -55,10 +56,10 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       if (disposition === 'ignore')
         deps.logger.info({ err: errorFields(error), disposition }, 'foreground answer cancelled');
       else deps.logger.warn({ err: errorFields(error), disposition }, 'foreground answer failed');
-      const { ts } = partial
+      const written = partial
         ? await writer.finish({ error: message, cutOff: true })
         : await writer.fail(message);
-      return { ok: false, error, ts };
+      return { ok: false, error, ...written };
     } finally {
       await work.end('active');
     }

@@ -12,6 +12,7 @@ import { slackErrorCode } from '../out/slack-error.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { AnswerJob } from '../queue/registry.js';
+import type { FeedbackStore } from '../sessions/feedback.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
@@ -32,8 +33,9 @@ export interface RequestHandlerDeps {
   threadLocks: Pick<ThreadLocks, 'run' | 'leave'>;
   requests: Pick<
     RequestStore,
-    'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
+    'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'setResult' | 'rootOf' | 'rememberRoot'
   >;
+  feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   rateLimiter: Pick<RateLimiter, 'admit'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;

@@ -43,12 +43,38 @@ export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  // A counter only goes up, so a change of rating cannot take back the first one: the first rating
+  // of an answer by a user counts in `feedback`, each later change in `feedbackChanges` (by the new
+  // value). Ratings standing now, per value v: feedback{v} + changes{v} − changes{other}.
+  const feedback = new Counter({
+    name: 'backchannel_feedback_total',
+    help: 'Answers rated by a user for the first time, by rating (positive, negative)',
+    labelNames: ['value'] as const,
+    registers: [registry],
+  });
+  const feedbackChanges = new Counter({
+    name: 'backchannel_feedback_changes_total',
+    help: 'Ratings a user changed, by the new rating (positive, negative)',
+    labelNames: ['value'] as const,
+    registers: [registry],
+  });
   const unhandledRejections = new Counter({
     name: 'backchannel_unhandled_rejections_total',
     help: 'Promise rejections nobody handled (logged; the process keeps running)',
     registers: [registry],
   });
-  return { registry, requests, ackSeconds, answers, answerSeconds, inFlight, llmCalls, unhandledRejections };
+  return {
+    registry,
+    requests,
+    ackSeconds,
+    answers,
+    answerSeconds,
+    inFlight,
+    llmCalls,
+    feedback,
+    feedbackChanges,
+    unhandledRejections,
+  };
 };
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -25,6 +25,8 @@ export interface RequestRecord {
   position?: number;
   /** Short reason of a failure, safe to show the user. */
   error?: string;
+  /** 👍/👎 on the request's answer (one per user; kept on the record so lists need no extra read). */
+  feedback?: FeedbackCounts;
   createdAt: number;
   updatedAt: number;
 }
@@ -42,4 +44,20 @@ export interface RequestResult {
   finishedAt: number;
   /** ts of the first message of the posted answer. */
   ts?: string;
+}
+
+/** A rating of an answer: the feedback buttons under it. */
+export type Vote = 'positive' | 'negative';
+
+export interface FeedbackCounts {
+  positive: number;
+  negative: number;
+}
+
+/** What a rating's comment ("Tell us more") is cut to, in characters. */
+export const COMMENT_MAX_CHARS = 1_000;
+
+/** The ratings of one answer, one per user, and what they wrote with them ("Tell us more"). */
+export interface FeedbackSummary extends FeedbackCounts {
+  comments: { userId: string; vote: Vote; comment: string }[];
 }

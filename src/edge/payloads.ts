@@ -166,3 +166,58 @@ export const blockActionsSchema = z.object({
     .max(25),
 });
 export type BlockActions = z.infer<typeof blockActionsSchema>;
+
+/** The workspace of an interaction: where it happened, else (org-wide installs) the user's. */
+export const interactionTeam = (p: {
+  team?: { id: string } | null | undefined;
+  user: { team_id?: string | null | undefined };
+}): string | undefined => p.team?.id ?? p.user.team_id ?? undefined;
+
+/**
+ * A click on an answer's 👍/👎 (`feedback_buttons`): the value says which button, and the container
+ * which message it was on. The message, not the value, decides which request the click counts for.
+ */
+export const feedbackClickSchema = z
+  .object({
+    type: z.literal('block_actions'),
+    user: z.object({ id: slackId, team_id: slackId.nullish() }),
+    team: z.object({ id: slackId }).nullish(),
+    trigger_id: triggerId.optional(),
+    container: z.object({
+      type: z.literal('message'),
+      message_ts: slackTs,
+      channel_id: slackId.optional(),
+    }),
+    channel: z.object({ id: slackId }).optional(),
+    actions: z
+      .array(
+        z.object({
+          type: z.literal('feedback_buttons'),
+          action_id: developerId,
+          value: actionValue,
+          action_ts: slackTs.optional(),
+        }),
+      )
+      .min(1)
+      .max(25),
+  })
+  .refine((p) => p.container.channel_id !== undefined || p.channel !== undefined, 'needs a channel');
+export type FeedbackClick = z.infer<typeof feedbackClickSchema>;
+
+/** A text input's state in a submitted view (Slack caps `plain_text_input` at 3,000 characters). */
+const viewStateValue = z.object({ type: shortName, value: z.string().max(3000).nullish() });
+
+/** A submitted modal, as far as we read it: who, which modal, its private_metadata and its inputs. */
+export const viewSubmissionSchema = z.object({
+  type: z.literal('view_submission'),
+  user: z.object({ id: slackId, team_id: slackId.nullish() }),
+  team: z.object({ id: slackId }).nullish(),
+  view: z.object({
+    callback_id: developerId,
+    private_metadata: z.string().max(3000).default(''),
+    state: z.object({
+      values: z.record(developerId, z.record(developerId, viewStateValue)),
+    }),
+  }),
+});
+export type ViewSubmission = z.infer<typeof viewSubmissionSchema>;

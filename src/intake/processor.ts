@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { RequestHandler } from '../answer/handle-request.js';
 import type { OverviewActions } from '../overview/actions.js';
 import type { OverviewCommands } from '../overview/commands.js';
+import type { FeedbackActions } from '../overview/feedback.js';
 import type { MessagesTab } from '../overview/messages-tab.js';
 import type { OverviewService } from '../overview/service.js';
 import { QUEUES } from '../queue/registry.js';
@@ -13,6 +14,8 @@ export interface IntakeProcessorDeps {
   actions: OverviewActions;
   commands: Pick<OverviewCommands, 'sessions' | 'cancel'>;
   messagesTab: Pick<MessagesTab, 'opened' | 'contextChanged'>;
+  /** 👍/👎 on answers, "Tell us more" and its comment. */
+  feedback: FeedbackActions;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -35,6 +38,7 @@ export const createIntakeProcessor =
       return deps.messagesTab.opened(intake.messagesOpened.schema.parse(job.data));
     if (job.name === intake.contextChanged.job)
       return deps.messagesTab.contextChanged(intake.contextChanged.schema.parse(job.data));
+    if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import { MESSAGE_MAX_CHARS, takeFirstPart, toAnswerBlocks } from './format.js';
@@ -44,6 +44,10 @@ interface Current {
 export class AnswerMessages {
   /** The ts of every message the answer used, in order. */
   readonly posted: string[] = [];
+  /** The message that went out with the closing blocks (the answer's last), once it did. */
+  closedAt: string | undefined;
+  /** Blocks the last message ends with, while the final flush writes it. */
+  private closing: KnownBlock[] | undefined;
   private cur: Current;
   private readonly slot: PacerSlot;
 
@@ -71,8 +75,11 @@ export class AnswerMessages {
     this.slot.release();
   }
 
-  /** Moves `text` into the current message, rolls over full messages, and sends; `final` closes it. */
-  async flush(text: string, final: boolean): Promise<void> {
+  /**
+   * Moves `text` into the current message, rolls over full messages, and sends; `final` closes it,
+   * its last message ending with `closing` (Slack's `chat.stopStream` takes blocks for this).
+   */
+  async flush(text: string, final: boolean, closing?: KnownBlock[]): Promise<void> {
     this.cur.pending += text;
     while (this.cur.sent.length + this.cur.pending.length > MESSAGE_MAX_CHARS) {
       const whole = this.cur.sent + this.cur.pending;
@@ -82,8 +89,10 @@ export class AnswerMessages {
       await this.complete(head);
       this.startNext(tail);
     }
-    if (final) await this.complete(this.cur.sent + this.cur.pending);
-    else if (this.cur.pending !== '') await this.push();
+    if (final) {
+      this.closing = closing;
+      await this.complete(this.cur.sent + this.cur.pending);
+    } else if (this.cur.pending !== '') await this.push();
   }
 
   async postPlaceholder(): Promise<void> {
@@ -159,10 +168,12 @@ export class AnswerMessages {
             channel: this.channel,
             ts,
             ...(extra !== '' ? { markdown_text: extra } : {}),
+            ...(this.closing ? { blocks: this.closing } : {}),
           }),
         );
         c.sent = content;
         c.pending = '';
+        if (this.closing) this.closedAt = ts;
       } catch (err) {
         this.deps.log.info(
           { slackError: slackErrorCode(err) },
@@ -177,7 +188,8 @@ export class AnswerMessages {
       if (content.trim() !== '') await this.postNew(content);
       return;
     }
-    if (c.placeholder || content !== c.sent) {
+    // The closing blocks need one more edit even when the text already went out.
+    if (c.placeholder || content !== c.sent || this.closing) {
       await this.deps.pacer.acquire('update');
       await this.update(content);
     }
@@ -218,8 +230,14 @@ export class AnswerMessages {
     }
   }
 
-  private async postNew(content: string): Promise<void> {
+  /** The message's content: the answer text, and the closing blocks when this is the last message. */
+  private contentOf(content: string): { text: string; blocks: KnownBlock[] } {
     const { text, blocks } = toAnswerBlocks(content);
+    return { text, blocks: this.closing ? [...blocks, ...this.closing] : blocks };
+  }
+
+  private async postNew(content: string): Promise<void> {
+    const { text, blocks } = this.contentOf(content);
     const res = await this.deps.call('chat.postMessage', this.channel, () =>
       this.deps.client.chat.postMessage({
         channel: this.channel,
@@ -231,6 +249,7 @@ export class AnswerMessages {
       }),
     );
     const ts = requireTs(res.ts, 'chat.postMessage');
+    if (this.closing) this.closedAt = ts;
     if (this.cur.mode === 'stream') {
       this.cur.mode = 'post';
       this.slot.switchTo('update');
@@ -246,7 +265,7 @@ export class AnswerMessages {
   private async update(content: string): Promise<void> {
     const ts = this.cur.ts;
     if (ts === undefined) return this.postNew(content);
-    const { text, blocks } = toAnswerBlocks(content);
+    const { text, blocks } = this.contentOf(content);
     try {
       await this.deps.call('chat.update', this.channel, () =>
         this.deps.client.chat.update({ channel: this.channel, ts, text, blocks }),
@@ -263,5 +282,6 @@ export class AnswerMessages {
     this.cur.sent = content;
     this.cur.pending = '';
     this.cur.placeholder = false;
+    if (this.closing) this.closedAt = ts;
   }
 }

@@ -6,17 +6,26 @@ import { openFenceAt } from './format.js';
 import { createNeutralizer } from './neutralize.js';
 import { pauseUnlessStopped } from './pacing.js';
 import { slackErrorCode, toSlackAppError } from './slack-error.js';
+import { feedbackBlock } from './views/feedback.js';
+
+/** The messages an answer went out in; `feedbackTs` is the one that carries the feedback buttons. */
+export interface WrittenAnswer {
+  ts: string[];
+  feedbackTs?: string;
+}
 
 export interface AnswerWriter {
   /** Buffers raw Markdown; a timer sends it. */
   append(delta: string): void;
   /**
    * Sends the rest and closes the answer. `error` adds a visible note; `cutOff` says the kept text
-   * is incomplete. Resolves with the ts of every message the answer used, in order.
+   * is incomplete. An answer that shows model text ends with the 👍/👎 feedback buttons on its last
+   * message; one without (it failed entirely, or came back empty) has none. Resolves with the ts of
+   * every message the answer used, in order.
    */
-  finish(opts?: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }>;
+  finish(opts?: { error?: string; cutOff?: boolean }): Promise<WrittenAnswer>;
   /** Ends the answer with `message`: replaces the placeholder when there is no text, else notes the cut. */
-  fail(message: string): Promise<{ ts: string[] }>;
+  fail(message: string): Promise<WrittenAnswer>;
 }
 
 /** How long the first flush waits for more text (users see the first words this much later). */
@@ -44,7 +53,7 @@ class Answer implements AnswerWriter {
   private ready = '';
   private all = '';
   private finishing = false;
-  private result: Promise<{ ts: string[] }> | undefined;
+  private result: Promise<WrittenAnswer> | undefined;
   private wake: (() => void) | undefined;
   private readonly stopSleep = new AbortController();
   private lastFlushAt = Number.NEGATIVE_INFINITY;
@@ -70,12 +79,12 @@ class Answer implements AnswerWriter {
     if (this.ready !== '') this.wake?.();
   }
 
-  finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<{ ts: string[] }> {
+  finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<WrittenAnswer> {
     this.result ??= this.finalize(opts);
     return this.result;
   }
 
-  fail(message: string): Promise<{ ts: string[] }> {
+  fail(message: string): Promise<WrittenAnswer> {
     return this.finish({ error: message, cutOff: this.all.trim() !== '' });
   }
 
@@ -120,7 +129,8 @@ class Answer implements AnswerWriter {
   private flush(final: boolean): Promise<void> {
     const text = this.ready;
     this.ready = '';
-    return this.messages.flush(text, final);
+    const closing = final && this.all.trim() !== '' ? [feedbackBlock()] : undefined;
+    return this.messages.flush(text, final, closing);
   }
 
   /**
@@ -136,7 +146,7 @@ class Answer implements AnswerWriter {
     return e.retryable;
   }
 
-  private async finalize(opts: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }> {
+  private async finalize(opts: { error?: string; cutOff?: boolean }): Promise<WrittenAnswer> {
     this.finishing = true;
     this.stopSleep.abort();
     this.wake?.();
@@ -144,7 +154,8 @@ class Answer implements AnswerWriter {
     this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
     try {
       await this.flush(true);
-      return { ts: [...this.messages.posted] };
+      const { closedAt } = this.messages;
+      return { ts: [...this.messages.posted], ...(closedAt ? { feedbackTs: closedAt } : {}) };
     } catch (err) {
       throw toSlackAppError(err, 'chat.postMessage');
     } finally {

@@ -21,10 +21,11 @@ import { createResponder, type Respond } from './respond.js';
 import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
+import { feedbackBlock } from './views/feedback.js';
 
 export type { AgentSessions, SessionStatus, SessionThread, SessionWork } from './agent-session.js';
 export { PLACEHOLDER_TEXT } from './answer-messages.js';
-export type { AnswerWriter } from './answer-writer.js';
+export type { AnswerWriter, WrittenAnswer } from './answer-writer.js';
 export type { Badge } from './badges.js';
 export type { NoteKind } from './metadata.js';
 export type { StatusHandle, StatusTarget } from './status.js';
@@ -81,6 +82,7 @@ export interface SlackPoster extends MessagesTabWriter {
   /**
    * A finished answer, marked with its request (and job), so a re-run finds it (`findEarlierRun`).
    * The mark is on the last message of a long answer: finding it proves the whole answer went out.
+   * That message also ends with the 👍/👎 feedback buttons.
    */
   answer(
     target: ReplyTarget,
@@ -161,11 +163,14 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     return requireTs(res.ts, 'chat.postMessage');
   };
 
-  /** The mark goes on the last message, so finding it proves the whole reply went out. */
+  /**
+   * The mark goes on the last message, so finding it proves the whole reply went out; so do the
+   * `closing` blocks (an answer's feedback buttons).
+   */
   const post = async (
     target: ReplyTarget,
     text: string,
-    opts: { blocks?: Block[]; mark?: Mark } = {},
+    opts: { blocks?: Block[]; mark?: Mark; closing?: Block[] } = {},
   ): Promise<{ ts: string[] }> => {
     const metadata = opts.mark ? toMetadata(opts.mark) : undefined;
     if (opts.blocks)
@@ -173,8 +178,12 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     if (text.trim() === '') throw new AppError('invalid_payload', 'reply text is empty');
     const parts = splitForMessages(neutralize(text), MESSAGE_MAX_CHARS);
     const ts: string[] = [];
-    for (const [i, part] of parts.entries())
-      ts.push(await postMessage(target, toAnswerBlocks(part), i === parts.length - 1 ? metadata : undefined));
+    for (const [i, part] of parts.entries()) {
+      const content = toAnswerBlocks(part);
+      const last = i === parts.length - 1;
+      const blocks = last && opts.closing ? [...content.blocks, ...opts.closing] : content.blocks;
+      ts.push(await postMessage(target, { text: content.text, blocks }, last ? metadata : undefined));
+    }
     return { ts };
   };
 
@@ -213,7 +222,10 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       }),
     reply: (target, text, opts = {}) => post(target, text, opts),
     answer: (target, text, { requestId, jobId }) =>
-      post(target, text, { mark: { type: 'answer', requestId, ...(jobId ? { jobId } : {}) } }),
+      post(target, text, {
+        mark: { type: 'answer', requestId, ...(jobId ? { jobId } : {}) },
+        closing: [feedbackBlock()],
+      }),
     note: (target, text, about) =>
       post(target, text, {
         mark:

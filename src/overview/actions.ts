@@ -5,6 +5,7 @@ import { ACTION_IDS, decodeActionValue } from '../out/views/actions.js';
 import { buildResultModal } from '../out/views/result-modal.js';
 import type { CancelOutcome } from '../queue/cancel.js';
 import type { ActionJob } from '../queue/registry.js';
+import type { FeedbackStore } from '../sessions/feedback.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import { type OverviewService, permalinkFor } from './service.js';
@@ -13,6 +14,8 @@ export interface OverviewActionsDeps {
   overview: Pick<OverviewService, 'publish' | 'sessionsMessage'>;
   client: Pick<WebClient, 'views' | 'chat'>;
   requests: Pick<RequestStore, 'takeUnread' | 'getResult' | 'get'>;
+  /** The answer's ratings, shown in the result modal. */
+  feedback: Pick<FeedbackStore, 'summary'>;
   prefs: Pick<Prefs, 'setDmOnResult'>;
   identity: Pick<SlackIdentity, 'url'>;
   logger: Logger;
@@ -116,10 +119,12 @@ export const createOverviewActions = (deps: OverviewActionsDeps) => {
       }
       if (!job.triggerId) return;
       const permalink = permalinkFor(deps.identity.url, record.channelId, record.threadTs);
+      const feedback = await deps.feedback.summary(requestId);
       await deps.client.views.open({
         trigger_id: job.triggerId,
         view: buildResultModal(taken.record, result, {
           now: Date.now(),
+          feedback,
           ...(permalink ? { permalink } : {}),
         }),
       });

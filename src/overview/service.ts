@@ -40,7 +40,9 @@ export const createOverviewService = (deps: OverviewDeps) => {
   // so this holds at most the users active within one window.
   const pending = new Map<string, NodeJS.Timeout>();
   const permalinks = (s: SessionSummary) => permalinkFor(deps.identity.url, s.channelId, s.threadTs);
-  const hasResult = (r: RequestRecord) => r.path === 'background' && r.state === 'done';
+  // Every answered request has its result stored, foreground or background (View result shows it,
+  // with the answer's ratings).
+  const hasResult = (r: RequestRecord) => r.state === 'done';
 
   /**
    * The page lives in Redis, not in this process: a re-publish after a state change (in whichever

@@ -10,7 +10,9 @@ import { type SessionWork, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
 import type { ThreadReader } from '../out/threads.js';
+import type { FeedbackStore } from '../sessions/feedback.js';
 import type { HistoryStore } from '../sessions/history.js';
+import { toRequestResult } from '../sessions/request-record.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import { createAnswerEnding } from './answer-ending.js';
 import { announceCancelled, type CancelWatch } from './cancel.js';
@@ -43,6 +45,8 @@ export interface AnswerProcessorDeps {
   context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
   requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
+  /** Links the answer's last message (its feedback buttons) to the request. */
+  feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;
   cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
@@ -110,6 +114,13 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
 
     // The session `processing` while this run works; how the request ends moves it on (answer-ending.ts).
     let work: SessionWork | undefined;
+    /** The answer's last message carries its feedback buttons: clicks on it count for this request. */
+    const linkFeedback = (lastTs: string | undefined) =>
+      lastTs
+        ? bestEffort(log, 'feedback link', () =>
+            deps.feedback.rememberAnswer(request.channelId, lastTs, request.id),
+          )
+        : Promise.resolve(undefined);
 
     /** Phase 1: from the start to the answer's post; `settled` when the job ended without posting. */
     const toPost = async (
@@ -128,6 +139,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         if (earlier) {
           if ((await ending.settleFromEarlier(data, jobId, earlier, log)) === 'failed')
             throw new UnrecoverableError('failure already reported by an earlier run');
+          // The earlier run may have died before linking its answer's feedback buttons.
+          await linkFeedback(earlier.ts);
           log.info({ ts: earlier.ts }, 'answer already posted by an earlier run');
           return { settled: { ts: [earlier.ts], alreadyPosted: true } };
         }
@@ -194,6 +207,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       ts: string[];
       result: LlmResult;
     }): Promise<AnswerJobResult> => {
+      await linkFeedback(ts.at(-1));
       await bestEffort(log, 'done badge', () =>
         deps.poster.badge(request.channelId, data.badgeTs, 'done', ['running', 'queued']),
       );
@@ -201,18 +215,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       await bestEffort(
         log,
         'result',
-        () =>
-          deps.requests.setResult(request.id, {
-            text: result.text,
-            model: result.model,
-            ...(result.usage
-              ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
-              : {}),
-            ms: result.ms,
-            totalMs,
-            finishedAt: Date.now(),
-            ...(ts[0] ? { ts: ts[0] } : {}),
-          }),
+        () => deps.requests.setResult(request.id, toRequestResult(result, { totalMs, ts: ts[0] })),
         { attempts: AFTER_POST_ATTEMPTS },
       );
       await ending.finish(data, jobId, { state: 'done', unread: true }, log);

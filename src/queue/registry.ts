@@ -89,6 +89,39 @@ export const actionJobSchema = z.object({
 });
 export type ActionJob = z.infer<typeof actionJobSchema>;
 
+/**
+ * Feedback on an answer: a 👍/👎 click (on the message it is attached to: the message decides which
+ * request it counts for, never the value), a "Tell us more" click (its trigger opens the modal), or
+ * the modal's comment. Values and metadata are data to re-check, never authority.
+ */
+export const feedbackJobSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('vote'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    channelId: z.string().min(1),
+    messageTs: z.string().min(1),
+    value: z.string().max(2000),
+  }),
+  z.object({
+    type: z.literal('more'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    value: z.string().max(2000),
+    triggerId: z.string().optional(),
+    responseUrl: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('comment'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    /** The modal's `private_metadata`. */
+    requestRef: z.string().max(3000),
+    comment: z.string(),
+  }),
+]);
+export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
+
 /** BullMQ priorities: 1 is the highest. Every job gets one (unprioritised jobs would jump the line). */
 export const PRIORITY: Record<Priority, number> = { high: 1, normal: 5, low: 10 };
 
@@ -103,6 +136,7 @@ export const QUEUES = {
     action: { job: 'action', schema: actionJobSchema },
     messagesOpened: { job: 'messages_opened', schema: messagesOpenedJobSchema },
     contextChanged: { job: 'context_changed', schema: contextChangedJobSchema },
+    feedback: { job: 'feedback', schema: feedbackJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -115,7 +149,7 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
 
 /** Intake work besides a user's request. */
-export type IntakeWorkKind = 'homeOpened' | 'action' | 'messagesOpened' | 'contextChanged';
+export type IntakeWorkKind = 'homeOpened' | 'action' | 'messagesOpened' | 'contextChanged' | 'feedback';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

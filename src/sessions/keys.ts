@@ -29,6 +29,16 @@ export const createKeys = (prefix: string) => {
     requestRoot: (requestId: string) => `${prefix}:req:${requestId}:root`,
     /** What it takes to run a request again (its answer job, as JSON), for Retry. */
     requestJob: (requestId: string) => `${prefix}:req:${requestId}:job`,
+    /**
+     * 👍/👎 on a request's answer (hash: `vote:<user>`, `comment:<user>`), expiring with its record.
+     */
+    requestFeedback: (requestId: string) => `${prefix}:req:${requestId}:feedback`,
+    /**
+     * Which request an answer message answers (string), written when its last message is posted: a
+     * feedback click counts for the request its message belongs to. Channel ids are unique across
+     * workspaces (a Slack Connect channel keeps its id), so the clicker's team is not part of it.
+     */
+    answerMessage: (channelId: string, ts: string) => `${prefix}:answer:${channelId}:${ts}`,
     /** A user's requests, scored by last activity (sorted set). */
     userRequests: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:requests`,
     /** Requests a user was admitted with lately, scored by time (sorted set): the rate limit. */

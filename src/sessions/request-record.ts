@@ -1,8 +1,14 @@
 import type { AcceptedRequest } from '../core/domain.js';
-import type { RequestRecord } from '../core/request-types.js';
+import type { RequestRecord, RequestResult, Vote } from '../core/request-types.js';
 
-/** A record as the store creates it: the store sets the times and the unread mark. */
-export type NewRequestRecord = Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread'>;
+/** A record as the store creates it: the store sets the times, the unread mark and the feedback counts. */
+export type NewRequestRecord = Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread' | 'feedback'>;
+
+/** The record hash's fields that count its answer's ratings (written only by the feedback store). */
+export const FEEDBACK_COUNT_FIELDS: Readonly<Record<Vote, string>> = {
+  positive: 'fbPositive',
+  negative: 'fbNegative',
+};
 
 /** Title of a request on the Home tab: its first line, shortened. */
 export const titleOf = (question: string) => {
@@ -31,4 +37,25 @@ export const newRequestRecord = (
   badgeTs: of.badgeTs,
   title: titleOf(of.question),
   ...status,
+});
+
+/** A finished answer as stored with its request (View result), from what the LLM call returned. */
+export const toRequestResult = (
+  answer: {
+    text: string;
+    model?: string;
+    usage?: { promptTokens: number; completionTokens: number } | undefined;
+    ms?: number;
+  },
+  done: { totalMs: number; ts?: string | undefined },
+): RequestResult => ({
+  text: answer.text,
+  ...(answer.model !== undefined ? { model: answer.model } : {}),
+  ...(answer.usage
+    ? { promptTokens: answer.usage.promptTokens, completionTokens: answer.usage.completionTokens }
+    : {}),
+  ...(answer.ms !== undefined ? { ms: answer.ms } : {}),
+  totalMs: done.totalMs,
+  finishedAt: Date.now(),
+  ...(done.ts ? { ts: done.ts } : {}),
 });

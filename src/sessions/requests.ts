@@ -3,7 +3,7 @@ import type { RequestRecord, RequestResult, RequestState } from '../core/request
 import type { Keys } from './keys.js';
 import type { RequestChanges } from './request-changes.js';
 import { type IndexKeys, isActive, queueActive, queueTrim, USER_INDEX_MAX } from './request-index.js';
-import type { NewRequestRecord } from './request-record.js';
+import { FEEDBACK_COUNT_FIELDS, type NewRequestRecord } from './request-record.js';
 
 export type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 
@@ -13,7 +13,8 @@ const TITLE_MAX = 120;
 const toHash = (r: Partial<RequestRecord>): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(r)) {
-    if (v === undefined) continue;
+    // The feedback counts are the feedback store's, counted in place (HINCRBY), never overwritten.
+    if (v === undefined || k === 'feedback') continue;
     out[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   }
   return out;
@@ -21,6 +22,8 @@ const toHash = (r: Partial<RequestRecord>): Record<string, string> => {
 
 const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
   if (!h.id || !h.userId || !h.teamId) return undefined;
+  const positive = Number(h[FEEDBACK_COUNT_FIELDS.positive] ?? 0);
+  const negative = Number(h[FEEDBACK_COUNT_FIELDS.negative] ?? 0);
   return {
     id: h.id,
     teamId: h.teamId,
@@ -35,6 +38,7 @@ const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
     unread: h.unread === '1',
     ...(h.position ? { position: Number(h.position) } : {}),
     ...(h.error ? { error: h.error } : {}),
+    ...(positive > 0 || negative > 0 ? { feedback: { positive, negative } } : {}),
     createdAt: Number(h.createdAt ?? 0),
     updatedAt: Number(h.updatedAt ?? 0),
   };
@@ -184,7 +188,7 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     /** Applies a change to an existing record; returns it, or undefined if it expired or never existed. */
     async update(
       id: string,
-      patch: Partial<Omit<RequestRecord, 'id' | 'teamId' | 'userId' | 'createdAt'>>,
+      patch: Partial<Omit<RequestRecord, 'id' | 'teamId' | 'userId' | 'createdAt' | 'feedback'>>,
     ): Promise<RequestRecord | undefined> {
       const key = deps.keys.request(id);
       const current = await get(id);

@@ -31,7 +31,7 @@ const onHomeTab = (slack: SlackApiStandin | undefined, o: BlockActionOptions) =>
 };
 
 /** On a message: the message as the stand-in holds it, and a response_url minted there. */
-const onMessage = (w: Workspace, slack: SlackApiStandin | undefined, o: BlockActionOptions) => {
+export const onMessage = (w: Workspace, slack: SlackApiStandin | undefined, o: BlockActionOptions) => {
   if (!o.channel || !o.messageTs) throw new Error('blockAction on a message needs channel and messageTs');
   const stored = slack?.message(o.channel, o.messageTs);
   const {

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { newTriggerId, TsClock } from '../slack/ids.js';
 import type { SlackApiStandin } from '../slack/index.js';
+import type { Ephemeral, StoredView } from '../slack/types.js';
 import { type BlockActionOptions, blockActionPayload } from './actions.js';
 import { type Ack, type Delivery, deliver, type Request, type SendOptions } from './deliver.js';
+import {
+  ephemeralClickPayload,
+  type FeedbackClickOptions,
+  feedbackClickPayload,
+  viewSubmissionPayload,
+} from './interactions.js';
 import {
   agentContext,
   channelType,
@@ -17,6 +24,7 @@ import { nowSeconds } from './signing.js';
 
 export type { BlockActionOptions } from './actions.js';
 export { type Ack, type Delivery, type SendOptions, SLACK_ACK_DEADLINE_MS } from './deliver.js';
+export type { FeedbackClickOptions } from './interactions.js';
 export type { ViewingOptions } from './payloads.js';
 export { signSlackBody, slackSignature } from './signing.js';
 
@@ -237,21 +245,32 @@ export class SlackDriver {
    * message is looked up in the Slack stand-in when there is one), or on the Home tab with
    * `container: 'view'`.
    */
-  async blockAction(
-    o: BlockActionOptions,
-  ): Promise<{ ack: Ack; delivery: Delivery; responseUrl?: string; triggerId: string }> {
-    const triggerId = this.triggerId();
-    const { payload, responseUrl } = blockActionPayload(this, this.opts.slack, o, {
-      triggerId,
-      actionTs: this.nextTs(),
-    });
-    const delivery = await this.deliver({
-      kind: 'action',
-      label: o.actionId,
-      body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
-      contentType: 'application/x-www-form-urlencoded',
-    });
-    return { ack: delivery.ack, delivery, ...(responseUrl ? { responseUrl } : {}), triggerId };
+  async blockAction(o: BlockActionOptions) {
+    return this.interact(o.actionId, (ids) => blockActionPayload(this, this.opts.slack, o, ids));
+  }
+
+  /**
+   * A click on the 👍 or 👎 under a message the Slack stand-in holds: Slack's `block_actions` with a
+   * `feedback_buttons` action carrying that button's value (or `value`, for a forged click).
+   */
+  feedback(o: FeedbackClickOptions) {
+    const slack = this.requireSlack('feedback');
+    return this.interact(o.actionId ?? 'feedback_buttons', (ids) => ({
+      payload: feedbackClickPayload(this, slack, o, ids),
+    }));
+  }
+
+  /** A click on the button `actionId` in an ephemeral message, by the user it was shown to. */
+  ephemeralAction(e: Ephemeral, actionId: string) {
+    const slack = this.requireSlack('ephemeralAction');
+    return this.interact(actionId, (ids) => ephemeralClickPayload(this, slack, e, actionId, ids));
+  }
+
+  /** `user` submits a modal the stand-in stored, with `values` typed in (by block id, then action id). */
+  submitView(o: { user: string; view: StoredView; values: Record<string, Record<string, string>> }) {
+    return this.interact(String(o.view.callback_id ?? 'view_submission'), ({ triggerId }) => ({
+      payload: viewSubmissionPayload(this, { ...o, triggerId }),
+    }));
   }
 
   // ----- negative tests ---------------------------------------------------------------------
@@ -313,6 +332,31 @@ export class SlackDriver {
 
   private nextTs(): string {
     return this.opts.slack?.nextTs() ?? this.clock.next();
+  }
+
+  /**
+   * An interaction built for a fresh trigger_id and action ts, sent as the `payload` form field
+   * Slack posts; resolves with the ack and whatever else the builder returned (a response_url).
+   */
+  private async interact<R extends { payload: Record<string, unknown> }>(
+    label: string,
+    build: (ids: { triggerId: string; actionTs: string }) => R,
+  ): Promise<Omit<R, 'payload'> & { ack: Ack; delivery: Delivery; triggerId: string }> {
+    const triggerId = this.triggerId();
+    const { payload, ...rest } = build({ triggerId, actionTs: this.nextTs() });
+    const delivery = await this.deliver({
+      kind: 'action',
+      label,
+      body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    return { ...rest, ack: delivery.ack, delivery, triggerId };
+  }
+
+  private requireSlack(what: string): SlackApiStandin {
+    if (!this.opts.slack)
+      throw new Error(`driver.${what} needs the Slack stand-in (its stored messages and views)`);
+    return this.opts.slack;
   }
 
   private triggerId(): string {

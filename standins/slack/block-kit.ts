@@ -24,6 +24,13 @@ const MAX_ACTION_ID = 255;
 const MAX_BUTTON_TEXT = 75;
 const MAX_BUTTON_VALUE = 2000;
 const MAX_BUTTON_URL = 3000;
+/** `context_actions`: feedback buttons and icon buttons, at most 5. */
+const MAX_CONTEXT_ACTIONS_ELEMENTS = 5;
+const CONTEXT_ACTIONS_ELEMENTS = ['feedback_buttons', 'icon_button'];
+const MAX_ACCESSIBILITY_LABEL = 75;
+const MAX_INPUT_LABEL = 2000;
+/** `plain_text_input`: `max_length` and any value at most 3,000. */
+const MAX_PLAIN_TEXT_INPUT = 3000;
 const MAX_VIEW_TITLE = 24;
 const MAX_PRIVATE_METADATA = 3000;
 const MAX_VIEW_BYTES = 250_000;
@@ -91,6 +98,71 @@ const buttonErrors = (elements: unknown[], at: string, errors: string[]): void =
   });
 };
 
+const missing = (field: string, at: string) => `missing required field: ${field} [json-pointer:${at}]`;
+
+/** A `plain_text` label of at most `max` characters at `at` (a button's text, an input's label). */
+const plainLabelErrors = (label: unknown, max: number, at: string, field: string, errors: string[]): void => {
+  if (!isObject(label)) errors.push(missing(field, at));
+  else if (label.type !== 'plain_text') errors.push(`must be plain_text [json-pointer:${at}/${field}/type]`);
+  else if (textOf(label).length > max) errors.push(tooLong(max, `${at}/${field}/text`));
+};
+
+/** One of a feedback_buttons element's two buttons: plain_text ≤ 75, a value ≤ 2,000, a label ≤ 75. */
+const feedbackButtonErrors = (button: unknown, at: string, errors: string[]): void => {
+  plainLabelErrors(isObject(button) ? button.text : undefined, MAX_BUTTON_TEXT, at, 'text', errors);
+  if (!isObject(button)) return;
+  if (typeof button.value !== 'string') errors.push(missing('value', at));
+  else if (button.value.length > MAX_BUTTON_VALUE) errors.push(tooLong(MAX_BUTTON_VALUE, `${at}/value`));
+  const label = button.accessibility_label;
+  if (typeof label === 'string' && label.length > MAX_ACCESSIBILITY_LABEL)
+    errors.push(tooLong(MAX_ACCESSIBILITY_LABEL, `${at}/accessibility_label`));
+};
+
+/** The elements of a `context_actions` block: feedback buttons and icon buttons, at most 5. */
+const contextActionsErrors = (elements: unknown[] | undefined, at: string, errors: string[]): void => {
+  if (!elements?.length) errors.push(`must provide at least 1 item [json-pointer:${at}/elements]`);
+  else if (elements.length > MAX_CONTEXT_ACTIONS_ELEMENTS)
+    errors.push(tooMany(MAX_CONTEXT_ACTIONS_ELEMENTS, `${at}/elements`));
+  const ids = new Set<string>();
+  elements?.forEach((el, j) => {
+    const where = `${at}/elements/${j}`;
+    if (!isObject(el) || typeof el.type !== 'string' || !CONTEXT_ACTIONS_ELEMENTS.includes(el.type)) {
+      errors.push(`must be one of ${CONTEXT_ACTIONS_ELEMENTS.join(', ')} [json-pointer:${where}/type]`);
+      return;
+    }
+    if (typeof el.action_id === 'string') {
+      if (el.action_id.length > MAX_ACTION_ID) errors.push(tooLong(MAX_ACTION_ID, `${where}/action_id`));
+      if (ids.has(el.action_id)) errors.push(`action_id must be unique in the block [json-pointer:${where}]`);
+      ids.add(el.action_id);
+    }
+    if (el.type === 'icon_button') {
+      if (typeof el.icon !== 'string') errors.push(missing('icon', where));
+      feedbackButtonErrors(el, where, errors);
+      return;
+    }
+    for (const side of ['positive_button', 'negative_button']) {
+      if (!isObject(el[side])) errors.push(missing(side, where));
+      else feedbackButtonErrors(el[side], `${where}/${side}`, errors);
+    }
+  });
+};
+
+/** An `input` block: a plain_text label ≤ 2,000 and an element; a text input's length ≤ 3,000. */
+const inputErrors = (block: Record<string, unknown>, at: string, errors: string[]): void => {
+  plainLabelErrors(block.label, MAX_INPUT_LABEL, at, 'label', errors);
+  const el = block.element;
+  if (!isObject(el)) {
+    errors.push(missing('element', at));
+    return;
+  }
+  if (el.type !== 'plain_text_input') return;
+  const max = typeof el.max_length === 'number' ? el.max_length : MAX_PLAIN_TEXT_INPUT;
+  if (max > MAX_PLAIN_TEXT_INPUT)
+    errors.push(`must be at most ${MAX_PLAIN_TEXT_INPUT} [json-pointer:${at}/element/max_length]`);
+  if (typeof el.initial_value === 'string' && el.initial_value.length > max)
+    errors.push(tooLong(max, `${at}/element/initial_value`));
+};
+
 /** The checks of one block; returns the characters of markdown it holds. */
 const checkBlock = (block: Record<string, unknown>, at: string, errors: string[]): number => {
   if (typeof block.block_id === 'string' && block.block_id.length > MAX_BLOCK_ID)
@@ -137,6 +209,12 @@ const checkBlock = (block: Record<string, unknown>, at: string, errors: string[]
       else if (elements.length > MAX_ACTIONS_ELEMENTS)
         errors.push(tooMany(MAX_ACTIONS_ELEMENTS, `${at}/elements`));
       if (elements) buttonErrors(elements, `${at}/elements`, errors);
+      return 0;
+    case 'context_actions':
+      contextActionsErrors(elements, at, errors);
+      return 0;
+    case 'input':
+      inputErrors(block, at, errors);
       return 0;
     default:
       return 0;

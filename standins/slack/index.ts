@@ -30,7 +30,7 @@ export type {
   SuggestedPrompts,
 } from './agent-sessions.js';
 export { DEFAULT_RATE_LIMITS } from './rate-limits.js';
-export { botReplies, settled, shown, shownText } from './reading.js';
+export { botReplies, feedbackButtonsOf, settled, shown, shownText } from './reading.js';
 export type * from './types.js';
 
 /**
@@ -217,6 +217,13 @@ export class SlackApiStandin extends SlackIdentity {
 
   modal(viewId: string): StoredView | undefined {
     return this.ws.modalViews.get(viewId);
+  }
+
+  /** Every modal opened (views.open) and not since replaced, oldest first; `callbackId` picks one kind. */
+  modals(callbackId?: string): StoredView[] {
+    return [...this.ws.modalViews.values()].filter(
+      (v) => callbackId === undefined || v.callback_id === callbackId,
+    );
   }
 
   /** The thread's assistant status; cleared (undefined) once the bot posts in the thread. */

@@ -1,4 +1,5 @@
 import { PLACEHOLDER_TEXT } from '../../src/out/poster.js';
+import { isObject } from '../http.js';
 import type { SlackMessage, StoredMessage } from './types.js';
 
 /** Reading the stand-in's store as a Slack user reads the bot's replies (tests, demo and bench alike). */
@@ -33,3 +34,16 @@ export const botReplies = (slack: Store, channel: string, threadTs: string): Sto
 /** Finished: not a stream still open, nor the placeholder the bot later edits into its answer. */
 export const settled = (m: StoredMessage): boolean =>
   m.stream !== 'streaming' && shownText(m) !== PLACEHOLDER_TEXT;
+
+/** The `feedback_buttons` element of a message (in its `context_actions` block), with its block id. */
+export const feedbackButtonsOf = (
+  m: Pick<SlackMessage, 'blocks'>,
+): { blockId?: string; element: Record<string, unknown> } | undefined => {
+  for (const block of m.blocks ?? []) {
+    if (!isObject(block) || block.type !== 'context_actions' || !Array.isArray(block.elements)) continue;
+    const element = block.elements.find((e) => isObject(e) && e.type === 'feedback_buttons');
+    if (isObject(element))
+      return { ...(typeof block.block_id === 'string' ? { blockId: block.block_id } : {}), element };
+  }
+  return undefined;
+};

@@ -5,11 +5,13 @@ import { loadConfig } from '../../src/core/config.js';
 import { createMetrics } from '../../src/core/metrics.js';
 import { createSlackApp } from '../../src/edge/app.js';
 import { parseSlackBody, screenSlackBody, screenSlackRequest } from '../../src/edge/envelope.js';
+import { registerFeedbackActions } from '../../src/edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from '../../src/edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from '../../src/edge/listeners/commands/ask.js';
 import { registerAppContextChanged } from '../../src/edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from '../../src/edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from '../../src/edge/listeners/events/messages.js';
+import { registerFeedbackComment } from '../../src/edge/listeners/views/feedback-comment.js';
 import { slackSignature } from '../../standins/driver/index.js';
 import { hostileCase } from '../support/hostile.js';
 
@@ -155,6 +157,53 @@ describe('screening a Slack request before Bolt', () => {
     ])
       expect(screenSlackBody(agentEvent(event))).toEqual({ action: 'forward', kind: 'event' });
   });
+
+  it('forwards a click on an answer’s feedback buttons and a submitted feedback modal, as Slack sends them', () => {
+    expect(
+      screenSlackBody({
+        type: 'block_actions',
+        user: { id: 'U1', team_id: 'T0TEAM' },
+        team: { id: 'T0TEAM' },
+        enterprise: null,
+        container: {
+          type: 'message',
+          message_ts: '1.2',
+          channel_id: 'C1',
+          is_ephemeral: false,
+          thread_ts: '1.1',
+        },
+        channel: { id: 'C1', name: 'general' },
+        message: { type: 'message', ts: '1.2', text: 'an answer', blocks: [] },
+        trigger_id: '1.2.abc',
+        response_url: 'https://hooks.slack.com/actions/T0TEAM/1/x',
+        actions: [
+          {
+            type: 'feedback_buttons',
+            action_id: 'feedback_vote',
+            block_id: 'abc',
+            value: 'positive',
+            text: { type: 'plain_text', text: '👍' },
+            action_ts: '1.3',
+          },
+        ],
+      }),
+    ).toEqual({ action: 'forward', kind: 'action' });
+    expect(
+      screenSlackBody({
+        type: 'view_submission',
+        user: { id: 'U1', team_id: 'T0TEAM' },
+        team: { id: 'T0TEAM' },
+        trigger_id: '1.2.abd',
+        view: {
+          id: 'V2',
+          callback_id: 'feedback_comment',
+          private_metadata: 'T0TEAM:C1:1.1',
+          state: { values: { feedback_comment: { comment: { type: 'plain_text_input', value: 'more' } } } },
+        },
+        response_urls: [],
+      }),
+    ).toEqual({ action: 'forward', kind: 'view' });
+  });
 });
 
 describe('Bolt behind the screen', () => {
@@ -182,6 +231,8 @@ describe('Bolt behind the screen', () => {
     registerAppHomeOpened(slack.app, { intake, logger, metrics });
     registerAppContextChanged(slack.app, { intake, logger, metrics });
     registerOverviewActions(slack.app, { intake, logger, metrics });
+    registerFeedbackActions(slack.app, { intake, logger, metrics });
+    registerFeedbackComment(slack.app, { intake, logger, metrics });
     return { app: slack.app, lines };
   };
 

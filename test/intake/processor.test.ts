@@ -2,7 +2,7 @@ import { DelayedError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import type { AcceptedRequest } from '../../src/core/domain.js';
 import { createIntakeProcessor, type IntakeJob } from '../../src/intake/processor.js';
-import { type ActionJob, QUEUES } from '../../src/queue/registry.js';
+import { type ActionJob, type FeedbackJob, QUEUES } from '../../src/queue/registry.js';
 import { TurnPending } from '../../src/sessions/thread-lock.js';
 
 const request = (over: Partial<AcceptedRequest> = {}): AcceptedRequest => ({
@@ -36,6 +36,7 @@ const setup = () => {
     actions: vi.fn(async (_job: ActionJob) => {}),
     commands: { sessions: vi.fn(async () => {}), cancel: vi.fn(async () => {}) },
     messagesTab: { opened: vi.fn(async () => {}), contextChanged: vi.fn(async () => {}) },
+    feedback: vi.fn(async (_job: FeedbackJob) => {}),
   };
   return { deps, process: createIntakeProcessor(deps) };
 };

@@ -7,6 +7,7 @@ import { createAnswerWriter, EMPTY_ANSWER_NOTE, noteFor } from '../../src/out/an
 import { MESSAGE_MAX_CHARS } from '../../src/out/format.js';
 import { createPacer } from '../../src/out/pacing.js';
 import { createSlackCall } from '../../src/out/slack-call.js';
+import { feedbackBlock } from '../../src/out/views/feedback.js';
 import { testClock } from '../support/test-clock.js';
 
 const logger = pino({ level: 'silent' });
@@ -118,8 +119,9 @@ describe('an answer streamed natively', () => {
     await settle();
     writer.append('there');
     await settle();
-    const { ts } = await writer.finish();
+    const { ts, feedbackTs } = await writer.finish();
     expect(ts).toEqual(['2.1']);
+    expect(feedbackTs).toBe('2.1');
     expect(of('startStream')[0]).toMatchObject({
       channel: 'C1',
       thread_ts: '1.0',
@@ -128,7 +130,8 @@ describe('an answer streamed natively', () => {
       recipient_team_id: 'T1',
     });
     expect(of('appendStream')).toEqual([{ channel: 'C1', ts: '2.1', markdown_text: 'there' }]);
-    expect(of('stopStream')).toEqual([{ channel: 'C1', ts: '2.1' }]);
+    // The stream closes with the feedback buttons.
+    expect(of('stopStream')).toEqual([{ channel: 'C1', ts: '2.1', blocks: [feedbackBlock()] }]);
     expect(of('postMessage')).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { AppError, userMessageFor } from '../../src/core/errors.js';
 import { MESSAGE_MAX_CHARS, neutralizeBroadcasts, WORD_JOINER } from '../../src/out/format.js';
 import { flushIntervalMs } from '../../src/out/pacing.js';
 import { createSlackPoster, PLACEHOLDER_TEXT, type SlackPosterDeps } from '../../src/out/poster.js';
+import { feedbackBlock } from '../../src/out/views/feedback.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { type SlackApiStandin, shownText, startSlackApi } from '../../standins/slack/index.js';
 import { defaultBadges } from '../support/badges.js';
@@ -131,7 +132,10 @@ describe('startAnswer with native streaming', () => {
     expect(post).toMatchObject({ channel: 'C1', thread_ts: channelTarget.threadTs });
     expect(post?.blocks).toEqual([{ type: 'markdown', text: 'First part. ' }]);
     const updates = callsTo(slack, 'chat.update');
-    expect(updates.at(-1)?.blocks).toEqual([{ type: 'markdown', text: 'First part. Second part.' }]);
+    expect(updates.at(-1)?.blocks).toEqual([
+      { type: 'markdown', text: 'First part. Second part.' },
+      feedbackBlock(),
+    ]);
     expect(ts).toHaveLength(1);
     expect(shown(slack, 'C1')).toEqual(['First part. Second part.']);
   });

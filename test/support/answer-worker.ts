@@ -17,6 +17,7 @@ import {
 import { createCancelWatch } from '../../src/queue/cancel.js';
 import { createFairness, type FairnessDeps } from '../../src/queue/fairness.js';
 import { QUEUES } from '../../src/queue/registry.js';
+import { createFeedbackStore } from '../../src/sessions/feedback.js';
 import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createNameCache } from '../../src/sessions/names.js';
@@ -82,6 +83,7 @@ export const startAnswerWorker = async (
     context: createContextBuilder({ history, reader, config: config.openai }),
     history,
     requests: createRequestStore({ redis, keys, retentionSeconds: config.sessions.resultRetentionSeconds }),
+    feedback: createFeedbackStore({ redis, keys, retentionSeconds: config.sessions.resultRetentionSeconds }),
     fairness: createFairness({
       redis,
       keys,

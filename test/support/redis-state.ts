@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { onTestFinished } from 'vitest';
+import { createFeedbackStore } from '../../src/sessions/feedback.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import type { Stack } from './stack.js';
@@ -10,6 +11,7 @@ export const redisState = (s: Stack) => {
   onTestFinished(() => redis.disconnect());
   const keys = createKeys(s.prefix);
   const requests = createRequestStore({ redis, keys, retentionSeconds: 3_600 });
+  const feedback = createFeedbackStore({ redis, keys, retentionSeconds: 3_600 });
   const team = s.slack.teamId;
   return {
     redis,
@@ -20,6 +22,10 @@ export const redisState = (s: Stack) => {
     result: (id: string) => requests.getResult(id),
     queued: (user: string) => redis.zcard(keys.userQueued(team, user)),
     running: (user: string) => redis.zcard(keys.userRunning(team, user)),
+    /** The request whose answer the message is (feedback clicks on it count for that request). */
+    answerAt: (channel: string, ts: string) => feedback.answerAt(channel, ts),
+    /** A request's ratings as stored: `vote:<user>` and `comment:<user>`. */
+    ratings: (id: string) => redis.hgetall(keys.requestFeedback(id)),
   };
 };
 

@@ -50,7 +50,7 @@ export const MAX_PAGE_INDEX = 99_999;
 
 // Request ids are ours: `${teamId}:${channelId}:${ts}` or `${teamId}:cmd:${triggerId}` (domain.ts).
 // Letters, digits and `_ . : - ~ + / =` leave room for other id schemes, and none of them is markup.
-const requestId = z
+export const requestIdSchema = z
   .string()
   .min(1)
   .max(REQUEST_ID_MAX_CHARS)
@@ -60,11 +60,11 @@ const dmSetting = z.enum(['on', 'off']);
 
 /** The typed value each action carries. */
 const VALUE_SCHEMAS = {
-  bc_view_result: requestId,
-  bc_mark_read: requestId,
-  bc_cancel: requestId,
-  bc_retry: requestId,
-  bc_open_thread: requestId,
+  bc_view_result: requestIdSchema,
+  bc_mark_read: requestIdSchema,
+  bc_cancel: requestIdSchema,
+  bc_retry: requestIdSchema,
+  bc_open_thread: requestIdSchema,
   bc_older: pageIndex,
   bc_newer: pageIndex,
   bc_toggle_dm: dmSetting,

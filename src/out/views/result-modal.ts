@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { RequestRecord, RequestResult } from '../../core/request-types.js';
+import type { FeedbackSummary, RequestRecord, RequestResult } from '../../core/request-types.js';
 import {
   answerToMrkdwnChunks,
   inlineMrkdwn,
@@ -8,11 +8,13 @@ import {
   plainText,
   SLACK_LIMITS,
 } from './escape.js';
+import { feedbackSummaryBlocks } from './feedback.js';
 import { channelLabel, formatAge, formatDuration } from './labels.js';
 import { type Block, openThreadButton } from './session-row.js';
 
 /**
- * The "View result" modal: the question, the answer, meta (model, tokens, time) and Open thread.
+ * The "View result" modal: the question, the answer, meta (model, tokens, time), the answer's
+ * ratings (👍/👎 and comments, when anyone rated it) and Open thread.
  *
  * The answer goes in `section` blocks as mrkdwn, not in a `markdown` block: Slack documents the
  * `markdown` block for messages of AI apps, with 12,000 characters per payload, which is less than a
@@ -37,6 +39,8 @@ export interface ResultModalOptions {
   /** Link to the session thread; without a valid https link, Open thread is an action button. */
   permalink?: string;
   now: number;
+  /** The answer's ratings; shown under the answer, inside the modal's budget, when there are any. */
+  feedback?: FeedbackSummary;
 }
 
 const utf8 = new TextEncoder();
@@ -79,7 +83,10 @@ export const buildResultModal = (
     },
     { type: 'divider' },
   ];
-  const tail: Block[] = [{ type: 'actions', elements: [openThreadButton(record.id, opts.permalink)] }];
+  const tail: Block[] = [
+    ...feedbackSummaryBlocks(opts.feedback),
+    { type: 'actions', elements: [openThreadButton(record.id, opts.permalink)] },
+  ];
   const restNote: Block = {
     type: 'section',
     text: mrkdwn('_… the rest is in the thread._'),

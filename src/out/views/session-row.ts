@@ -2,13 +2,14 @@ import type { types } from '@slack/bolt';
 import type { RequestRecord } from '../../core/request-types.js';
 import { ACTION_IDS, actionButton } from './actions.js';
 import { mrkdwn, plainText, safeUrl } from './escape.js';
+import { feedbackCountsText } from './feedback.js';
 import { channelLabel, formatAge, stateLabel } from './labels.js';
-import type { SessionSummary } from './sessions.js';
+import { type SessionSummary, sessionFeedback } from './sessions.js';
 
 /**
  * One session's row in the overview, always four blocks, so paging is a plain page index:
  *   section  (plain_text)  "📬 How do I rotate the staging keys?"   ← title of the newest request
- *   context  (mrkdwn)      "#ops · ⏳ Queued, #3 in line · 3 min ago · 2 questions"
+ *   context  (mrkdwn)      "#ops · ⏳ Queued, #3 in line · 3 min ago · 2 questions · 👍 2 · 👎 1"
  *   actions                [Open thread] [View result] [Mark read] [Cancel] [Retry], as the state needs
  *   divider
  */
@@ -99,6 +100,8 @@ export const sessionRow = (session: SessionSummary, opts: SessionListOptions): B
   const meta = [channelLabel(session.channelId), stateLabel(latest), formatAge(opts.now - latest.updatedAt)];
   if (session.requests.length > 1) meta.push(`${session.requests.length} questions`);
   if (unread && unread !== latest) meta.push('📬 an earlier answer is unread');
+  const rated = feedbackCountsText(sessionFeedback(session));
+  if (rated) meta.push(rated);
 
   const context: types.ContextBlock['elements'] = [mrkdwn(meta.join(' · '))];
   if (latest.state === 'failed' && latest.error && latest.error.trim() !== '') {

@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../core/request-types.js';
+import type { FeedbackCounts, RequestRecord } from '../../core/request-types.js';
 
 /**
  * A user's requests as sessions: one thread is one session, holding the user's requests in that
@@ -75,6 +75,16 @@ export const countRequests = (records: readonly RequestRecord[]): SessionCounts 
     if (r.state === 'queued') counts.queued += 1;
     else if (r.state === 'running') counts.running += 1;
     else if (r.state === 'failed') counts.failed += 1;
+  }
+  return counts;
+};
+
+/** The ratings of all the session's answers, added up (the records carry them: no extra read). */
+export const sessionFeedback = (session: Pick<SessionSummary, 'requests'>): FeedbackCounts => {
+  const counts: FeedbackCounts = { positive: 0, negative: 0 };
+  for (const r of session.requests) {
+    counts.positive += r.feedback?.positive ?? 0;
+    counts.negative += r.feedback?.negative ?? 0;
   }
   return counts;
 };

@@ -1,0 +1,145 @@
+import { randomBytes } from 'node:crypto';
+import { isObject } from '../http.js';
+import type { SlackApiStandin } from '../slack/index.js';
+import { feedbackButtonsOf } from '../slack/reading.js';
+import type { Ephemeral, StoredView } from '../slack/types.js';
+import { onMessage } from './actions.js';
+import { blockActionBase, type Workspace } from './payloads.js';
+
+/**
+ * The interactions an AI app's answer gets, as Slack sends them: a click on its 👍/👎
+ * (`feedback_buttons`, read from the message as the stand-in stores it), a button in an ephemeral
+ * message, and a submitted modal (`view_submission`).
+ */
+
+export interface FeedbackClickOptions {
+  user: string;
+  channel: string;
+  messageTs: string;
+  vote: 'positive' | 'negative';
+  /** Send this value instead of the button's own (a forged click). */
+  value?: string;
+  /**
+   * Click even when the message has no feedback buttons (Slack never sends that; a forger can), with
+   * Slack's usual action id unless `actionId` says otherwise.
+   */
+  force?: boolean;
+  actionId?: string;
+}
+
+/** The `block_actions` payload of a click on a stored message's 👍 or 👎. */
+export const feedbackClickPayload = (
+  w: Workspace,
+  slack: SlackApiStandin,
+  o: FeedbackClickOptions,
+  ids: { triggerId: string; actionTs: string },
+): Record<string, unknown> => {
+  const stored = slack.message(o.channel, o.messageTs);
+  const found = stored ? feedbackButtonsOf(stored) : undefined;
+  if (!found && !o.force) throw new Error(`no feedback buttons on ${o.channel}/${o.messageTs}`);
+  const button = found?.element[`${o.vote}_button`];
+  const action = {
+    type: 'feedback_buttons',
+    action_id: o.actionId ?? String(found?.element.action_id ?? 'feedback_buttons_1'),
+    block_id: found?.blockId ?? randomBytes(3).toString('base64url'),
+    text: isObject(button) && isObject(button.text) ? button.text : { type: 'plain_text', text: o.vote },
+    value: o.value ?? (isObject(button) && typeof button.value === 'string' ? button.value : o.vote),
+    action_ts: ids.actionTs,
+  };
+  const base = blockActionBase(w, { user: o.user, triggerId: ids.triggerId, action });
+  const where = onMessage(w, slack, {
+    user: o.user,
+    actionId: action.action_id,
+    channel: o.channel,
+    messageTs: o.messageTs,
+  });
+  return { ...base, ...where.payload };
+};
+
+/** A button in an ephemeral message (`action_id`), clicked by the user it was for. */
+export const ephemeralClickPayload = (
+  w: Workspace,
+  slack: SlackApiStandin,
+  e: Ephemeral,
+  actionId: string,
+  ids: { triggerId: string; actionTs: string },
+): { payload: Record<string, unknown>; responseUrl: string } => {
+  const button = findElement(e.blocks ?? [], actionId);
+  if (!button) throw new Error(`no button ${actionId} in the ephemeral message ${e.message_ts}`);
+  const action = {
+    type: 'button',
+    action_id: actionId,
+    block_id: randomBytes(3).toString('base64url'),
+    text: button.text,
+    ...(typeof button.value === 'string' ? { value: button.value } : {}),
+    action_ts: ids.actionTs,
+  };
+  const responseUrl = slack.mintResponseUrl({ channel: e.channel, user: e.user }).url;
+  const payload = {
+    ...blockActionBase(w, { user: e.user, triggerId: ids.triggerId, action }),
+    // Slack does not send an ephemeral message's content back: only where it was.
+    container: {
+      type: 'message',
+      message_ts: e.message_ts,
+      channel_id: e.channel,
+      is_ephemeral: true,
+      ...(e.thread_ts ? { thread_ts: e.thread_ts } : {}),
+    },
+    channel: { id: e.channel, name: e.channel.toLowerCase() },
+    response_url: responseUrl,
+  };
+  return { payload, responseUrl };
+};
+
+/**
+ * A modal as the stand-in stored it, submitted by `user` with `values` typed into its inputs
+ * (by block id, then action id).
+ */
+export const viewSubmissionPayload = (
+  w: Workspace,
+  o: { user: string; view: StoredView; values: Record<string, Record<string, string>>; triggerId: string },
+): Record<string, unknown> => {
+  const state: Record<string, Record<string, unknown>> = {};
+  for (const [blockId, inputs] of Object.entries(o.values))
+    for (const [actionId, value] of Object.entries(inputs)) {
+      const el = findElement(o.view.blocks, actionId);
+      state[blockId] ??= {};
+      state[blockId][actionId] = { type: typeof el?.type === 'string' ? el.type : 'plain_text_input', value };
+    }
+  const { blocks, ...rest } = o.view;
+  return {
+    type: 'view_submission',
+    team: { id: w.teamId, domain: w.teamDomain },
+    user: {
+      id: o.user,
+      username: `user-${o.user.toLowerCase()}`,
+      name: `user-${o.user.toLowerCase()}`,
+      team_id: w.teamId,
+    },
+    api_app_id: w.apiAppId,
+    token: 'legacy-verification-token',
+    trigger_id: o.triggerId,
+    view: { ...rest, blocks, state: { values: state } },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
+  };
+};
+
+/** The first element (a button, an input's element…) with `action_id` anywhere in `blocks`. */
+const findElement = (node: unknown, actionId: string): Record<string, unknown> | undefined => {
+  if (Array.isArray(node)) {
+    for (const child of node) {
+      const hit = findElement(child, actionId);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  if (!isObject(node)) return undefined;
+  if (node.action_id === actionId) return node;
+  for (const child of Object.values(node)) {
+    const hit = findElement(child, actionId);
+    if (hit) return hit;
+  }
+  return undefined;
+};

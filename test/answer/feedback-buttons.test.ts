@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { MESSAGE_MAX_CHARS } from '../../src/out/format.js';
+import { feedbackBlock } from '../../src/out/views/feedback.js';
+import { feedbackButtonsOf, type StoredMessage } from '../../standins/slack/index.js';
+import { redisState, until } from '../support/redis-state.js';
+import { answerIn, botReplies, notesIn, type Stack, useStack, waitForReplies } from '../support/stack.js';
+
+const start = useStack();
+const hasButtons = (m: StoredMessage | undefined) => m !== undefined && feedbackButtonsOf(m) !== undefined;
+/** An answer longer than one message: MAX_ANSWER_TOKENS lets the stand-in's filler run past it. */
+const LONG = { env: { MAX_ANSWER_TOKENS: '4000' }, llm: { words: 2_400 } };
+
+/** Every message the bot posted in a thread carries the buttons only where `expected` says. */
+const buttonsWhere = (s: Stack, channel: string, threadTs: string) =>
+  botReplies(s, channel, threadTs).map((m) => hasButtons(m));
+
+describe('the feedback buttons on every answer', () => {
+  it('close a streamed foreground answer (chat.stopStream blocks), linked to its request', async () => {
+    // Slow enough that the answer starts streaming before it is complete.
+    const s = await start({ llm: { tokensPerSecond: 30, words: 20 } });
+    const db = redisState(s);
+    // In a DM the thread has an assistant status, so the answer streams (no placeholder to edit).
+    const { ts } = await s.driver.dm({ user: 'U1', text: 'what is a monad?' });
+    const channel = s.driver.dmChannel('U1');
+    const [answer] = await waitForReplies(s, channel, ts);
+    const stop = await s.slack.waitForCall('chat.stopStream');
+    expect(stop.params.blocks).toEqual([feedbackBlock()]);
+    expect(hasButtons(answer)).toBe(true);
+    expect(hasButtons(s.slack.message(channel, ts))).toBe(false);
+    expect(await until(() => db.answerAt(channel, answer!.ts))).toBe(db.idOf(channel, ts));
+  });
+
+  it('end a posted answer, edited in place, on its last message only', async () => {
+    const s = await start({ ...LONG, env: { ...LONG.env, NATIVE_STREAMING: 'false' } });
+    const db = redisState(s);
+    const { ts } = await s.driver.mention({ channel: 'C2', user: 'U2', text: 'tell me everything' });
+    const replies = await s.slack.waitFor(() => {
+      const r = botReplies(s, 'C2', ts);
+      return r.length >= 2 && hasButtons(r.at(-1)) ? r : undefined;
+    }, 10_000);
+    expect(replies[0]!.text.length).toBeGreaterThan(MESSAGE_MAX_CHARS / 2);
+    expect(buttonsWhere(s, 'C2', ts)).toEqual([...replies.slice(1).map(() => false), true]);
+    expect(s.slack.calls('chat.startStream')).toHaveLength(0);
+    expect(await until(() => db.answerAt('C2', replies.at(-1)!.ts))).toBe(db.idOf('C2', ts));
+    expect(await db.answerAt('C2', replies[0]!.ts)).toBeUndefined();
+  });
+
+  it('end a background answer on its last posted message, and never a note', async () => {
+    const s = await start(LONG);
+    const db = redisState(s);
+    const { ts } = await s.driver.mention({ channel: 'C3', user: 'U3', text: 'later a long report' });
+    const answers = await s.slack.waitFor(() => answerIn(s, 'C3', ts)[0] && botReplies(s, 'C3', ts), 10_000);
+    const notes = notesIn(s, 'C3', ts);
+    expect(notes.length).toBeGreaterThan(0);
+    expect(notes.some(hasButtons)).toBe(false);
+    const answer = answers.filter((m) => !notes.some((n) => n.ts === m.ts));
+    expect(answer.length).toBeGreaterThanOrEqual(2);
+    expect(answer.map(hasButtons)).toEqual([...answer.slice(1).map(() => false), true]);
+    // The mark and the buttons are on the same, last, message.
+    expect(answerIn(s, 'C3', ts).map((m) => m.ts)).toEqual([answer.at(-1)!.ts]);
+    expect(await until(() => db.answerAt('C3', answer.at(-1)!.ts))).toBe(db.idOf('C3', ts));
+  });
+
+  it('are not on an answer that failed entirely, but on the next one in its thread', async () => {
+    const s = await start();
+    const db = redisState(s);
+    s.llm.failNext({ kind: 'insufficient_quota' }, 2);
+    const fg = await s.driver.mention({ channel: 'C4', user: 'U4', text: 'will fail' });
+    const [failed] = await waitForReplies(s, 'C4', fg.ts);
+    expect(failed?.text).toMatch(/⚠️/);
+    const bg = await s.driver.mention({ channel: 'C4', user: 'U4', text: 'later will fail too' });
+    await s.slack.waitFor(() => s.slack.reactions('C4', bg.ts).includes('x'), 8_000);
+    for (const thread of [fg.ts, bg.ts]) {
+      expect(botReplies(s, 'C4', thread).some(hasButtons)).toBe(false);
+      for (const m of botReplies(s, 'C4', thread)) expect(await db.answerAt('C4', m.ts)).toBeUndefined();
+    }
+    // Asked again in the thread, the answer has them, and only it.
+    const again = await s.driver.message({ channel: 'C4', user: 'U4', text: 'try again', threadTs: fg.ts });
+    await waitForReplies(s, 'C4', fg.ts, 2);
+    expect(buttonsWhere(s, 'C4', fg.ts)).toEqual([false, true]);
+    const answer = botReplies(s, 'C4', fg.ts)[1]!;
+    expect(await until(() => db.answerAt('C4', answer.ts))).toBe(db.idOf('C4', again.ts));
+  });
+});
