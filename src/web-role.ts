@@ -7,30 +7,37 @@ import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import type { Metrics } from './core/metrics.js';
+import { sleep } from './core/time.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from './edge/listeners/commands/ask.js';
+import { registerAgentSessionStopped } from './edge/listeners/events/agent-session-stopped.js';
 import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from './edge/listeners/events/messages.js';
 import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
+import { createSlackCall } from './out/slack-call.js';
+import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
+import { createSessionStop } from './overview/session-stop.js';
 import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
 import { createRateLimiter, type Fairness } from './queue/fairness.js';
+import { createForegroundStops } from './queue/foreground-stops.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
+import { createAdminCache } from './sessions/admin-cache.js';
 import { createFollowedThreads } from './sessions/follow.js';
 import type { Keys } from './sessions/keys.js';
 import type { Prefs } from './sessions/prefs.js';
 import type { RequestStore } from './sessions/requests.js';
-import { createThreadLocks } from './sessions/thread-lock.js';
+import { createThreadLocks, type ThreadRef } from './sessions/thread-lock.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
 const FOLLOW_TTL_SECONDS = 30 * 86_400;
@@ -42,6 +49,8 @@ export interface WebRoleDeps {
   /** The fail-fast producer connection, and the blocking one BullMQ workers need. */
   redis: Redis;
   workerConnection: Redis;
+  /** A connection of its own for the stop channel (a subscribed client does nothing else). */
+  subscriber: Redis;
   keys: Keys;
   identity: SlackIdentity;
   llm: LlmClient;
@@ -60,7 +69,7 @@ export interface WebRoleDeps {
  * ack), and the intake worker that turns them into answers (foreground, or queued for the worker
  * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server.
  */
-export const createWebRole = (deps: WebRoleDeps): SlackApp => {
+export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
   const { config, logger, metrics, redis, keys, identity, requests, fairness, overview, watch } = deps;
   const { poster, client } = deps.answering;
   const prefix = config.redis.prefix;
@@ -79,10 +88,14 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
   registerAskCommand(slack.app, { intake, logger, metrics });
   registerAppHomeOpened(slack.app, { intake, logger, metrics });
   registerOverviewActions(slack.app, { intake, logger, metrics });
+  registerAgentSessionStopped(slack.app, { intake, logger, metrics });
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;
   const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
+  // Every web process hears every stop: the foreground answer may run in any of them.
+  const stops = createForegroundStops({ subscriber: deps.subscriber, redis, keys, logger });
+  await stops.start();
   const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
   const handler = createRequestHandler({
     config,
@@ -100,6 +113,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
       perMinute: config.queue.userRateLimitPerMinute,
       rememberMs: maxWaitMs + 60_000,
     }),
+    stops,
     metrics,
     logger,
   });
@@ -115,9 +129,26 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     respond: poster.respond,
   });
   const commands = createOverviewCommands({ canceller, overview, respond: poster.respond });
+  const slackCall = createSlackCall({ logger, now: Date.now, sleep });
+  // replaced by out/agent-session.ts when the sessions work lands
+  const sessionStatus = async (thread: ThreadRef, status: 'active') => {
+    await slackCall('agents.sessions.setStatus', thread.channelId, () =>
+      client.agents.sessions.setStatus({ channel_id: thread.channelId, thread_ts: thread.threadTs, status }),
+    );
+  };
+  const sessionStop = createSessionStop({
+    requests,
+    canceller,
+    stops,
+    admins: createWorkspaceAdmins({ client, call: slackCall, cache: createAdminCache({ redis, keys }) }),
+    history: deps.answering.history,
+    poster,
+    sessionStatus,
+    logger,
+  });
   const intakeWorker = new Worker(
     QUEUES.intake.name,
-    createIntakeProcessor({ handler, overview, actions, commands }),
+    createIntakeProcessor({ handler, overview, actions, commands, sessionStop }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     {
       connection: deps.workerConnection,

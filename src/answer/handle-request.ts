@@ -10,6 +10,7 @@ import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
+import type { ForegroundStops } from '../queue/foreground-stops.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
@@ -34,6 +35,7 @@ export interface RequestHandlerDeps {
     'get' | 'create' | 'update' | 'markThreadRead' | 'saveJob' | 'rootOf' | 'rememberRoot'
   >;
   rateLimiter: Pick<RateLimiter, 'admit'>;
+  stops: Pick<ForegroundStops, 'track' | 'untrack'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
 }

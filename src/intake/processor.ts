@@ -3,6 +3,7 @@ import type { RequestHandler } from '../answer/handle-request.js';
 import type { OverviewActions } from '../overview/actions.js';
 import type { OverviewCommands } from '../overview/commands.js';
 import type { OverviewService } from '../overview/service.js';
+import type { SessionStop } from '../overview/session-stop.js';
 import { QUEUES } from '../queue/registry.js';
 import { waitTurnInQueue } from './wait-turn.js';
 
@@ -11,6 +12,8 @@ export interface IntakeProcessorDeps {
   overview: Pick<OverviewService, 'opened'>;
   actions: OverviewActions;
   commands: Pick<OverviewCommands, 'sessions' | 'cancel'>;
+  /** Slack's stop button. */
+  sessionStop: Pick<SessionStop, 'stop'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -18,7 +21,7 @@ export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCou
 /**
  * The intake worker's processor: each job to whoever handles its kind, its payload parsed with the
  * registry's schema first. A user's request goes to the request handler; the Home tab, its buttons,
- * `/ask sessions` and `/ask cancel` go to the overview.
+ * `/ask sessions`, `/ask cancel` and Slack's stop button go to the overview.
  */
 export const createIntakeProcessor =
   (deps: IntakeProcessorDeps) =>
@@ -29,6 +32,8 @@ export const createIntakeProcessor =
       return deps.overview.opened(teamId, userId);
     }
     if (job.name === intake.action.job) return deps.actions(intake.action.schema.parse(job.data));
+    if (job.name === intake.sessionStopped.job)
+      return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

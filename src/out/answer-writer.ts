@@ -12,11 +12,19 @@ export interface AnswerWriter {
   append(delta: string): void;
   /**
    * Sends the rest and closes the answer. `error` adds a visible note; `cutOff` says the kept text
-   * is incomplete. Resolves with the ts of every message the answer used, in order.
+   * is incomplete; `stopped` (someone pressed stop) keeps only what was shown, and says who.
+   * Resolves with the ts of every message the answer used, in order.
    */
-  finish(opts?: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }>;
+  finish(opts?: FinishOptions): Promise<{ ts: string[] }>;
   /** Ends the answer with `message`: replaces the placeholder when there is no text, else notes the cut. */
   fail(message: string): Promise<{ ts: string[] }>;
+}
+
+export interface FinishOptions {
+  error?: string;
+  cutOff?: boolean;
+  /** Who pressed stop, and the streams Slack stopped on that click (they take no more text). */
+  stopped?: { userId: string; streams: readonly string[] };
 }
 
 /** How long the first flush waits for more text (users see the first words this much later). */
@@ -70,7 +78,7 @@ class Answer implements AnswerWriter {
     if (this.ready !== '') this.wake?.();
   }
 
-  finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<{ ts: string[] }> {
+  finish(opts: FinishOptions = {}): Promise<{ ts: string[] }> {
     this.result ??= this.finalize(opts);
     return this.result;
   }
@@ -136,12 +144,17 @@ class Answer implements AnswerWriter {
     return e.retryable;
   }
 
-  private async finalize(opts: { error?: string; cutOff?: boolean }): Promise<{ ts: string[] }> {
+  private async finalize(opts: FinishOptions): Promise<{ ts: string[] }> {
     this.finishing = true;
     this.stopSleep.abort();
     this.wake?.();
     await this.loop;
-    this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+    if (opts.stopped) {
+      // What the user had not seen when they pressed stop stays unseen. The note is ours (a user
+      // id, no model text): nothing in it to neutralise.
+      const shown = this.messages.stop(opts.stopped.streams);
+      this.ready = stopNoteFor(shown, opts.stopped.userId);
+    } else this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
     try {
       await this.flush(true);
       return { ts: [...this.messages.posted] };
@@ -153,6 +166,19 @@ class Answer implements AnswerWriter {
   }
 }
 
+/** The note a stopped answer ends with, after the text the user saw (`shown`) in its message. */
+export const stopNoteFor = (shown: string, userId: string): string => {
+  const note = `⏹️ Stopped by <@${userId}>.`;
+  if (shown.trim() === '') return note;
+  return `${closingFence(shown)}\n\n> ${note}`;
+};
+
+/** What closes a code block `text` leaves open ('' when none), so a note after it is not code. */
+const closingFence = (text: string): string => {
+  const fence = openFenceAt(text);
+  return fence ? `${text.endsWith('\n') ? '' : '\n'}${fence.closer}` : '';
+};
+
 /** The visible note an answer ends with when it failed or was cut off ('' when neither). */
 export const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean }): string => {
   const error = opts.error?.replace(/\s+/g, ' ').trim();
@@ -162,7 +188,5 @@ export const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean
   const what = opts.cutOff ? `The answer was cut off.${error ? ` ${error}` : ''}` : (error ?? '');
   if (!hasText) return `⚠️ ${what}`;
   // Close an open code block first, or the note would render as code.
-  const fence = openFenceAt(answer);
-  const close = fence ? `${answer.endsWith('\n') ? '' : '\n'}${fence.closer}` : '';
-  return `${close}\n\n> ⚠️ ${what}`;
+  return `${closingFence(answer)}\n\n> ⚠️ ${what}`;
 };

@@ -26,7 +26,8 @@ export interface CancelDeps {
 
 /**
  * The record, note and badge of a cancelled request; also used by the worker. Only the record
- * matters to what happens next: the rest is best-effort, logged.
+ * matters to what happens next: the rest is best-effort, logged. `by`: who cancelled it (the owner
+ * unless said otherwise: an admin's stop).
  */
 export const announceCancelled = async (
   deps: {
@@ -36,6 +37,7 @@ export const announceCancelled = async (
   },
   record: RequestRecord,
   log: Logger,
+  by: string = record.userId,
 ) => {
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await bestEffort(log, 'queued cap', () =>
@@ -47,22 +49,28 @@ export const announceCancelled = async (
   await bestEffort(log, 'cancelled note', () =>
     deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
-      `🚫 Cancelled at <@${record.userId}>'s request.`,
+      `🚫 Cancelled at <@${by}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
     ),
   );
 };
 
 /**
- * Cancellation, by the request's owner only. A queued job (waiting, or delayed in a retry
- * backoff) is removed; a running one is told through Redis pub/sub, and its worker aborts the LLM
- * call. A flag on the request makes a cancelled job that slips into a worker anyway stop at once.
+ * Cancellation, by the request's owner (or, for Slack's stop button, a workspace admin in the
+ * thread: `asAdmin`, checked by the caller). A queued job (waiting, or delayed in a retry backoff)
+ * is removed; a running one is told through Redis pub/sub, and its worker aborts the LLM call. A
+ * flag on the request (holding who cancelled it) makes a cancelled job that slips into a worker
+ * anyway stop at once.
  */
 export const createCanceller = (deps: CancelDeps) => {
-  const cancel = async (requestId: string, actingUserId: string): Promise<CancelOutcome> => {
+  const cancel = async (
+    requestId: string,
+    actingUserId: string,
+    opts: { asAdmin?: boolean } = {},
+  ): Promise<CancelOutcome> => {
     const record = await deps.requests.get(requestId);
     if (!record) return { ok: false, why: 'missing' };
-    if (record.userId !== actingUserId) {
+    if (record.userId !== actingUserId && !opts.asAdmin) {
       deps.logger.warn({ requestId, actingUserId }, 'refused to cancel another user’s request');
       return { ok: false, why: 'forbidden' };
     }
@@ -72,14 +80,14 @@ export const createCanceller = (deps: CancelDeps) => {
       !record.jobId
     )
       return { ok: false, why: 'not_active' };
-    await deps.redis.set(deps.keys.cancelled(requestId), '1', 'EX', CANCEL_FLAG_SECONDS);
+    await deps.redis.set(deps.keys.cancelled(requestId), actingUserId, 'EX', CANCEL_FLAG_SECONDS);
     const job = await deps.queue.getJob(record.jobId);
     const state = job ? await job.getState() : 'unknown';
     // BullMQ 6 has no `paused` state: a job in a paused queue reads as `waiting`.
     if (job && ['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
       try {
         await job.remove();
-        await announceCancelled(deps, record, deps.logger);
+        await announceCancelled(deps, record, deps.logger, actingUserId);
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       } catch (err) {
@@ -124,7 +132,9 @@ export const createCancelWatch = (deps: {
   logger: Logger;
 }) => {
   const running = new Map<string, AbortController>();
-  deps.subscriber.on('message', (_channel: string, jobId: string) => {
+  deps.subscriber.on('message', (channel: string, jobId: string) => {
+    // The connection may carry other channels (the web role's stops, in a process running both).
+    if (channel !== deps.keys.cancelChannel()) return;
     const ctl = running.get(jobId);
     if (ctl) {
       deps.logger.info({ jobId }, 'cancelling running job');
@@ -143,6 +153,11 @@ export const createCancelWatch = (deps: {
     },
     async isCancelled(requestId: string): Promise<boolean> {
       return (await deps.redis.exists(deps.keys.cancelled(requestId))) === 1;
+    },
+    /** Who cancelled the request, when the flag says (flags written before it held '1'). */
+    async cancelledBy(requestId: string): Promise<string | undefined> {
+      const by = await deps.redis.get(deps.keys.cancelled(requestId));
+      return by && by !== '1' ? by : undefined;
     },
   };
 };

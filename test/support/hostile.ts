@@ -129,6 +129,31 @@ const EVENT_PATHS: Path[] = [
   ['event', 'blocks'],
 ];
 
+/** Slack's stop button on an agent session (`agent_session_stopped`). */
+const sessionStopped = () => ({
+  ...mention(),
+  event: {
+    type: 'agent_session_stopped',
+    channel: 'C0FUZZ',
+    user: 'U0FUZZ',
+    thread_ts: '1700000000.000100',
+    streaming_message_ts: ['1700000000.000200'],
+    event_ts: '1700000000.000300',
+  },
+});
+
+const STOP_PATHS: Path[] = [
+  ['event', 'type'],
+  ['event', 'channel'],
+  ['event', 'user'],
+  ['event', 'thread_ts'],
+  ['event', 'streaming_message_ts'],
+  ['event', 'streaming_message_ts', 0],
+  ['event', 'event_ts'],
+  ['team_id'],
+  ['authorizations', 0, 'team_id'],
+];
+
 const command = () => ({
   token: 'legacy',
   team_id: 'T0TEAM',
@@ -218,6 +243,10 @@ const events = fc
   .tuple(mutated(mention, EVENT_PATHS), contentType(JSON_TYPE))
   .map(([m, type]): HostileCase => ({ label: `event ${m.edits}`, contentType: type, body: toJson(m.body) }));
 
+const stops = fc
+  .tuple(mutated(sessionStopped, STOP_PATHS), contentType(JSON_TYPE))
+  .map(([m, type]): HostileCase => ({ label: `stop ${m.edits}`, contentType: type, body: toJson(m.body) }));
+
 const commands = fc
   .tuple(
     fc.array(fc.tuple(fc.constantFrom(...COMMAND_KEYS), fc.option(hostileString, { nil: undefined })), {
@@ -292,6 +321,7 @@ const raw = fc.oneof(
 /** Any hostile signed body. */
 export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   { arbitrary: events, weight: 4 },
+  { arbitrary: stops, weight: 1 },
   { arbitrary: commands, weight: 2 },
   { arbitrary: payloads(blockAction, ACTION_PATHS, 'block_actions'), weight: 3 },
   { arbitrary: payloads(viewSubmission, VIEW_PATHS, 'view'), weight: 1 },
