@@ -45,7 +45,7 @@ const answer = (words: number, perSecond: number) => ({
   tokensPerSecond: perSecond,
   text: (req: CompletionRequest) => `${contextEcho(req.messages)} ${'word '.repeat(words)}${ANSWER_END}`,
 });
-/** About 20 s: a stop lands while it streams. */
+/** About 10 s: a stop lands while it streams. */
 const SLOW = answer(300, 30);
 const FAST = { ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerText };
 
@@ -92,7 +92,7 @@ const statusCalls = (channel: string, threadTs: string) =>
 
 describe('the stop button on a foreground answer', () => {
   it('refuses a stranger privately, and the answer goes on to its end', { timeout: 45_000 }, async () => {
-    openai.configure(answer(100, 30));
+    openai.configure(answer(200, 30));
     const channel = uniqueId('C');
     const [alice, mallory] = [uniqueId('U'), uniqueId('U')];
     const { ts } = await driver.mention({ channel, user: alice, text: uniqueQuestion('a story') });
@@ -151,7 +151,8 @@ describe('a stop handled by another web process', () => {
   it('stops the stream within a second, keeps its text and marks who stopped it', {
     timeout: 60_000,
   }, async () => {
-    openai.configure(SLOW);
+    // About 30 s (MAX_ANSWER_TOKENS): it must outlast starting a process and a drain.
+    openai.configure(answer(2_000, 30));
     const channel = uniqueId('C');
     const alice = uniqueId('U');
     // Only `web` runs now: the answer is its.
