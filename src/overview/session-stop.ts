@@ -29,11 +29,14 @@ const COULD_NOT_CHECK =
 /** Names the askers of work that keeps going, for the private refusal. */
 export const refusalText = (refused: readonly RequestRecord[], stoppedOwn: boolean): string => {
   const askers = [...new Set(refused.map((r) => `<@${r.userId}>`))];
-  const who = askers.length === 1 ? askers[0] : `${askers.slice(0, -1).join(', ')} and ${askers.at(-1)}`;
-  const rule = `only ${askers.length === 1 ? 'they' : 'the askers'} or a workspace admin who has written in this thread can stop it`;
-  return stoppedOwn
-    ? `I stopped your request. ${who}'s keeps going: ${rule}.`
-    : `This is ${who}'s request, so it keeps going: ${rule}.`;
+  const many = refused.length > 1;
+  const whose =
+    askers.length === 1
+      ? `${askers[0]}'s request${many ? 's' : ''}`
+      : `The requests of ${askers.slice(0, -1).join(', ')} and ${askers.at(-1)}`;
+  const who = askers.length === 1 ? 'they' : 'those who asked';
+  const rest = `${many ? 'keep' : 'keeps'} going: only ${who} or a workspace admin who has written in this thread can stop ${many ? 'them' : 'it'}.`;
+  return `${stoppedOwn ? 'I stopped your request. ' : ''}${whose} ${rest}`;
 };
 
 /**

@@ -140,7 +140,7 @@ describe('the stop button with nothing foreground to stop', () => {
     await s.driver.sessionStopped({ channel: 'C7', threadTs: ts, user: 'UBEN' });
     const eph = await s.slack.waitFor(() => s.slack.ephemerals('C7')[0]);
     expect(eph.text).toBe(
-      "I stopped your request. <@UANN>'s keeps going: only they or a workspace admin who has written in this thread can stop it.",
+      "I stopped your request. <@UANN>'s request keeps going: only they or a workspace admin who has written in this thread can stop it.",
     );
     expect((await state.record(state.idOf('C7', reply.ts)))?.state).toBe('cancelled');
     expect((await state.record(state.idOf('C7', ts)))?.state).toBe('queued');
@@ -198,8 +198,13 @@ describe('the private refusal', () => {
   const rec = (userId: string) => ({ userId }) as RequestRecord;
   it('names whose work keeps going', () => {
     expect(refusalText([rec('UA')], false)).toBe(
-      "This is <@UA>'s request, so it keeps going: only they or a workspace admin who has written in this thread can stop it.",
+      "<@UA>'s request keeps going: only they or a workspace admin who has written in this thread can stop it.",
     );
-    expect(refusalText([rec('UA'), rec('UB'), rec('UA')], false)).toContain('<@UA> and <@UB>');
+    expect(refusalText([rec('UA'), rec('UA')], true)).toBe(
+      "I stopped your request. <@UA>'s requests keep going: only they or a workspace admin who has written in this thread can stop them.",
+    );
+    expect(refusalText([rec('UA'), rec('UB'), rec('UC')], false)).toMatch(
+      /^The requests of <@UA>, <@UB> and <@UC> keep going: only those who asked or/,
+    );
   });
 });
