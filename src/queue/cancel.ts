@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { bestEffort } from '../core/best-effort.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { sleep } from '../core/time.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
@@ -13,6 +14,9 @@ export type CancelOutcome =
   | { ok: false; why: 'missing' | 'forbidden' | 'not_active' };
 
 const CANCEL_FLAG_SECONDS = 7 * 86_400;
+/** How long a cancel waits for a job recorded `queued` to be in the queue: 10 × 100 ms. */
+const JOB_APPEAR_TRIES = 10;
+const JOB_APPEAR_STEP_MS = 100;
 
 export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
@@ -63,6 +67,14 @@ export const announceCancelled = async (
  * anyway stop at once.
  */
 export const createCanceller = (deps: CancelDeps) => {
+  /** The job, given a moment to appear: the enqueuer adds it just after recording it `queued`. */
+  const jobOf = async (jobId: string) => {
+    for (let tries = 1; ; tries++) {
+      const job = await deps.queue.getJob(jobId);
+      if (job || tries >= JOB_APPEAR_TRIES) return job;
+      await sleep(JOB_APPEAR_STEP_MS);
+    }
+  };
   const cancel = async (
     requestId: string,
     actingUserId: string,
@@ -81,10 +93,17 @@ export const createCanceller = (deps: CancelDeps) => {
     )
       return { ok: false, why: 'not_active' };
     await deps.redis.set(deps.keys.cancelled(requestId), actingUserId, 'EX', CANCEL_FLAG_SECONDS);
-    const job = await deps.queue.getJob(record.jobId);
-    const state = job ? await job.getState() : 'unknown';
+    const job = await jobOf(record.jobId);
+    if (!job) {
+      // Still not in the queue: the enqueuer records `queued` (badge, note) just before it adds
+      // the job. The flag stops that job the moment a worker takes it; the request ends now.
+      await announceCancelled(deps, record, deps.logger, actingUserId);
+      deps.logger.info({ requestId, jobId: record.jobId }, 'job cancelled before it was queued');
+      return { ok: true, how: 'removed', record };
+    }
+    const state = await job.getState();
     // BullMQ 6 has no `paused` state: a job in a paused queue reads as `waiting`.
-    if (job && ['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
+    if (['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
       try {
         await job.remove();
         await announceCancelled(deps, record, deps.logger, actingUserId);
@@ -98,7 +117,7 @@ export const createCanceller = (deps: CancelDeps) => {
         );
       }
     }
-    if (job && (state === 'completed' || state === 'failed')) return { ok: false, why: 'not_active' };
+    if (state === 'completed' || state === 'failed') return { ok: false, why: 'not_active' };
     await deps.redis.publish(deps.keys.cancelChannel(), record.jobId);
     deps.logger.info({ requestId, jobId: record.jobId, state }, 'running job told to cancel');
     return { ok: true, how: 'signalled', record };
