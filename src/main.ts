@@ -133,14 +133,13 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     fairness,
     watch,
   };
+  // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
+  const subscriber = createRedis(redisUrl, 'worker', logger);
+  connections.push(subscriber);
   const slack = fg
-    ? createWebRole({ ...shared, identity, answering: fg, answersQueue, prefs, overview })
+    ? await createWebRole({ ...shared, subscriber, identity, answering: fg, answersQueue, prefs, overview })
     : undefined;
-  if (bg) {
-    const subscriber = createRedis(redisUrl, 'worker', logger);
-    connections.push(subscriber);
-    await startWorkerRole({ ...shared, subscriber, answering: bg, overview });
-  }
+  if (bg) await startWorkerRole({ ...shared, subscriber, answering: bg, overview });
   const http = createHttpServer({
     ...(slack?.httpListener
       ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }

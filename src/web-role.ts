@@ -7,10 +7,12 @@ import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import type { Metrics } from './core/metrics.js';
+import { sleep } from './core/time.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerFeedbackActions } from './edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from './edge/listeners/commands/ask.js';
+import { registerAgentSessionStopped } from './edge/listeners/events/agent-session-stopped.js';
 import { registerAppContextChanged } from './edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from './edge/listeners/events/messages.js';
@@ -19,18 +21,23 @@ import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
+import { createSlackCall } from './out/slack-call.js';
+import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
 import { createFeedbackActions } from './overview/feedback.js';
 import { createMessagesTab } from './overview/messages-tab.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
+import { createSessionStop } from './overview/session-stop.js';
 import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
 import { createRateLimiter, type Fairness } from './queue/fairness.js';
+import { createForegroundStops } from './queue/foreground-stops.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
+import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
@@ -49,6 +56,8 @@ export interface WebRoleDeps {
   /** The fail-fast producer connection, and the blocking one BullMQ workers need. */
   redis: Redis;
   workerConnection: Redis;
+  /** A connection of its own for the stop channel (a subscribed client does nothing else). */
+  subscriber: Redis;
   keys: Keys;
   identity: SlackIdentity;
   llm: LlmClient;
@@ -67,7 +76,7 @@ export interface WebRoleDeps {
  * ack), and the intake worker that turns them into answers (foreground, or queued for the worker
  * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server.
  */
-export const createWebRole = (deps: WebRoleDeps): SlackApp => {
+export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
   const { config, logger, metrics, redis, keys, identity, requests, fairness, overview, watch } = deps;
   const { poster, client } = deps.answering;
   const prefix = config.redis.prefix;
@@ -89,6 +98,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
   registerOverviewActions(slack.app, { intake, logger, metrics });
   registerFeedbackActions(slack.app, { intake, logger, metrics });
   registerFeedbackComment(slack.app, { intake, logger, metrics });
+  registerAgentSessionStopped(slack.app, { intake, logger, metrics });
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;
@@ -100,6 +110,9 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     changes: { notify: overview.schedule },
   });
   const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
+  // Every web process hears every stop: the foreground answer may run in any of them.
+  const stops = createForegroundStops({ subscriber: deps.subscriber, redis, keys, logger });
+  await stops.start();
   const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
   const handler = createRequestHandler({
     config,
@@ -118,6 +131,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
       perMinute: config.queue.userRateLimitPerMinute,
       rememberMs: maxWaitMs + 60_000,
     }),
+    stops,
     metrics,
     logger,
   });
@@ -139,6 +153,19 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
     context: createAgentContextStore({ redis, keys }),
     logger,
   });
+  const slackCall = createSlackCall({ logger, now: Date.now, sleep });
+  const sessionStop = createSessionStop({
+    requests,
+    canceller,
+    stops,
+    admins: createWorkspaceAdmins({ client, call: slackCall, cache: createAdminCache({ redis, keys }) }),
+    history: deps.answering.history,
+    poster,
+    sessionStatus: async (thread, status) => {
+      await poster.sessions.setSessionStatus(thread, status);
+    },
+    logger,
+  });
   const intakeWorker = new Worker(
     QUEUES.intake.name,
     createIntakeProcessor({
@@ -148,6 +175,7 @@ export const createWebRole = (deps: WebRoleDeps): SlackApp => {
       commands,
       messagesTab,
       feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
+      sessionStop,
     }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     {

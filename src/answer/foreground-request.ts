@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
+import type { ForegroundStops } from '../queue/foreground-stops.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { FeedbackStore } from '../sessions/feedback.js';
 import type { HistoryStore } from '../sessions/history.js';
@@ -19,6 +20,8 @@ export interface ForegroundRequestDeps {
   requests: Pick<RequestStore, 'create' | 'update' | 'saveJob' | 'setResult'>;
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
+  /** Where a stop published by any web process reaches this answer. */
+  stops: Pick<ForegroundStops, 'track' | 'untrack'>;
 }
 
 /** Record updates that end a request get a few quick tries (a Redis blip) before they are given up. */
@@ -26,10 +29,11 @@ const RECORD_ATTEMPTS = 3;
 
 /**
  * Foreground answers with their records. A record is created `answering` and every way out ends
- * it: `done`, or `failed` (with a job a Retry can run) when the answer failed or its final post
- * threw. Before the record says so, the answer's last message is linked to the request (its
- * feedback buttons count for it) and a whole answer's result is stored (View result). After the
- * answer is in the thread, bookkeeping is best-effort: it never turns a posted answer into an error.
+ * it: `done`; `cancelled` when someone stopped it (Slack's stop button, from any web process);
+ * or `failed` when the answer failed or its final post threw (both keep a job a Retry can run).
+ * Before the record says so, the answer's last message is linked to the request (its feedback
+ * buttons count for it) and a whole answer's result is stored (View result). After the answer is
+ * in the thread, bookkeeping is best-effort: it never turns a posted answer into an error.
  */
 export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
   let inFlight = 0;
@@ -40,7 +44,26 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     opts: { interrupted: boolean; signal?: AbortSignal },
     log: Logger,
   ): Promise<void> => {
+    // Listening before the record says `answering`: a stop that finds the record finds the answer.
+    const stop = deps.stops.track(job.request.id);
+    try {
+      await runTracked(job, messages, { ...opts, stop }, log);
+    } finally {
+      deps.stops.untrack(job.request.id, stop);
+    }
+  };
+
+  const runTracked = async (
+    job: AnswerJob,
+    messages: ChatMessage[],
+    opts: { interrupted: boolean; signal?: AbortSignal; stop: AbortController },
+    log: Logger,
+  ): Promise<void> => {
     const { request, threadTs } = job;
+    // One signal for the answer: the thread lock lost, or a stop.
+    const { stop } = opts;
+    if (opts.signal?.aborted) stop.abort(opts.signal.reason);
+    else opts.signal?.addEventListener('abort', () => stop.abort(opts.signal?.reason), { once: true });
     await deps.requests.create(newRequestRecord(job, { state: 'answering', path: 'foreground' }));
     const target: ThreadTarget = {
       teamId: request.teamId,
@@ -78,7 +101,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     try {
       outcome = await deps.foreground.answer(target, messages, {
         title: sessionTitle(job.question),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal: stop.signal,
       });
     } catch (err) {
       thrown = err;
@@ -89,20 +112,24 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
       if (outcome) await keep(outcome);
       const ok = outcome?.ok === true;
       const error = outcome && !outcome.ok ? outcome.error : thrown;
-      await bestEffort(
-        log,
-        'record',
-        () =>
-          deps.requests.update(
-            request.id,
-            ok ? { state: 'done' } : { state: 'failed', error: userMessageFor(error) },
-          ),
-        { attempts: RECORD_ATTEMPTS },
-      );
+      const stoppedBy = outcome && !outcome.ok ? outcome.stoppedBy : undefined;
+      const end = ok
+        ? ({ state: 'done' } as const)
+        : stoppedBy
+          ? ({ state: 'cancelled' } as const)
+          : ({ state: 'failed', error: userMessageFor(error) } as const);
+      await bestEffort(log, 'record', () => deps.requests.update(request.id, end), {
+        attempts: RECORD_ATTEMPTS,
+      });
       // A failed answer can be retried from the Home tab, in the background.
       if (!ok) await bestEffort(log, 'retry job', () => deps.requests.saveJob(request.id, job));
     }
-    deps.metrics.answers.inc({ path: 'foreground', outcome: outcome.ok ? 'ok' : 'failed' });
+    const stoppedBy = outcome.ok ? undefined : outcome.stoppedBy;
+    if (stoppedBy) log.info({ stoppedBy }, 'foreground answer stopped');
+    deps.metrics.answers.inc({
+      path: 'foreground',
+      outcome: outcome.ok ? 'ok' : stoppedBy ? 'cancelled' : 'failed',
+    });
     deps.metrics.answerSeconds.observe({ path: 'foreground' }, (Date.now() - request.receivedAt) / 1000);
     const first = outcome.ok ? outcome.ts[0] : undefined;
     if (outcome.ok && first) {

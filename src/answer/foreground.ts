@@ -2,6 +2,7 @@ import { dispositionOf } from '../core/disposition.js';
 import type { ChatMessage, ThreadTarget } from '../core/domain.js';
 import { errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { stopOf } from '../core/stop.js';
 import { type LlmClient, type LlmResult, partialTextOf } from '../llm/client.js';
 import type { SlackPoster } from '../out/poster.js';
 
@@ -14,7 +15,8 @@ export interface ForegroundDeps {
 /** `feedbackTs`: the answer's last message, which carries the feedback buttons (when it shows text). */
 export type ForegroundOutcome =
   | { ok: true; result: LlmResult; ts: string[]; feedbackTs?: string }
-  | { ok: false; error: unknown; ts: string[]; feedbackTs?: string };
+  /** `stoppedBy`: someone pressed Slack's stop button; the answer says so, and is no failure. */
+  | { ok: false; error: unknown; ts: string[]; feedbackTs?: string; stoppedBy?: string };
 
 /**
  * Streams one answer into its thread. The user sees the bot at work at once (its agent session
@@ -48,6 +50,12 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       const written = await writer.finish(note ? { error: note } : {});
       return { ok: true, result, ...written };
     } catch (error) {
+      // A stop keeps what was shown and says who stopped it: no error, no cut-off note.
+      const stopped = stopOf(opts.signal);
+      if (stopped) {
+        const { ts } = await writer.finish({ stopped });
+        return { ok: false, error, ts, stoppedBy: stopped.userId };
+      }
       const message = userMessageFor(error);
       const partial = partialTextOf(error);
       // Whatever the disposition, the answer under way ends in its own message in the thread: its

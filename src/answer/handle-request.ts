@@ -11,6 +11,7 @@ import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
+import type { ForegroundStops } from '../queue/foreground-stops.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { FeedbackStore } from '../sessions/feedback.js';
 import type { FollowedThreads } from '../sessions/follow.js';
@@ -37,6 +38,7 @@ export interface RequestHandlerDeps {
   >;
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   rateLimiter: Pick<RateLimiter, 'admit'>;
+  stops: Pick<ForegroundStops, 'track' | 'untrack'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
 }

@@ -135,6 +135,19 @@ export const contextUser = (
   return auth.success ? auth.data.authorizations[0]?.user_id : undefined;
 };
 
+/**
+ * `agent_session_stopped`: someone pressed the stop button of an agent session. Slack has already
+ * stopped the app's streams it lists (empty when none was streaming); the team is on the envelope.
+ */
+export const sessionStoppedSchema = z.object({
+  type: z.literal('agent_session_stopped'),
+  channel: slackId,
+  user: slackId,
+  thread_ts: slackTs,
+  streaming_message_ts: z.array(slackTs).max(50).default([]),
+  event_ts: slackTs.optional(),
+});
+
 export const slashCommandSchema = z.object({
   command: shortName,
   text: messageText.default(''),

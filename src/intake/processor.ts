@@ -5,6 +5,7 @@ import type { OverviewCommands } from '../overview/commands.js';
 import type { FeedbackActions } from '../overview/feedback.js';
 import type { MessagesTab } from '../overview/messages-tab.js';
 import type { OverviewService } from '../overview/service.js';
+import type { SessionStop } from '../overview/session-stop.js';
 import { QUEUES } from '../queue/registry.js';
 import { waitTurnInQueue } from './wait-turn.js';
 
@@ -16,6 +17,8 @@ export interface IntakeProcessorDeps {
   messagesTab: Pick<MessagesTab, 'opened' | 'contextChanged'>;
   /** 👍/👎 on answers, "Tell us more" and its comment. */
   feedback: FeedbackActions;
+  /** Slack's stop button. */
+  sessionStop: Pick<SessionStop, 'stop'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -23,7 +26,8 @@ export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCou
 /**
  * The intake worker's processor: each job to whoever handles its kind, its payload parsed with the
  * registry's schema first. A user's request goes to the request handler; the Home tab, its buttons,
- * the Messages tab, `/ask sessions` and `/ask cancel` go to the overview.
+ * the Messages tab, `/ask sessions`, `/ask cancel`, feedback and Slack's stop button go to the
+ * overview.
  */
 export const createIntakeProcessor =
   (deps: IntakeProcessorDeps) =>
@@ -39,6 +43,8 @@ export const createIntakeProcessor =
     if (job.name === intake.contextChanged.job)
       return deps.messagesTab.contextChanged(intake.contextChanged.schema.parse(job.data));
     if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
+    if (job.name === intake.sessionStopped.job)
+      return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

@@ -70,6 +70,18 @@ export class AnswerMessages {
     return this.cur.pending !== '';
   }
 
+  /**
+   * Someone pressed stop: text not sent yet is dropped, and a stream Slack stopped on that click
+   * (`ended`) takes nothing more, so what follows goes in a new message. Returns what the current
+   * message shows.
+   */
+  stop(ended: readonly string[]): string {
+    this.cur.pending = '';
+    if (this.cur.mode === 'stream' && this.cur.ts !== undefined && ended.includes(this.cur.ts))
+      this.startNext('');
+    return this.cur.sent;
+  }
+
   /** The answer no longer counts as in flight for pacing. */
   release(): void {
     this.slot.release();
@@ -137,13 +149,16 @@ export class AnswerMessages {
           c.pending = '';
           return;
         } catch (err) {
-          // Typically message_not_in_streaming_state: the stream expired. It keeps what it showed;
-          // the text it refused continues in a new message.
+          // Typically message_not_in_streaming_state: the stream expired, or someone pressed stop
+          // (Slack stops the stream at once; the stop reaches the answer a moment later). It keeps
+          // what it showed; the text it refused continues in a new message at the next flush, so
+          // a stop that arrives meanwhile leaves nothing after the stopped stream.
           this.deps.log.info(
             { slackError: slackErrorCode(err) },
             'stream ended early; continuing in a new message',
           );
           this.startNext(c.pending);
+          return;
         }
       }
     }

@@ -19,13 +19,21 @@ export interface AnswerWriter {
   append(delta: string): void;
   /**
    * Sends the rest and closes the answer. `error` adds a visible note; `cutOff` says the kept text
-   * is incomplete. An answer that shows model text ends with the 👍/👎 feedback buttons on its last
-   * message; one without (it failed entirely, or came back empty) has none. Resolves with the ts of
-   * every message the answer used, in order.
+   * is incomplete; `stopped` (someone pressed stop) keeps only what was shown, and says who. An
+   * answer that shows model text ends with the 👍/👎 feedback buttons on its last message; one
+   * without (it failed entirely, or came back empty) has none. Resolves with the ts of every
+   * message the answer used, in order.
    */
-  finish(opts?: { error?: string; cutOff?: boolean }): Promise<WrittenAnswer>;
+  finish(opts?: FinishOptions): Promise<WrittenAnswer>;
   /** Ends the answer with `message`: replaces the placeholder when there is no text, else notes the cut. */
   fail(message: string): Promise<WrittenAnswer>;
+}
+
+export interface FinishOptions {
+  error?: string;
+  cutOff?: boolean;
+  /** Who pressed stop, and the streams Slack stopped on that click (they take no more text). */
+  stopped?: { userId: string; streams: readonly string[] };
 }
 
 /** How long the first flush waits for more text (users see the first words this much later). */
@@ -79,7 +87,7 @@ class Answer implements AnswerWriter {
     if (this.ready !== '') this.wake?.();
   }
 
-  finish(opts: { error?: string; cutOff?: boolean } = {}): Promise<WrittenAnswer> {
+  finish(opts: FinishOptions = {}): Promise<WrittenAnswer> {
     this.result ??= this.finalize(opts);
     return this.result;
   }
@@ -146,12 +154,17 @@ class Answer implements AnswerWriter {
     return e.retryable;
   }
 
-  private async finalize(opts: { error?: string; cutOff?: boolean }): Promise<WrittenAnswer> {
+  private async finalize(opts: FinishOptions): Promise<WrittenAnswer> {
     this.finishing = true;
     this.stopSleep.abort();
     this.wake?.();
     await this.loop;
-    this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+    if (opts.stopped) {
+      // What the user had not seen when they pressed stop stays unseen. The note is ours (a user
+      // id, no model text): nothing in it to neutralise.
+      const shown = this.messages.stop(opts.stopped.streams);
+      this.ready = stopNoteFor(shown, opts.stopped.userId);
+    } else this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
     try {
       await this.flush(true);
       const { closedAt } = this.messages;
@@ -164,6 +177,19 @@ class Answer implements AnswerWriter {
   }
 }
 
+/** The note a stopped answer ends with, after the text the user saw (`shown`) in its message. */
+export const stopNoteFor = (shown: string, userId: string): string => {
+  const note = `⏹️ Stopped by <@${userId}>.`;
+  if (shown.trim() === '') return note;
+  return `${closingFence(shown)}\n\n> ${note}`;
+};
+
+/** What closes a code block `text` leaves open ('' when none), so a note after it is not code. */
+const closingFence = (text: string): string => {
+  const fence = openFenceAt(text);
+  return fence ? `${text.endsWith('\n') ? '' : '\n'}${fence.closer}` : '';
+};
+
 /** The visible note an answer ends with when it failed or was cut off ('' when neither). */
 export const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean }): string => {
   const error = opts.error?.replace(/\s+/g, ' ').trim();
@@ -173,7 +199,5 @@ export const noteFor = (answer: string, opts: { error?: string; cutOff?: boolean
   const what = opts.cutOff ? `The answer was cut off.${error ? ` ${error}` : ''}` : (error ?? '');
   if (!hasText) return `⚠️ ${what}`;
   // Close an open code block first, or the note would render as code.
-  const fence = openFenceAt(answer);
-  const close = fence ? `${answer.endsWith('\n') ? '' : '\n'}${fence.closer}` : '';
-  return `${close}\n\n> ⚠️ ${what}`;
+  return `${closingFence(answer)}\n\n> ⚠️ ${what}`;
 };

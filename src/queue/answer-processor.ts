@@ -48,7 +48,7 @@ export interface AnswerProcessorDeps {
   /** Links the answer's last message (its feedback buttons) to the request. */
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;
-  cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled'>;
+  cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled' | 'cancelledBy'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
   logger: Logger;
   /** Told when a background result is ready (the optional DM). */
@@ -128,7 +128,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     ): Promise<{ posted: { ts: string[]; result: LlmResult } } | { settled: AnswerJobResult }> => {
       if (await deps.cancels.isCancelled(request.id)) {
         const record = await deps.requests.get(request.id);
-        if (record && record.state !== 'cancelled') await announceCancelled(deps, record, log);
+        const by = await deps.cancels.cancelledBy(request.id);
+        if (record && record.state !== 'cancelled') await announceCancelled(deps, record, log, by);
         return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
@@ -181,7 +182,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       if (disposition === 'ignore') {
         log.info({ err: errorFields(err), disposition }, 'background answer cancelled');
         const record = await deps.requests.get(request.id);
-        if (record) await announceCancelled(deps, record, log);
+        if (record) await announceCancelled(deps, record, log, await deps.cancels.cancelledBy(request.id));
         deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });
         return { ts: [], cancelled: true };
       }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { bestEffort } from '../core/best-effort.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { sleep } from '../core/time.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
@@ -13,6 +14,9 @@ export type CancelOutcome =
   | { ok: false; why: 'missing' | 'forbidden' | 'not_active' };
 
 const CANCEL_FLAG_SECONDS = 7 * 86_400;
+/** How long a cancel waits for a job recorded `queued` to be in the queue: 10 × 100 ms. */
+const JOB_APPEAR_TRIES = 10;
+const JOB_APPEAR_STEP_MS = 100;
 
 export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
@@ -27,7 +31,7 @@ export interface CancelDeps {
 /**
  * The record, note, badge and session (`active`: nothing runs or waits) of a cancelled request;
  * also used by the worker. Only the record matters to what happens next: the rest is best-effort,
- * logged.
+ * logged. `by`: who cancelled it (the owner unless said otherwise: an admin's stop).
  */
 export const announceCancelled = async (
   deps: {
@@ -37,6 +41,7 @@ export const announceCancelled = async (
   },
   record: RequestRecord,
   log: Logger,
+  by: string = record.userId,
 ) => {
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await bestEffort(log, 'queued cap', () =>
@@ -48,7 +53,7 @@ export const announceCancelled = async (
   await bestEffort(log, 'cancelled note', () =>
     deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
-      `🚫 Cancelled at <@${record.userId}>'s request.`,
+      `🚫 Cancelled at <@${by}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
     ),
   );
@@ -59,15 +64,29 @@ export const announceCancelled = async (
 };
 
 /**
- * Cancellation, by the request's owner only. A queued job (waiting, or delayed in a retry
- * backoff) is removed; a running one is told through Redis pub/sub, and its worker aborts the LLM
- * call. A flag on the request makes a cancelled job that slips into a worker anyway stop at once.
+ * Cancellation, by the request's owner (or, for Slack's stop button, a workspace admin in the
+ * thread: `asAdmin`, checked by the caller). A queued job (waiting, or delayed in a retry backoff)
+ * is removed; a running one is told through Redis pub/sub, and its worker aborts the LLM call. A
+ * flag on the request (holding who cancelled it) makes a cancelled job that slips into a worker
+ * anyway stop at once.
  */
 export const createCanceller = (deps: CancelDeps) => {
-  const cancel = async (requestId: string, actingUserId: string): Promise<CancelOutcome> => {
+  /** The job, given a moment to appear: the enqueuer adds it just after recording it `queued`. */
+  const jobOf = async (jobId: string) => {
+    for (let tries = 1; ; tries++) {
+      const job = await deps.queue.getJob(jobId);
+      if (job || tries >= JOB_APPEAR_TRIES) return job;
+      await sleep(JOB_APPEAR_STEP_MS);
+    }
+  };
+  const cancel = async (
+    requestId: string,
+    actingUserId: string,
+    opts: { asAdmin?: boolean } = {},
+  ): Promise<CancelOutcome> => {
     const record = await deps.requests.get(requestId);
     if (!record) return { ok: false, why: 'missing' };
-    if (record.userId !== actingUserId) {
+    if (record.userId !== actingUserId && !opts.asAdmin) {
       deps.logger.warn({ requestId, actingUserId }, 'refused to cancel another user’s request');
       return { ok: false, why: 'forbidden' };
     }
@@ -77,14 +96,21 @@ export const createCanceller = (deps: CancelDeps) => {
       !record.jobId
     )
       return { ok: false, why: 'not_active' };
-    await deps.redis.set(deps.keys.cancelled(requestId), '1', 'EX', CANCEL_FLAG_SECONDS);
-    const job = await deps.queue.getJob(record.jobId);
-    const state = job ? await job.getState() : 'unknown';
+    await deps.redis.set(deps.keys.cancelled(requestId), actingUserId, 'EX', CANCEL_FLAG_SECONDS);
+    const job = await jobOf(record.jobId);
+    if (!job) {
+      // Still not in the queue: the enqueuer records `queued` (badge, note) just before it adds
+      // the job. The flag stops that job the moment a worker takes it; the request ends now.
+      await announceCancelled(deps, record, deps.logger, actingUserId);
+      deps.logger.info({ requestId, jobId: record.jobId }, 'job cancelled before it was queued');
+      return { ok: true, how: 'removed', record };
+    }
+    const state = await job.getState();
     // BullMQ 6 has no `paused` state: a job in a paused queue reads as `waiting`.
-    if (job && ['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
+    if (['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
       try {
         await job.remove();
-        await announceCancelled(deps, record, deps.logger);
+        await announceCancelled(deps, record, deps.logger, actingUserId);
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       } catch (err) {
@@ -95,7 +121,7 @@ export const createCanceller = (deps: CancelDeps) => {
         );
       }
     }
-    if (job && (state === 'completed' || state === 'failed')) return { ok: false, why: 'not_active' };
+    if (state === 'completed' || state === 'failed') return { ok: false, why: 'not_active' };
     await deps.redis.publish(deps.keys.cancelChannel(), record.jobId);
     deps.logger.info({ requestId, jobId: record.jobId, state }, 'running job told to cancel');
     return { ok: true, how: 'signalled', record };
@@ -129,7 +155,9 @@ export const createCancelWatch = (deps: {
   logger: Logger;
 }) => {
   const running = new Map<string, AbortController>();
-  deps.subscriber.on('message', (_channel: string, jobId: string) => {
+  deps.subscriber.on('message', (channel: string, jobId: string) => {
+    // The connection may carry other channels (the web role's stops, in a process running both).
+    if (channel !== deps.keys.cancelChannel()) return;
     const ctl = running.get(jobId);
     if (ctl) {
       deps.logger.info({ jobId }, 'cancelling running job');
@@ -148,6 +176,11 @@ export const createCancelWatch = (deps: {
     },
     async isCancelled(requestId: string): Promise<boolean> {
       return (await deps.redis.exists(deps.keys.cancelled(requestId))) === 1;
+    },
+    /** Who cancelled the request, when the flag says (flags written before it held '1'). */
+    async cancelledBy(requestId: string): Promise<string | undefined> {
+      const by = await deps.redis.get(deps.keys.cancelled(requestId));
+      return by && by !== '1' ? by : undefined;
     },
   };
 };

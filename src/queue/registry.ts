@@ -122,6 +122,19 @@ export const feedbackJobSchema = z.discriminatedUnion('type', [
 ]);
 export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
 
+/**
+ * Slack's stop button was clicked in a session thread (`agent_session_stopped`): who clicked, and
+ * the app's streams there that Slack already stopped.
+ */
+export const sessionStoppedJobSchema = z.object({
+  teamId: z.string().min(1),
+  channelId: z.string().min(1),
+  threadTs: z.string().min(1),
+  userId: z.string().min(1),
+  streamingTs: z.array(z.string()).max(50).default([]),
+});
+export type SessionStoppedJob = z.infer<typeof sessionStoppedJobSchema>;
+
 /** BullMQ priorities: 1 is the highest. Every job gets one (unprioritised jobs would jump the line). */
 export const PRIORITY: Record<Priority, number> = { high: 1, normal: 5, low: 10 };
 
@@ -137,6 +150,7 @@ export const QUEUES = {
     messagesOpened: { job: 'messages_opened', schema: messagesOpenedJobSchema },
     contextChanged: { job: 'context_changed', schema: contextChangedJobSchema },
     feedback: { job: 'feedback', schema: feedbackJobSchema },
+    sessionStopped: { job: 'session_stopped', schema: sessionStoppedJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -149,7 +163,13 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES]['name'];
 
 /** Intake work besides a user's request. */
-export type IntakeWorkKind = 'homeOpened' | 'action' | 'messagesOpened' | 'contextChanged' | 'feedback';
+export type IntakeWorkKind =
+  | 'homeOpened'
+  | 'action'
+  | 'messagesOpened'
+  | 'contextChanged'
+  | 'feedback'
+  | 'sessionStopped';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

@@ -48,6 +48,9 @@ export const createKeys = (prefix: string) => {
     userRunning: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:running`,
     /** A user's requests with an unread result (set): what a reply in a thread may clear. */
     userUnread: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:unread`,
+    /** Requests in flight in one thread (set): what Slack's stop button stops. */
+    threadWork: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:work:${thread(teamId, channelId, threadTs)}`,
     /** A user's queued or running background requests (sorted set): what `/ask cancel` looks at. */
     userActive: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:active`,
     userPrefs: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prefs`,
@@ -69,6 +72,10 @@ export const createKeys = (prefix: string) => {
     sessionsNotice: (teamId: string, notice: string) => `${prefix}:team:${teamId}:sessions-notice:${notice}`,
     /** Pub/sub channel on which cancellations are announced to running workers. */
     cancelChannel: () => `${prefix}:cancel`,
+    /** Pub/sub channel on which stops are announced to the web processes' foreground answers. */
+    stopChannel: () => `${prefix}:stop`,
+    /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
+    userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
   };
 };
 

@@ -18,6 +18,23 @@ const TRIM_MAX_PER_WRITE = 500;
 export const isActive = (r: Pick<RequestRecord, 'path' | 'state'>): boolean =>
   r.path === 'background' && (r.state === 'queued' || r.state === 'running');
 
+/** Whether a request is being worked on: answered in the foreground, or queued or running. */
+export const isInFlight = (r: Pick<RequestRecord, 'state'>): boolean =>
+  r.state === 'answering' || r.state === 'queued' || r.state === 'running';
+
+/**
+ * Keeps the thread's set of requests in flight in step with a state change on the same MULTI (the
+ * way `queueActive` keeps the user's active index): what a stop in that thread finds.
+ */
+export const queueThreadWork = (
+  multi: ChainableCommander,
+  key: string,
+  opts: { id: string; retentionSeconds: number; record: Pick<RequestRecord, 'state'> },
+): ChainableCommander =>
+  isInFlight(opts.record)
+    ? multi.sadd(key, opts.id).expire(key, opts.retentionSeconds)
+    : multi.srem(key, opts.id);
+
 /**
  * Trims a user's indexes after a write: entries older than the retention point at records that
  * have expired, and past {@link USER_INDEX_MAX} only the newest stay. What leaves the request index

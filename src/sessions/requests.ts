@@ -2,7 +2,15 @@ import type { Redis } from 'ioredis';
 import type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 import type { Keys } from './keys.js';
 import type { RequestChanges } from './request-changes.js';
-import { type IndexKeys, isActive, queueActive, queueTrim, USER_INDEX_MAX } from './request-index.js';
+import {
+  type IndexKeys,
+  isActive,
+  isInFlight,
+  queueActive,
+  queueThreadWork,
+  queueTrim,
+  USER_INDEX_MAX,
+} from './request-index.js';
 import { FEEDBACK_COUNT_FIELDS, type NewRequestRecord } from './request-record.js';
 
 export type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
@@ -59,7 +67,14 @@ export interface RequestStoreDeps {
   redis: Redis;
   keys: Pick<
     Keys,
-    'request' | 'requestResult' | 'requestRoot' | 'requestJob' | 'userRequests' | 'userUnread' | 'userActive'
+    | 'request'
+    | 'requestResult'
+    | 'requestRoot'
+    | 'requestJob'
+    | 'userRequests'
+    | 'userUnread'
+    | 'userActive'
+    | 'threadWork'
   >;
   /** Records and results expire this long after their last change. */
   retentionSeconds: number;
@@ -83,6 +98,17 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     active: deps.keys.userActive(teamId, userId),
   });
   const retention = { retentionSeconds: deps.retentionSeconds };
+  const workKey = (r: Pick<RequestRecord, 'teamId' | 'channelId' | 'threadTs'>) =>
+    deps.keys.threadWork(r.teamId, r.channelId, r.threadTs);
+
+  /** The records of `ids`, in order: undefined where there is none, null where the read failed. */
+  const readAll = async (ids: string[]): Promise<(RequestRecord | undefined | null)[]> => {
+    if (!ids.length) return [];
+    const pipeline = deps.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(deps.keys.request(id));
+    const rows = (await pipeline.exec()) ?? [];
+    return rows.map(([err, h]) => (err ? null : fromHash(h as Record<string, string>)));
+  };
 
   /** The owner's records among `ids`; ids whose record is gone leave `dropFrom` (index cleanup). */
   const readOwned = async (
@@ -91,17 +117,12 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     ids: string[],
     dropFrom: (keyof IndexKeys)[],
   ): Promise<RequestRecord[]> => {
-    if (!ids.length) return [];
-    const pipeline = deps.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(deps.keys.request(id));
-    const rows = (await pipeline.exec()) ?? [];
     const records: RequestRecord[] = [];
     const gone: string[] = [];
-    rows.forEach(([err, h], i) => {
-      const r = err ? undefined : fromHash(h as Record<string, string>);
+    (await readAll(ids)).forEach((r, i) => {
       // Only the owner's own records, whatever the index says.
       if (r && r.userId === userId && r.teamId === teamId) records.push(r);
-      else if (!err) gone.push(ids[i] ?? '');
+      else if (r !== null) gone.push(ids[i] ?? '');
     });
     if (gone.length) {
       const keys = indexKeys(teamId, userId);
@@ -181,6 +202,7 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
         .zadd(keys.index, t, r.id)
         .expire(keys.index, deps.retentionSeconds);
       queueActive(multi, keys, { id: r.id, now: t, record, ...retention });
+      queueThreadWork(multi, workKey(record), { id: r.id, record, ...retention });
       await queueTrim(multi, keys, { now: t, ...retention }).exec();
       changed(r.teamId, r.userId);
       return record;
@@ -207,7 +229,10 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
         .expire(key, deps.retentionSeconds)
         .zadd(keys.index, t, id)
         .expire(keys.index, deps.retentionSeconds);
-      if (patch.state !== undefined) queueActive(multi, keys, { id, now: t, record: next, ...retention });
+      if (patch.state !== undefined) {
+        queueActive(multi, keys, { id, now: t, record: next, ...retention });
+        queueThreadWork(multi, workKey(current), { id, record: next, ...retention });
+      }
       await queueTrim(multi, keys, { now: t, ...retention }).exec();
       changed(current.teamId, current.userId);
       return next;
@@ -243,6 +268,26 @@ export const createRequestStore = (deps: RequestStoreDeps) => {
     takeUnread,
     listForUser,
     activeForUser,
+    /**
+     * The requests in flight in a thread (answering, queued or running), whoever asked them: what
+     * Slack's stop button in that thread is about.
+     */
+    async inThread(thread: {
+      teamId: string;
+      channelId: string;
+      threadTs: string;
+    }): Promise<RequestRecord[]> {
+      const key = workKey(thread);
+      const ids = await deps.redis.smembers(key);
+      const records = await readAll(ids);
+      // The set is only what the records said: a record gone, of another thread, or finished by a
+      // write that raced, is not work here.
+      const here = (r: RequestRecord | undefined | null): r is RequestRecord =>
+        !!r && isInFlight(r) && workKey(r) === key;
+      const stale = ids.filter((_, i) => records[i] !== null && !here(records[i]));
+      if (stale.length) await deps.redis.srem(key, ...stale);
+      return records.filter(here);
+    },
     /** Clears the unread marks of a user's requests in one thread (the user replied there). */
     async markThreadRead(
       teamId: string,

@@ -167,6 +167,28 @@ export class SlackDriver {
     });
   }
 
+  /**
+   * Someone pressed the stop button of the thread's agent session. As in Slack, the bot's streams
+   * in the thread are stopped first (in the Slack stand-in, when there is one) and named in
+   * `streaming_message_ts`; `streamingTs` sends other ones instead.
+   */
+  sessionStopped(o: {
+    channel: string;
+    threadTs: string;
+    user: string;
+    streamingTs?: string[];
+  }): Promise<Delivery> {
+    const streams = o.streamingTs ?? this.opts.slack?.stopSession(o.channel, o.threadTs) ?? [];
+    return this.event({
+      type: 'agent_session_stopped',
+      channel: o.channel,
+      user: o.user,
+      thread_ts: o.threadTs,
+      streaming_message_ts: streams,
+      event_ts: this.nextTs(),
+    });
+  }
+
   /** Wraps any event in Slack's `event_callback` envelope and sends it signed. */
   event(
     event: Record<string, unknown>,

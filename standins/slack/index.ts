@@ -144,6 +144,17 @@ export class SlackApiStandin extends SlackIdentity {
     rec.stream.expiredError = error;
   }
 
+  /**
+   * Someone pressed the stop button of the thread's agent session. As Slack does before it sends
+   * `agent_session_stopped`, the bot's streams still streaming there are stopped; their ts (the
+   * event's `streaming_message_ts`) are returned.
+   */
+  stopSession(channel: string, threadTs: string): string[] {
+    const stopped = this.ws.stopSessionStreams(channel, threadTs);
+    this.waiters.notify();
+    return stopped;
+  }
+
   /** A fresh, unique, increasing message ts (`1700000000.000123`). */
   nextTs(): string {
     return this.ws.store.nextTs();

@@ -111,6 +111,9 @@ export interface UserProfile {
   display_name?: string;
   is_bot?: boolean;
   tz?: string;
+  /** A workspace admin / owner (users.info `is_admin`, `is_owner`). */
+  is_admin?: boolean;
+  is_owner?: boolean;
 }
 
 export interface ChannelSettings {

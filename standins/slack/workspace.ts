@@ -173,6 +173,22 @@ export class Workspace extends SlackIdentity {
     return Object.assign(s, { rec });
   }
 
+  /**
+   * Someone pressed the stop button of the thread's agent session: Slack stops the app's streams
+   * there that are still streaming (later appends and stops get `message_not_in_streaming_state`)
+   * and names them in the event's `streaming_message_ts`.
+   */
+  stopSessionStreams(channel: string, threadTs: string): string[] {
+    const stopped: string[] = [];
+    for (const m of this.store.messages(channel, threadTs)) {
+      const rec = this.store.find(channel, m.ts);
+      if (rec?.stream?.state !== 'streaming' || rec.message.bot_id !== this.botId) continue;
+      rec.stream.state = 'stopped';
+      stopped.push(m.ts);
+    }
+    return stopped;
+  }
+
   // ----- views ----------------------------------------------------------------------------
 
   storeView(v: Record<string, unknown>, id = `V${randomBytes(5).toString('hex').toUpperCase()}`): StoredView {

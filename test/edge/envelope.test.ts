@@ -8,6 +8,7 @@ import { parseSlackBody, screenSlackBody, screenSlackRequest } from '../../src/e
 import { registerFeedbackActions } from '../../src/edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from '../../src/edge/listeners/actions/overview-actions.js';
 import { registerAskCommand } from '../../src/edge/listeners/commands/ask.js';
+import { registerAgentSessionStopped } from '../../src/edge/listeners/events/agent-session-stopped.js';
 import { registerAppContextChanged } from '../../src/edge/listeners/events/app-context-changed.js';
 import { registerAppHomeOpened } from '../../src/edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from '../../src/edge/listeners/events/messages.js';
@@ -117,6 +118,23 @@ describe('screening a Slack request before Bolt', () => {
       status: 200,
     });
     expect(screenSlackBody(mention)).toEqual({ action: 'forward', kind: 'event' });
+    // Slack's stop button, as Slack's event page shows it (team on the envelope).
+    const stop = {
+      ...mention,
+      event: {
+        type: 'agent_session_stopped',
+        channel: 'C0123ABC456',
+        event_ts: '1783536983.783769',
+        streaming_message_ts: ['1782234987.693923'],
+        thread_ts: '1782234671.392669',
+        user: 'U123ABC456',
+      },
+    };
+    expect(screenSlackBody(stop)).toEqual({ action: 'forward', kind: 'event' });
+    expect(screenSlackBody({ ...stop, event: { ...stop.event, streaming_message_ts: [] } })).toEqual({
+      action: 'forward',
+      kind: 'event',
+    });
     expect(
       screenSlackBody({
         type: 'block_actions',
@@ -233,6 +251,7 @@ describe('Bolt behind the screen', () => {
     registerOverviewActions(slack.app, { intake, logger, metrics });
     registerFeedbackActions(slack.app, { intake, logger, metrics });
     registerFeedbackComment(slack.app, { intake, logger, metrics });
+    registerAgentSessionStopped(slack.app, { intake, logger, metrics });
     return { app: slack.app, lines };
   };
 

@@ -2,7 +2,12 @@ import { DelayedError } from 'bullmq';
 import { describe, expect, it, vi } from 'vitest';
 import type { AcceptedRequest } from '../../src/core/domain.js';
 import { createIntakeProcessor, type IntakeJob } from '../../src/intake/processor.js';
-import { type ActionJob, type FeedbackJob, QUEUES } from '../../src/queue/registry.js';
+import {
+  type ActionJob,
+  type FeedbackJob,
+  QUEUES,
+  type SessionStoppedJob,
+} from '../../src/queue/registry.js';
 import { TurnPending } from '../../src/sessions/thread-lock.js';
 
 const request = (over: Partial<AcceptedRequest> = {}): AcceptedRequest => ({
@@ -37,6 +42,7 @@ const setup = () => {
     commands: { sessions: vi.fn(async () => {}), cancel: vi.fn(async () => {}) },
     messagesTab: { opened: vi.fn(async () => {}), contextChanged: vi.fn(async () => {}) },
     feedback: vi.fn(async (_job: FeedbackJob) => {}),
+    sessionStop: { stop: vi.fn(async (_job: SessionStoppedJob) => {}) },
   };
   return { deps, process: createIntakeProcessor(deps) };
 };
@@ -105,6 +111,15 @@ describe('the intake processor', () => {
     };
     await process(job(QUEUES.intake.action.job, click));
     expect(deps.actions).toHaveBeenCalledWith(click);
+  });
+
+  it('hands a stop click to the session stop, parsed, and nothing else', async () => {
+    const { deps, process } = setup();
+    const stop = { teamId: 'T1', channelId: 'C1', threadTs: '1.0', userId: 'U1', streamingTs: ['1.5'] };
+    await process(job(QUEUES.intake.sessionStopped.job, stop));
+    expect(deps.sessionStop.stop).toHaveBeenCalledWith(stop);
+    expect(deps.handler.handle).not.toHaveBeenCalled();
+    await expect(process(job(QUEUES.intake.sessionStopped.job, { teamId: 'T1' }))).rejects.toThrow();
   });
 
   it('refuses a payload its job name’s schema does not accept, and runs nothing', async () => {

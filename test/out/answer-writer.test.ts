@@ -3,9 +3,15 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ThreadTarget } from '../../src/core/domain.js';
 import { PLACEHOLDER_TEXT } from '../../src/out/answer-messages.js';
-import { createAnswerWriter, EMPTY_ANSWER_NOTE, noteFor } from '../../src/out/answer-writer.js';
+import {
+  createAnswerWriter,
+  EMPTY_ANSWER_NOTE,
+  FIRST_FLUSH_GATHER_MS,
+  noteFor,
+  stopNoteFor,
+} from '../../src/out/answer-writer.js';
 import { MESSAGE_MAX_CHARS } from '../../src/out/format.js';
-import { createPacer } from '../../src/out/pacing.js';
+import { createPacer, flushIntervalMs } from '../../src/out/pacing.js';
 import { createSlackCall } from '../../src/out/slack-call.js';
 import { feedbackBlock } from '../../src/out/views/feedback.js';
 import { testClock } from '../support/test-clock.js';
@@ -20,8 +26,8 @@ type Call = { method: ChatMethod; args: Record<string, unknown>; ts?: string };
  * An answer writer on a fake Slack that records every chat call. `refuse` names the Slack error
  * the next call of a method gets.
  */
-const setup = (nativeStreaming: boolean) => {
-  const clock = testClock({ auto: true });
+const setup = (nativeStreaming: boolean, auto = true) => {
+  const clock = testClock({ auto });
   const calls: Call[] = [];
   const refuse = new Map<ChatMethod, string>();
   let ts = 0;
@@ -65,7 +71,7 @@ const setup = (nativeStreaming: boolean) => {
     const post = calls.find((c) => c.method === 'postMessage' && c.ts === messageTs);
     return String((edit ?? post?.args)?.text ?? '');
   };
-  return { writer, calls, of, refuse, shows, posted: () => posted };
+  return { writer, calls, of, refuse, shows, posted: () => posted, clock };
 };
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
@@ -181,5 +187,67 @@ describe('the note an answer ends with', () => {
     await writer.fail('The model took too long.');
     expect(String(of('update').at(-1)?.text)).toContain('Half an answer');
     expect(String(of('update').at(-1)?.text)).toContain('The answer was cut off. The model took too long.');
+  });
+});
+
+describe('an answer someone stopped', () => {
+  it('ends a stream Slack already stopped with the note in a new message, and nothing unseen', async () => {
+    const { writer, of } = setup(true);
+    writer.append('Seen text. ');
+    await settle();
+    writer.append('Never shown.');
+    const { ts } = await writer.finish({ stopped: { userId: 'U9', streams: ['2.1'] } });
+    expect(ts).toEqual(['2.1', '2.2']);
+    // No chat.stopStream on a stream Slack stopped, and the text it had not shown stays unshown.
+    expect(of('stopStream')).toEqual([]);
+    expect(of('appendStream')).toEqual([]);
+    expect(of('postMessage').map((a) => a.text)).toEqual(['⏹️ Stopped by &lt;@U9&gt;.']);
+  });
+
+  it('closes a stream Slack did not stop with the note in it', async () => {
+    const { writer, of } = setup(true);
+    writer.append('Seen text.');
+    await settle();
+    await writer.finish({ stopped: { userId: 'U9', streams: [] } });
+    expect(of('stopStream')).toEqual([
+      { channel: 'C1', ts: '2.1', markdown_text: '\n\n> ⏹️ Stopped by <@U9>.' },
+    ]);
+  });
+
+  it('holds text a stopped stream refused until the next flush, so a stop meanwhile drops it', async () => {
+    const { writer, refuse, of, clock } = setup(true, false);
+    writer.append('First part. ');
+    await settle();
+    clock.advance(FIRST_FLUSH_GATHER_MS);
+    await settle();
+    expect(of('startStream')).toHaveLength(1);
+    refuse.set('appendStream', 'message_not_in_streaming_state');
+    writer.append('After the click.');
+    clock.advance(flushIntervalMs('stream', 1));
+    await settle();
+    expect(of('appendStream')).toHaveLength(1);
+    // Not posted at once: the stop that follows Slack's click a moment later finds it unsent.
+    expect(of('postMessage')).toEqual([]);
+    await writer.finish({ stopped: { userId: 'U9', streams: [] } });
+    expect(of('postMessage').map((a) => a.text)).toEqual(['⏹️ Stopped by &lt;@U9&gt;.']);
+  });
+
+  it('replaces the placeholder of a posted answer, or adds the note under its text', async () => {
+    const empty = setup(false);
+    await settle();
+    await empty.writer.finish({ stopped: { userId: 'U9', streams: [] } });
+    expect(empty.shows('2.1')).toBe('⏹️ Stopped by &lt;@U9&gt;.');
+
+    const some = setup(false);
+    some.writer.append('Half an answer');
+    await settle();
+    await some.writer.finish({ stopped: { userId: 'U9', streams: [] } });
+    expect(some.shows('2.1')).toContain('Half an answer');
+    expect(some.shows('2.1')).toContain('Stopped by &lt;@U9&gt;.');
+  });
+
+  it('closes a code block the stop left open', () => {
+    expect(stopNoteFor('```ts\nconst a = 1;', 'U9')).toBe('\n```\n\n> ⏹️ Stopped by <@U9>.');
+    expect(stopNoteFor('', 'U9')).toBe('⏹️ Stopped by <@U9>.');
   });
 });

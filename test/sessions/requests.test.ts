@@ -57,3 +57,31 @@ describe('request records and the unread mark', () => {
     expect(await store.takeUnread('nope', 'UOWNER')).toEqual({ ok: false, why: 'missing' });
   });
 });
+
+describe('the work in flight in a thread', () => {
+  it('holds every user’s answering, queued and running requests there, and lets go as they end', async () => {
+    const { store, keys } = newStore();
+    await store.create({ ...record('f1', 'U1', '1.0'), state: 'answering', path: 'foreground' });
+    await store.create({ ...record('b1', 'U2', '1.0'), state: 'queued' });
+    await store.create({ ...record('b2', 'U2', '2.0'), state: 'queued' });
+    await store.create(record('d1', 'U1', '1.0'));
+    const ids = async () =>
+      (await store.inThread({ teamId: 'T', channelId: 'C', threadTs: '1.0' })).map((r) => r.id).sort();
+    expect(await ids()).toEqual(['b1', 'f1']);
+    await store.update('b1', { state: 'running' });
+    expect(await ids()).toEqual(['b1', 'f1']);
+    await store.update('f1', { state: 'cancelled' });
+    await store.update('b1', { state: 'done' });
+    expect(await ids()).toEqual([]);
+    expect(await redis.smembers(keys.threadWork('T', 'C', '1.0'))).toEqual([]);
+  });
+
+  it('drops what no record backs any more', async () => {
+    const { store, keys } = newStore();
+    await store.create({ ...record('g1', 'U1', '3.0'), state: 'answering', path: 'foreground' });
+    await redis.sadd(keys.threadWork('T', 'C', '3.0'), 'expired-one');
+    await redis.del(keys.request('g1'));
+    expect(await store.inThread({ teamId: 'T', channelId: 'C', threadTs: '3.0' })).toEqual([]);
+    expect(await redis.smembers(keys.threadWork('T', 'C', '3.0'))).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, isValidSlackRequest, LogLevel } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDriver, type SlackDriver, slackSignature } from '../../standins/driver/index.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
@@ -104,6 +105,35 @@ describe('signed events', () => {
     expect(slack.messages('C1')).toEqual([
       expect.objectContaining({ ts: sent.ts, user: 'U1', text: '<@U0BOT> what is up?' }),
     ]);
+  });
+
+  it('presses a session’s stop button as Slack does: its streams stopped first, then named in the event', async () => {
+    const root = await driver.mention({ channel: 'C1', user: 'U1', text: 'q', twin: 'none' });
+    const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl });
+    const stream = await client.chat.startStream({
+      channel: 'C1',
+      thread_ts: root.ts,
+      recipient_user_id: 'U1',
+      recipient_team_id: 'T0TEAM',
+      markdown_text: 'part',
+    });
+    const d = await driver.sessionStopped({ channel: 'C1', threadTs: root.ts, user: 'U1' });
+    expect(d.ack.status).toBe(200);
+    expect(slack.message('C1', stream.ts!)?.stream).toBe('stopped');
+    expect(envelope(1)).toMatchObject({
+      type: 'event_callback',
+      team_id: 'T0TEAM',
+      event: {
+        type: 'agent_session_stopped',
+        channel: 'C1',
+        user: 'U1',
+        thread_ts: root.ts,
+        streaming_message_ts: [stream.ts],
+        event_ts: expect.stringMatching(/^\d+\.\d+$/),
+      },
+    });
+    await driver.sessionStopped({ channel: 'C1', threadTs: root.ts, user: 'U1' });
+    expect(envelope(2).event.streaming_message_ts).toEqual([]);
   });
 
   it('sends thread replies and DMs', async () => {

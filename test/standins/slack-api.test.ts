@@ -92,6 +92,23 @@ describe('identity and auth', () => {
     expect(other.user?.profile?.display_name).toBe('user-u2abc');
     expect(await slackError(client.users.info({ user: 'U404' }))).toBe('user_not_found');
   });
+
+  it('says who is a workspace admin or owner', async () => {
+    slack.setUser('UADM', { is_admin: true });
+    slack.setUser('UOWN', { is_owner: true });
+    expect((await client.users.info({ user: 'UADM' })).user).toMatchObject({
+      is_admin: true,
+      is_owner: false,
+    });
+    expect((await client.users.info({ user: 'UOWN' })).user).toMatchObject({
+      is_admin: false,
+      is_owner: true,
+    });
+    expect((await client.users.info({ user: 'U2ABC' })).user).toMatchObject({
+      is_admin: false,
+      is_owner: false,
+    });
+  });
 });
 
 describe('the message store', () => {
@@ -412,6 +429,26 @@ describe('native streaming', () => {
     expect(
       await slackError(client.chat.appendStream({ channel: 'C1', ts: start.ts!, markdown_text: '!' })),
     ).toBe('message_not_in_streaming_state');
+  });
+
+  it('stops the bot’s live streams in a thread when its session’s stop button is pressed', async () => {
+    const root = slack.addMessage({ channel: 'C1', user: 'U1', text: 'q' });
+    const other = slack.addMessage({ channel: 'C1', user: 'U1', text: 'another' });
+    const opts = { channel: 'C1', recipient_user_id: 'U1', recipient_team_id: 'T0TEAM', markdown_text: 'a' };
+    const live = await client.chat.startStream({ ...opts, thread_ts: root.ts });
+    const done = await client.chat.startStream({ ...opts, thread_ts: root.ts });
+    await client.chat.stopStream({ channel: 'C1', ts: done.ts! });
+    const elsewhere = await client.chat.startStream({ ...opts, thread_ts: other.ts });
+    expect(slack.stopSession('C1', root.ts)).toEqual([live.ts]);
+    expect(slack.message('C1', live.ts!)).toMatchObject({ text: 'a', stream: 'stopped' });
+    // As in Slack, what the app sends to a stopped stream is refused.
+    for (const call of [
+      client.chat.appendStream({ channel: 'C1', ts: live.ts!, markdown_text: 'b' }),
+      client.chat.stopStream({ channel: 'C1', ts: live.ts! }),
+    ])
+      expect(await slackError(call)).toBe('message_not_in_streaming_state');
+    expect(slack.message('C1', elsewhere.ts!)?.stream).toBe('streaming');
+    expect(slack.stopSession('C1', root.ts)).toEqual([]);
   });
 
   it('needs a recipient outside DMs only', async () => {

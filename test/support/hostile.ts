@@ -162,6 +162,31 @@ const AGENT_VIEW_PATHS: Path[] = [
   ['authorizations', 0, 'is_bot'],
 ];
 
+/** Slack's stop button on an agent session (`agent_session_stopped`). */
+const sessionStopped = () => ({
+  ...mention(),
+  event: {
+    type: 'agent_session_stopped',
+    channel: 'C0FUZZ',
+    user: 'U0FUZZ',
+    thread_ts: '1700000000.000100',
+    streaming_message_ts: ['1700000000.000200'],
+    event_ts: '1700000000.000300',
+  },
+});
+
+const STOP_PATHS: Path[] = [
+  ['event', 'type'],
+  ['event', 'channel'],
+  ['event', 'user'],
+  ['event', 'thread_ts'],
+  ['event', 'streaming_message_ts'],
+  ['event', 'streaming_message_ts', 0],
+  ['event', 'event_ts'],
+  ['team_id'],
+  ['authorizations', 0, 'team_id'],
+];
+
 const command = () => ({
   token: 'legacy',
   team_id: 'T0TEAM',
@@ -251,6 +276,10 @@ const events = fc
   .tuple(mutated(mention, EVENT_PATHS), contentType(JSON_TYPE))
   .map(([m, type]): HostileCase => ({ label: `event ${m.edits}`, contentType: type, body: toJson(m.body) }));
 
+const stops = fc
+  .tuple(mutated(sessionStopped, STOP_PATHS), contentType(JSON_TYPE))
+  .map(([m, type]): HostileCase => ({ label: `stop ${m.edits}`, contentType: type, body: toJson(m.body) }));
+
 const commands = fc
   .tuple(
     fc.array(fc.tuple(fc.constantFrom(...COMMAND_KEYS), fc.option(hostileString, { nil: undefined })), {
@@ -335,6 +364,7 @@ const agentViewEvents = fc
 export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   { arbitrary: events, weight: 4 },
   { arbitrary: agentViewEvents, weight: 2 },
+  { arbitrary: stops, weight: 1 },
   { arbitrary: commands, weight: 2 },
   { arbitrary: payloads(blockAction, ACTION_PATHS, 'block_actions'), weight: 3 },
   { arbitrary: payloads(viewSubmission, VIEW_PATHS, 'view'), weight: 1 },

@@ -21,6 +21,9 @@ export const userMethods: Record<string, Handler> = {
         deleted: false,
         is_bot: known?.is_bot ?? isBot,
         is_app_user: false,
+        is_admin: known?.is_admin ?? false,
+        is_owner: known?.is_owner ?? false,
+        is_primary_owner: false,
         tz: known?.tz ?? 'Europe/London',
         profile: {
           real_name: realName,

@@ -1,0 +1,137 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { startBot } from '../support/processes.js';
+import {
+  answerText,
+  botReplies,
+  e2eEnv,
+  emptyWorkDir,
+  SIGNING_SECRET,
+  shownText,
+  sleep,
+  uniqueId,
+  uniquePrefix,
+  uniqueQuestion,
+} from './helpers.js';
+
+/**
+ * Slack's native stop button on background answers, through the built bot: two web processes and
+ * a worker (one job at a time, so a second job waits in the queue) on one Redis.
+ */
+let slack: SlackApiStandin;
+let openai: OpenAIStandin;
+let redis: Redis;
+let keys: ReturnType<typeof createKeys>;
+let driver: SlackDriver;
+const cwd = emptyWorkDir();
+
+beforeAll(async () => {
+  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
+  redis = new Redis(inject('redisUrl'));
+  const prefix = uniquePrefix('stop-bg');
+  keys = createKeys(prefix);
+  const env = e2eEnv({
+    slack,
+    openai,
+    redisUrl: inject('redisUrl'),
+    prefix,
+    extra: { WORKER_CONCURRENCY: '1', HOME_COALESCE_MS: '100' },
+  });
+  const [web] = await Promise.all([
+    startBot({ role: 'web', env, cwd }),
+    startBot({ role: 'web', env, cwd }),
+    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
+  ]);
+  driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
+});
+afterAll(async () => {
+  await redis?.quit();
+  await Promise.all([slack?.close(), openai?.close()]);
+});
+
+const stateOf = async (channel: string, ts: string) =>
+  redis.hget(keys.request(`${slack.teamId}:${channel}:${ts}`), 'state');
+const until = async (probe: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition') => {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+};
+const cancelNote = (channel: string, ts: string, user: string) =>
+  slack.waitFor(
+    () =>
+      botReplies(slack, channel, ts).find((m) => shownText(m).includes(`Cancelled at <@${user}>'s request`)),
+    10_000,
+    'the cancelled note',
+  );
+const statusCalls = (channel: string, threadTs: string) =>
+  slack
+    .calls('agents.sessions.setStatus')
+    .filter((c) => c.params.channel_id === channel && c.params.thread_ts === threadTs);
+const llmCallFor = (question: string) =>
+  openai.requests().find((r) => JSON.stringify(r.messages).includes(question));
+const homeText = (user: string) => JSON.stringify(slack.homeView(user)?.blocks ?? []);
+
+describe('the stop button on background work', () => {
+  it('removes a queued job and aborts a running one’s LLM call, as /ask cancel does', {
+    timeout: 60_000,
+  }, async () => {
+    openai.configure({ ttftMs: 20_000 });
+    try {
+      const channel = uniqueId('C');
+      const [alice, carol] = [uniqueId('U'), uniqueId('U')];
+      const long = uniqueQuestion('a long report');
+      const running = await driver.mention({ channel, user: alice, text: `later ${long}` });
+      await until(async () => llmCallFor(long) !== undefined, 15_000, 'the LLM asked');
+      const queued = await driver.mention({
+        channel,
+        user: carol,
+        text: `later ${uniqueQuestion('another')}`,
+      });
+      await until(
+        async () => (await stateOf(channel, queued.ts)) === 'queued',
+        10_000,
+        'the second job queued',
+      );
+
+      // The queued job: removed, never reaches the LLM; badge, note and Home say cancelled.
+      await driver.sessionStopped({ channel, threadTs: queued.ts, user: carol });
+      await cancelNote(channel, queued.ts, carol);
+      await slack.waitFor(() => slack.reactions(channel, queued.ts).join() === 'no_entry_sign', 5_000);
+      expect(await stateOf(channel, queued.ts)).toBe('cancelled');
+      await driver.homeOpened({ user: carol });
+      await slack.waitFor(() => homeText(carol).includes('Cancelled'), 10_000);
+      await slack.waitFor(() => statusCalls(channel, queued.ts)[0], 5_000);
+
+      // The running job: its LLM call is aborted, and it ends the same way.
+      const requestsBefore = openai.requests().length;
+      const clicked = Date.now();
+      await driver.sessionStopped({ channel, threadTs: running.ts, user: alice });
+      await until(async () => llmCallFor(long)?.outcome === 'client_closed', 5_000, 'the LLM call aborted');
+      const abortedInMs = Date.now() - clicked;
+      await cancelNote(channel, running.ts, alice);
+      await slack.waitFor(() => slack.reactions(channel, running.ts).join() === 'no_entry_sign', 5_000);
+      await until(
+        async () => (await stateOf(channel, running.ts)) === 'cancelled',
+        5_000,
+        'record cancelled',
+      );
+      expect(statusCalls(channel, running.ts).map((c) => c.params.status)).toEqual(['active']);
+      await sleep(500);
+      // Nothing was answered, and the queued job never reached the LLM.
+      expect(openai.requests()).toHaveLength(requestsBefore);
+      for (const ts of [running.ts, queued.ts])
+        expect(
+          botReplies(slack, channel, ts).filter((m) => m.metadata?.event_type === 'backchannel_answer'),
+        ).toEqual([]);
+      console.info(`stop e2e: running background job's LLM call aborted ${abortedInMs} ms after the click`);
+    } finally {
+      openai.configure({ ttftMs: 0 });
+    }
+  });
+});
