@@ -45,6 +45,7 @@ import type { Keys } from './sessions/keys.js';
 import type { Prefs } from './sessions/prefs.js';
 import type { RequestStore } from './sessions/requests.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
+import { createThreadSession } from './sessions/thread-status.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
 const FOLLOW_TTL_SECONDS = 30 * 86_400;
@@ -109,6 +110,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     retentionSeconds: config.sessions.resultRetentionSeconds,
     changes: { notify: overview.schedule },
   });
+  const threadSession = createThreadSession({ requests, sessions: poster.sessions, logger });
   const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
   // Every web process hears every stop: the foreground answer may run in any of them.
   const stops = createForegroundStops({ subscriber: deps.subscriber, redis, keys, logger });
@@ -132,6 +134,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
       rememberMs: maxWaitMs + 60_000,
     }),
     stops,
+    threadSession,
     metrics,
     logger,
   });
@@ -161,9 +164,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     admins: createWorkspaceAdmins({ client, call: slackCall, cache: createAdminCache({ redis, keys }) }),
     history: deps.answering.history,
     poster,
-    sessionStatus: async (thread, status) => {
-      await poster.sessions.setSessionStatus(thread, status);
-    },
+    threadSession,
     logger,
   });
   const intakeWorker = new Worker(

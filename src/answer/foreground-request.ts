@@ -11,6 +11,7 @@ import type { FeedbackStore } from '../sessions/feedback.js';
 import type { HistoryStore } from '../sessions/history.js';
 import { newRequestRecord, toRequestResult } from '../sessions/request-record.js';
 import type { RequestStore } from '../sessions/requests.js';
+import type { ThreadSession } from '../sessions/thread-status.js';
 import type { ForegroundAnswerer, ForegroundOutcome } from './foreground.js';
 
 export interface ForegroundRequestDeps {
@@ -22,6 +23,8 @@ export interface ForegroundRequestDeps {
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   /** Where a stop published by any web process reaches this answer. */
   stops: Pick<ForegroundStops, 'track' | 'untrack'>;
+  /** What the thread's session shows once this answer ends (other work there may go on). */
+  threadSession: Pick<ThreadSession, 'next'>;
 }
 
 /** Record updates that end a request get a few quick tries (a Redis blip) before they are given up. */
@@ -102,6 +105,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
       outcome = await deps.foreground.answer(target, messages, {
         title: sessionTitle(job.question),
         signal: stop.signal,
+        after: () => deps.threadSession.next(target, request.id),
       });
     } catch (err) {
       thrown = err;

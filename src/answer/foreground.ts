@@ -22,13 +22,19 @@ export type ForegroundOutcome =
  * Streams one answer into its thread. The user sees the bot at work at once (its agent session
  * `processing`, with Slack's stop button; else the thread status or the answer's placeholder), then
  * the text as it comes. A failure always ends visibly: kept text is marked as cut off with a note,
- * and an answer with no text is replaced by the error. Either way the session ends `active`.
+ * and an answer with no text is replaced by the error. Either way the session ends `active`
+ * (unless other work in the thread goes on: `opts.after`).
  */
 export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
   async answer(
     target: ThreadTarget,
     messages: ChatMessage[],
-    opts: { signal?: AbortSignal; title: string },
+    opts: {
+      signal?: AbortSignal;
+      title: string;
+      /** The session's status once this answer ends (other work in the thread may go on); else `active`. */
+      after?: () => Promise<'active' | 'suspended' | undefined>;
+    },
   ): Promise<ForegroundOutcome> {
     const work = await deps.poster.sessions.processing(target, {
       title: opts.title,
@@ -69,7 +75,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         : await writer.fail(message);
       return { ok: false, error, ...written };
     } finally {
-      await work.end('active');
+      await work.end(opts.after ? await opts.after() : 'active');
     }
   },
 });

@@ -18,6 +18,7 @@ import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
+import type { ThreadSession } from '../sessions/thread-status.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
@@ -39,6 +40,7 @@ export interface RequestHandlerDeps {
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   rateLimiter: Pick<RateLimiter, 'admit'>;
   stops: Pick<ForegroundStops, 'track' | 'untrack'>;
+  threadSession: Pick<ThreadSession, 'next'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
 }

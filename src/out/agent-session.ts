@@ -99,8 +99,11 @@ export const memorySessionSupport = (): SessionSupport => {
 export interface SessionWork {
   /** Whether the user sees that the bot is at work (else the answer shows a placeholder). */
   readonly shown: boolean;
-  /** The work is over or back in the queue: the session moves there; the fallback status is cleared. At most once. */
-  end(next: 'active' | 'suspended'): Promise<void>;
+  /**
+   * The work is over or back in the queue: the session moves to `next` (left as it is when
+   * undefined: other work in the thread goes on); the fallback status is cleared. At most once.
+   */
+  end(next: 'active' | 'suspended' | undefined): Promise<void>;
   /** Stops the fallback status's keepalive and leaves the session as it is, for whoever ends the request. */
   release(): Promise<void>;
 }
@@ -236,7 +239,7 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
         if (ended) return;
         ended = true;
         // Waits out a 429: a session left `processing` keeps showing a stop button for nothing.
-        await setStatus(thread, next);
+        if (next) await setStatus(thread, next);
       },
       release: async () => {},
     };

@@ -3,6 +3,7 @@ import { bestEffort } from '../core/best-effort.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import { sleep } from '../core/time.js';
 import type { SlackPoster } from '../out/poster.js';
 import { decodeRequestRef, decodeVote, feedbackModal, thankYouMessage } from '../out/views/feedback.js';
 import type { FeedbackJob } from '../queue/registry.js';
@@ -17,6 +18,13 @@ export interface FeedbackActionsDeps {
 }
 
 type Of<T extends FeedbackJob['type']> = Extract<FeedbackJob, { type: T }>;
+
+/**
+ * An answer's buttons show the moment its last message goes out, and the message is linked to its
+ * request just after: a click in between is looked up again for this long (10 × 200 ms).
+ */
+const LINK_TRIES = 10;
+const LINK_STEP_MS = 200;
 
 /**
  * Feedback on answers, after the ack. A 👍/👎 counts for the request whose answer the clicked
@@ -39,7 +47,11 @@ export const createFeedbackActions = (deps: FeedbackActionsDeps) => {
       flog.warn('feedback click with a value we never sent ignored');
       return;
     }
-    const requestId = await deps.store.answerAt(job.channelId, job.messageTs);
+    let requestId = await deps.store.answerAt(job.channelId, job.messageTs);
+    for (let tries = 1; !requestId && tries < LINK_TRIES; tries++) {
+      await sleep(LINK_STEP_MS);
+      requestId = await deps.store.answerAt(job.channelId, job.messageTs);
+    }
     if (!requestId) {
       flog.info('feedback click on a message that is not one of our answers ignored');
       return;

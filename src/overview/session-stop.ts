@@ -9,6 +9,7 @@ import type { SessionStoppedJob } from '../queue/registry.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { ThreadRef } from '../sessions/thread-lock.js';
+import type { ThreadSession } from '../sessions/thread-status.js';
 
 export interface SessionStopDeps {
   requests: Pick<RequestStore, 'inThread'>;
@@ -18,8 +19,11 @@ export interface SessionStopDeps {
   /** The thread's turns: whether a user has written there. */
   history: Pick<HistoryStore, 'load'>;
   poster: Pick<SlackPoster, 'postEphemeral'>;
-  /** Moves the session's status away from `processing` (Slack does not, after a stop). */
-  sessionStatus: (thread: ThreadRef, status: 'active') => Promise<void>;
+  /**
+   * Moves the session's status away from `processing` (Slack does not, after a stop), when no
+   * stopped request does so itself as it ends.
+   */
+  threadSession: Pick<ThreadSession, 'settle'>;
   logger: Logger;
 }
 
@@ -59,7 +63,8 @@ export const createSessionStop = (deps: SessionStopDeps) => {
     return !cached.fetched && wrote((await deps.history.load(thread, { fresh: true })).turns);
   };
 
-  const stopOne = async (record: RequestRecord, job: SessionStoppedJob): Promise<void> => {
+  /** Stops one request; resolves whether it ends (and so settles the session) on its own. */
+  const stopOne = async (record: RequestRecord, job: SessionStoppedJob): Promise<boolean> => {
     const rlog = log.child({ requestId: record.id, path: record.path });
     if (record.path === 'foreground') {
       const heard = await deps.stops.publish({
@@ -68,12 +73,13 @@ export const createSessionStop = (deps: SessionStopDeps) => {
         streams: job.streamingTs,
       });
       rlog.info({ listeners: heard }, 'foreground stop published');
-      return;
+      return heard > 0;
     }
     const outcome = await deps.canceller.cancel(record.id, job.userId, {
       asAdmin: record.userId !== job.userId,
     });
     rlog.info({ outcome: outcome.ok ? outcome.how : outcome.why }, 'background stop');
+    return outcome.ok;
   };
 
   return {
@@ -83,7 +89,7 @@ export const createSessionStop = (deps: SessionStopDeps) => {
         bestEffort(log, 'stop reply', () =>
           deps.poster.postEphemeral(job.channelId, job.userId, text, { threadTs: job.threadTs }),
         );
-      const moveStatus = () => bestEffort(log, 'session status', () => deps.sessionStatus(thread, 'active'));
+      const moveStatus = () => bestEffort(log, 'session status', () => deps.threadSession.settle(thread));
 
       const work = await deps.requests.inThread(thread);
       if (work.length === 0) {
@@ -112,13 +118,16 @@ export const createSessionStop = (deps: SessionStopDeps) => {
         { threadTs: job.threadTs, userId: job.userId, stopping: stopping.length, refused: refused.length },
         'stop clicked',
       );
-      for (const record of stopping) await stopOne(record, job);
+      let unsettled = false;
+      for (const record of stopping) if (!(await stopOne(record, job))) unsettled = true;
       if (refused.length) {
         // Work goes on in the thread: it stays `processing`.
         await tell(refusalText(refused, stopping.length > 0));
         return;
       }
-      await moveStatus();
+      // Each stopped request settles the session as it ends; one that did not hear the stop (its
+      // process is gone) or had already ended leaves it to us.
+      if (unsettled) await moveStatus();
     },
   };
 };

@@ -6,6 +6,7 @@ import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
 import type { EarlierRun } from '../out/threads.js';
 import type { RequestState, RequestStore } from '../sessions/requests.js';
+import { createThreadSession } from '../sessions/thread-status.js';
 import type { Fairness } from './fairness.js';
 import type { AnswerJob } from './registry.js';
 
@@ -22,7 +23,7 @@ const RECORD_ATTEMPTS = 3;
 
 export interface AnswerEndingDeps {
   poster: Pick<SlackPoster, 'note' | 'badge' | 'sessions'>;
-  requests: Pick<RequestStore, 'update'>;
+  requests: Pick<RequestStore, 'update' | 'inThread'>;
   fairness: Pick<Fairness, 'removeQueued' | 'releaseRunning'>;
   metrics: Pick<Metrics, 'answers'>;
   logger: Logger;
@@ -31,10 +32,15 @@ export interface AnswerEndingDeps {
 /**
  * How a background request ends, whatever ended it: its record gets its final state, its
  * queued-cap entry and running slot are given back, and its agent session goes `active` (it was
- * `processing` or `suspended`). Every step is best-effort and logged, so one failing step (Redis
+ * `processing` or `suspended`; thread-status.ts: unless other work in the thread goes on). Every step is best-effort and logged, so one failing step (Redis
  * blip) never keeps the others from running.
  */
 export const createAnswerEnding = (deps: AnswerEndingDeps) => {
+  const threadSession = createThreadSession({
+    requests: deps.requests,
+    sessions: deps.poster.sessions,
+    logger: deps.logger,
+  });
   const finish = async (
     data: AnswerJob,
     jobId: string,
@@ -57,10 +63,11 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     await bestEffort(log, 'running slot', () =>
       deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
     );
-    await deps.poster.sessions.setSessionStatus(
-      { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs },
-      'active',
-    );
+    await threadSession.settle({
+      teamId: request.teamId,
+      channelId: request.channelId,
+      threadTs: data.threadTs,
+    });
   };
 
   /**

@@ -44,7 +44,7 @@ export interface AnswerProcessorDeps {
   reader: Pick<ThreadReader, 'findEarlierRun'>;
   context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'setResult'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'setResult' | 'inThread'>;
   /** Links the answer's last message (its feedback buttons) to the request. */
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;

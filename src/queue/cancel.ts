@@ -7,6 +7,7 @@ import { sleep } from '../core/time.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import { createThreadSession } from '../sessions/thread-status.js';
 import type { Fairness } from './fairness.js';
 
 export type CancelOutcome =
@@ -22,21 +23,21 @@ export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
   redis: Redis;
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread'>;
   fairness: Pick<Fairness, 'removeQueued'>;
   poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
   logger: Logger;
 }
 
 /**
- * The record, note, badge and session (`active`: nothing runs or waits) of a cancelled request;
+ * The record, note, badge and session (`active`, unless other work in the thread goes on) of a cancelled request;
  * also used by the worker. Only the record matters to what happens next: the rest is best-effort,
  * logged. `by`: who cancelled it (the owner unless said otherwise: an admin's stop).
  */
 export const announceCancelled = async (
   deps: {
     poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
-    requests: Pick<RequestStore, 'update'>;
+    requests: Pick<RequestStore, 'update' | 'inThread'>;
     fairness: Pick<Fairness, 'removeQueued'>;
   },
   record: RequestRecord,
@@ -57,9 +58,12 @@ export const announceCancelled = async (
       { requestId: record.id, kind: 'cancelled' },
     ),
   );
-  await deps.poster.sessions.setSessionStatus(
-    { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
-    'active',
+  await bestEffort(log, 'session status', () =>
+    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle({
+      teamId: record.teamId,
+      channelId: record.channelId,
+      threadTs: record.threadTs,
+    }),
   );
 };
 
@@ -108,17 +112,21 @@ export const createCanceller = (deps: CancelDeps) => {
     const state = await job.getState();
     // BullMQ 6 has no `paused` state: a job in a paused queue reads as `waiting`.
     if (['waiting', 'prioritized', 'delayed', 'waiting-children'].includes(state)) {
-      try {
-        await job.remove();
+      const removed = await job.remove().then(
+        () => true,
+        (err: unknown) => {
+          // Taken by a worker meanwhile (BullMQ refuses to remove a locked job): tell the worker instead.
+          deps.logger.info(
+            { requestId, jobId: record.jobId, err: errorFields(err) },
+            'could not cancel the queued job in place; signalling it',
+          );
+          return false;
+        },
+      );
+      if (removed) {
         await announceCancelled(deps, record, deps.logger, actingUserId);
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
-      } catch (err) {
-        // Taken by a worker meanwhile (BullMQ refuses to remove a locked job): tell the worker instead.
-        deps.logger.info(
-          { requestId, jobId: record.jobId, err: errorFields(err) },
-          'could not cancel the queued job in place; signalling it',
-        );
       }
     }
     if (state === 'completed' || state === 'failed') return { ok: false, why: 'not_active' };

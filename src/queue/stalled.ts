@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { ThreadReader } from '../out/threads.js';
 import type { RequestStore } from '../sessions/requests.js';
+import { createThreadSession } from '../sessions/thread-status.js';
 import { type AnswerEndingDeps, createAnswerEnding } from './answer-ending.js';
 import { answerJobSchema, QUEUES } from './registry.js';
 
@@ -75,7 +76,7 @@ export const INTAKE_STALLED_TEXT =
  */
 export const createIntakeStalledOut = (deps: {
   poster: Pick<SlackPoster, 'note' | 'respond' | 'sessions'>;
-  requests: Pick<RequestStore, 'get' | 'update'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'inThread'>;
   logger: Logger;
 }) =>
   stalledOutListener(deps.logger, 'intake worker', async (job, jobLog) => {
@@ -97,10 +98,15 @@ export const createIntakeStalledOut = (deps: {
     const threadTs = request.threadTs ?? request.ts;
     // The dead run's session was left `processing` (its record says `answering`).
     if (record?.threadTs)
-      await deps.poster.sessions.setSessionStatus(
-        { teamId: request.teamId, channelId: request.channelId, threadTs: record.threadTs },
-        'active',
-      );
+      await createThreadSession({
+        requests: deps.requests,
+        sessions: deps.poster.sessions,
+        logger: log,
+      }).settle({
+        teamId: request.teamId,
+        channelId: request.channelId,
+        threadTs: record.threadTs,
+      });
     if (request.responseUrl) {
       const url = request.responseUrl;
       await bestEffort(log, 'stalled note', () =>

@@ -204,13 +204,18 @@ describe('an answer someone stopped', () => {
     expect(of('postMessage').map((a) => a.text)).toEqual(['⏹️ Stopped by &lt;@U9&gt;.']);
   });
 
-  it('closes a stream Slack did not stop with the note in it', async () => {
+  it('closes a stream Slack did not stop with the note in it, and the feedback buttons for what was seen', async () => {
     const { writer, of } = setup(true);
     writer.append('Seen text.');
     await settle();
     await writer.finish({ stopped: { userId: 'U9', streams: [] } });
     expect(of('stopStream')).toEqual([
-      { channel: 'C1', ts: '2.1', markdown_text: '\n\n> ⏹️ Stopped by <@U9>.' },
+      {
+        channel: 'C1',
+        ts: '2.1',
+        markdown_text: '\n\n> ⏹️ Stopped by <@U9>.',
+        blocks: [feedbackBlock()],
+      },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
 import { FEEDBACK_IDS } from '../../src/out/views/feedback.js';
+import { createKeys } from '../../src/sessions/keys.js';
 import { type Ephemeral, feedbackButtonsOf } from '../../standins/slack/index.js';
 import { redisState, until } from '../support/redis-state.js';
 import { botReplies, pause, type Stack, useStack, waitForReplies } from '../support/stack.js';
@@ -73,6 +74,20 @@ describe('a 👍/👎 click on an answer', () => {
     expect(await db.redis.keys(`${s.prefix}:req:*:feedback`)).toEqual([]);
     expect(thanksTo(s, 'U2')).toEqual([]);
     expect((await db.record(a.id))?.feedback).toBeUndefined();
+  });
+
+  it('counts a click that lands between the buttons showing and the answer’s link being written', async () => {
+    const s = await start();
+    const db = redisState(s);
+    const a = await answered(s, 'C4', 'U1', 'quick question');
+    const link = createKeys(s.prefix).answerMessage('C4', a.answerTs);
+    // As if the click came the moment the buttons showed: the link is written half a second later.
+    await db.redis.del(link);
+    await s.driver.feedback({ user: 'U2', channel: 'C4', messageTs: a.answerTs, vote: 'positive' });
+    await pause(500);
+    await db.redis.set(link, a.id);
+    await s.slack.waitFor(() => thanksTo(s, 'U2').length === 1);
+    expect(await db.ratings(a.id)).toEqual({ 'vote:U2': 'positive' });
   });
 
   it('counts for the answer it is on, or for nothing: a forged value never reaches another request', async () => {

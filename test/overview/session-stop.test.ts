@@ -13,6 +13,11 @@ const statusCalls = (s: Stack, channel: string, threadTs: string) =>
   s.slack
     .calls('agents.sessions.setStatus')
     .filter((c) => c.params.channel_id === channel && c.params.thread_ts === threadTs);
+/** The statuses a thread's session was moved to, from the `from`-th call on. */
+const statuses = (s: Stack, channel: string, threadTs: string, from = 0) =>
+  statusCalls(s, channel, threadTs)
+    .slice(from)
+    .map((c) => c.params.status);
 const shownIn = (s: Stack, channel: string, threadTs: string) =>
   botReplies(s, channel, threadTs)
     .map((m) => m.text)
@@ -31,6 +36,7 @@ describe('the stop button on a foreground answer', () => {
     const state = redisState(s);
     const { ts } = await s.driver.mention({ channel: 'C1', user: 'U1', text: 'write me an essay' });
     const stream = await streaming(s, 'C1', ts);
+    const mark = statusCalls(s, 'C1', ts).length;
     const d = await s.driver.sessionStopped({ channel: 'C1', threadTs: ts, user: 'U1' });
     expect(d.ack.status).toBe(200);
 
@@ -47,7 +53,10 @@ describe('the stop button on a foreground answer', () => {
       true,
     );
     await s.slack.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
-    expect(statusCalls(s, 'C1', ts).map((c) => c.params.status)).toEqual(['active']);
+    // Once, by the answer as it ends: the stop itself leaves that to it.
+    await s.slack.waitFor(() => statuses(s, 'C1', ts, mark)[0]);
+    await pause(200);
+    expect(statuses(s, 'C1', ts, mark)).toEqual(['active']);
     expect(s.slack.ephemerals('C1')).toHaveLength(0);
   });
 
@@ -64,7 +73,8 @@ describe('the stop button on a foreground answer', () => {
     await until(async () => (await state.record(state.idOf('C2', ts)))?.state === 'done', 15_000);
     expect(shownIn(s, 'C2', ts)).not.toContain('Stopped by');
     expect(s.llm.requests()[0]?.outcome).toBe('ok');
-    expect(statusCalls(s, 'C2', ts)).toHaveLength(0);
+    // As for any answer no one stopped.
+    expect(statuses(s, 'C2', ts)).toEqual(['processing', 'active']);
   });
 
   it('lets a workspace admin who has written in the thread stop someone else’s answer', async () => {
@@ -103,9 +113,10 @@ describe('the stop button with nothing foreground to stop', () => {
     const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'quick one' });
     await until(async () => (await state.record(state.idOf('C5', ts)))?.state === 'done');
     const before = botReplies(s, 'C5', ts).map((m) => m.text);
+    const mark = statusCalls(s, 'C5', ts).length;
     await s.driver.sessionStopped({ channel: 'C5', threadTs: ts, user: 'U5' });
-    await s.slack.waitFor(() => statusCalls(s, 'C5', ts)[0]);
-    expect(statusCalls(s, 'C5', ts)[0]?.params).toMatchObject({ status: 'active' });
+    await s.slack.waitFor(() => statuses(s, 'C5', ts, mark)[0]);
+    expect(statuses(s, 'C5', ts, mark)).toEqual(['active']);
     await pause(200);
     expect(botReplies(s, 'C5', ts).map((m) => m.text)).toEqual(before);
     expect((await state.record(state.idOf('C5', ts)))?.state).toBe('done');
@@ -137,6 +148,7 @@ describe('the stop button with nothing foreground to stop', () => {
       threadTs: ts,
     });
     await until(async () => (await state.record(state.idOf('C7', reply.ts)))?.state === 'queued');
+    const mark = statusCalls(s, 'C7', ts).length;
     await s.driver.sessionStopped({ channel: 'C7', threadTs: ts, user: 'UBEN' });
     const eph = await s.slack.waitFor(() => s.slack.ephemerals('C7')[0]);
     expect(eph.text).toBe(
@@ -144,8 +156,9 @@ describe('the stop button with nothing foreground to stop', () => {
     );
     expect((await state.record(state.idOf('C7', reply.ts)))?.state).toBe('cancelled');
     expect((await state.record(state.idOf('C7', ts)))?.state).toBe('queued');
-    // Work goes on in the thread: the session stays processing.
-    expect(statusCalls(s, 'C7', ts)).toHaveLength(0);
+    // Work still waits in the thread: the session stays suspended, never `active`.
+    await pause(200);
+    expect(statuses(s, 'C7', ts, mark)).toEqual(['suspended']);
   });
 });
 
@@ -190,7 +203,7 @@ describe('a stop Slack sent malformed', () => {
     await until(async () => (await state.record(state.idOf('C9', ts)))?.state === 'done', 15_000);
     expect(s.logs.some((l) => l.includes('malformed agent_session_stopped ignored'))).toBe(true);
     expect(shownIn(s, 'C9', ts)).not.toContain('Stopped by');
-    expect(statusCalls(s, 'C9', ts)).toHaveLength(0);
+    expect(statuses(s, 'C9', ts)).toEqual(['processing', 'active']);
   });
 });
 

@@ -39,8 +39,11 @@ describe('after the answer is posted', () => {
     let doneUpdates = 0;
     const worker = await startAnswerWorker(s, {
       deps: (real) => {
-        const requests: Pick<RequestStore, 'get' | 'update' | 'setResult'> = {
+        const requests: Pick<RequestStore, 'get' | 'update' | 'setResult' | 'inThread'> = {
           setResult: async () => {
+            throw redisDown();
+          },
+          inThread: async () => {
             throw redisDown();
           },
           get: async () => {
@@ -82,8 +85,9 @@ describe('a Redis blip before the post', () => {
     let runningUpdates = 0;
     const worker = await startAnswerWorker(s, {
       deps: (real) => {
-        const requests: Pick<RequestStore, 'get' | 'update' | 'setResult'> = {
+        const requests: Pick<RequestStore, 'get' | 'update' | 'setResult' | 'inThread'> = {
           setResult: (id, result) => real.requests.setResult(id, result),
+          inThread: (thread) => real.requests.inThread(thread),
           get: (id) => real.requests.get(id),
           // The fail-fast producer's error while Redis is away, once, as the job starts.
           update: async (id, patch) => {

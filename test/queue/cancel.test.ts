@@ -48,6 +48,7 @@ const setup = (appearsAt = Number.POSITIVE_INFINITY) => {
     poster: {
       badge: vi.fn(async () => {}),
       note: vi.fn(async (_target: unknown, _text: string, _about: unknown) => ({ ts: ['1.1'] })),
+      sessions: { setSessionStatus: vi.fn(async () => true) },
     },
     logger: pino({ level: 'silent' }),
   };
@@ -60,6 +61,10 @@ describe('cancelling a request recorded queued', () => {
     expect(await canceller.cancel(record.id, 'UOWNER')).toMatchObject({ ok: true, how: 'removed' });
     expect(job.remove).toHaveBeenCalledTimes(1);
     expect(deps.poster.note).toHaveBeenCalledTimes(1);
+    expect(deps.poster.sessions.setSessionStatus).toHaveBeenCalledWith(
+      { teamId: 'T1', channelId: 'C1', threadTs: '1.0' },
+      'active',
+    );
   });
 
   it('ends it at once when the job never shows up, and flags it so a late job stops at start', async () => {
