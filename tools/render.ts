@@ -239,9 +239,14 @@ export const renderThread = (
     }
     lines.push(tag ? `${marker} ${padEnd(head, room - displayWidth(tag))}${tag}` : `${marker} ${head}`);
     for (const line of tail) lines.push(`${gutter}   ${line}`.trimEnd());
+    if (hasFeedbackButtons(m)) lines.push(`${gutter}   [👍] [👎]`);
   });
   return lines.join('\n');
 };
+
+/** Whether a message ends with Slack's 👍/👎 feedback buttons (a `context_actions` block). */
+const hasFeedbackButtons = (m: Pick<ThreadMessage, 'blocks'>): boolean =>
+  (m.blocks ?? []).some((b) => isObject(b) && b.type === 'context_actions');
 
 /** The text of a Block Kit text object: mrkdwn read like Slack shows it, plain_text as is. */
 const textObject = (v: unknown, names: Names): string => {

@@ -124,6 +124,17 @@ describe('renderThread', () => {
     expect(displayWidth(text.split('\n')[1] ?? '')).toBe(60);
   });
 
+  it('shows the 👍/👎 buttons under an answer that carries them', () => {
+    const rated = { ...answer, blocks: [...answer.blocks, { type: 'context_actions', elements: [] }] };
+    expect(renderThread('CGENERAL', [root, rated, followUp], names, { width: 60 }).split('\n')).toEqual([
+      '#general',
+      `${'┌ Alice: @Backchannel what is a backchannel?'.padEnd(56)}[✅]`,
+      '│ Backchannel: A side conversation.',
+      '│   [👍] [👎]',
+      '└ Alice: and why would I use one?',
+    ]);
+  });
+
   it('wraps long messages under their gutter and shows quotes with a bar', () => {
     const quoted = {
       ts: '2.000001',
