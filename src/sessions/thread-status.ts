@@ -1,7 +1,7 @@
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RequestRecord } from '../core/request-types.js';
-import type { AgentSessions, SessionStatus, SessionThread } from '../out/agent-session.js';
+import type { AgentSessions, SessionThread } from '../out/agent-session.js';
 import type { RequestStore } from './requests.js';
 
 /**
