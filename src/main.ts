@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './core/metrics.js';
 import { createRedis, pingRedis, waitUntilReady } from './core/redis.js';
 import { runShutdown } from './core/shutdown.js';
 import { resolveRedis } from './dev-redis.js';
+import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
 import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient } from './llm/client.js';
@@ -140,7 +141,24 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     ? await createWebRole({ ...shared, subscriber, identity, answering: fg, answersQueue, prefs, overview })
     : undefined;
   if (bg) await startWorkerRole({ ...shared, subscriber, answering: bg, overview });
+  // The queue dashboard (QUEUE_DASHBOARD, off by default): web processes only, behind basic auth.
+  const board = config.dashboard;
+  const dashboard =
+    fg && board.enabled
+      ? createQueueDashboard({
+          ...board,
+          queues: [
+            answersQueue,
+            watch.queue(
+              new Queue(QUEUES.intake.name, { connection: producer, prefix: config.redis.prefix }),
+              'dashboard intake queue',
+            ),
+          ],
+          logger,
+        })
+      : undefined;
   const http = createHttpServer({
+    ...(dashboard ? { dashboard } : {}),
     ...(slack?.httpListener
       ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }
       : {}),

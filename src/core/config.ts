@@ -27,6 +27,8 @@ export const DEFAULT_SYSTEM_PROMPT =
   'You are Backchannel, a helpful assistant in a Slack workspace. Several people may take part in a ' +
   'thread; their messages are prefixed with their names. Answer concisely in Markdown.';
 
+const DASHBOARD_MIN_PASSWORD = 12;
+
 const schema = z
   .object({
     NODE_ENV: z.string().default('development'),
@@ -81,6 +83,13 @@ const schema = z
     EMOJI_CANCELLED: emoji('no_entry_sign'),
     NATIVE_STREAMING: bool(true),
     HOME_COALESCE_MS: int(1500, 0),
+    QUEUE_DASHBOARD: bool(false),
+    QUEUE_DASHBOARD_USER: z
+      .string()
+      .regex(/^[^:\s]{1,64}$/, 'must be 1-64 characters without colons or spaces')
+      .default('admin'),
+    QUEUE_DASHBOARD_PASSWORD: optionalStr,
+    QUEUE_DASHBOARD_READ_ONLY: bool(true),
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
@@ -92,6 +101,16 @@ const schema = z
     }
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+    }
+    // The dashboard lists every job (who asked, where) and, unless read-only, can retry or remove
+    // them: it never runs without a password.
+    const password = env.QUEUE_DASHBOARD_PASSWORD;
+    if (env.QUEUE_DASHBOARD && (password === undefined || password.length < DASHBOARD_MIN_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_DASHBOARD_PASSWORD'],
+        message: `required when QUEUE_DASHBOARD is on (at least ${DASHBOARD_MIN_PASSWORD} characters)`,
+      });
     }
   });
 
@@ -157,6 +176,8 @@ export interface Config {
   nativeStreaming: boolean;
   /** Home re-publishes for one user within this window are coalesced into one. */
   homeCoalesceMs: number;
+  /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */
+  dashboard: { enabled: false } | { enabled: true; user: string; password: string; readOnly: boolean };
   shutdownTimeoutMs: number;
 }
 
@@ -248,6 +269,15 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
     },
     nativeStreaming: e.NATIVE_STREAMING,
     homeCoalesceMs: e.HOME_COALESCE_MS,
+    dashboard:
+      e.QUEUE_DASHBOARD && e.QUEUE_DASHBOARD_PASSWORD
+        ? {
+            enabled: true,
+            user: e.QUEUE_DASHBOARD_USER,
+            password: e.QUEUE_DASHBOARD_PASSWORD,
+            readOnly: e.QUEUE_DASHBOARD_READ_ONLY,
+          }
+        : { enabled: false },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
   return deepFreeze(config);

@@ -23,6 +23,11 @@ export interface HttpServerDeps {
   metricsPort?: number | undefined;
   /** Bearer token `/metrics` requires wherever it is served. */
   metricsToken?: string | undefined;
+  /** The queue dashboard, when it is on: every request at or below `path`, on the main listener. */
+  dashboard?: {
+    path: string;
+    handle: (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void;
+  };
   logger: Logger;
 }
 
@@ -53,7 +58,7 @@ const plain = (res: http.ServerResponse, status: number, text: string) => {
 };
 
 /** Same length digests, so the comparison takes the same time whatever the token sent. */
-const sameToken = (given: string, expected: string): boolean =>
+export const sameToken = (given: string, expected: string): boolean =>
   timingSafeEqual(
     createHash('sha256').update(given).digest(),
     createHash('sha256').update(expected).digest(),
@@ -143,6 +148,9 @@ export const createHttpServer = (deps: HttpServerDeps) => {
       return;
     }
     if (metricsHere && req.method === 'GET' && path === '/metrics') return serveMetrics(req, res);
+    const board = deps.dashboard;
+    if (board && (path === board.path || path.startsWith(`${board.path}/`)))
+      return board.handle(req, res, path);
     plain(res, 404, 'Not found');
   };
 

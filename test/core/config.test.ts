@@ -73,3 +73,46 @@ describe('metrics settings', () => {
     expect(problemsOf({ ...base, METRICS_PORT: 'ninety' }).problems[0]).toMatch(/^METRICS_PORT: /);
   });
 });
+
+describe('queue dashboard settings', () => {
+  it('is off by default, and a password alone does not turn it on', () => {
+    expect(loadConfig(base).dashboard).toEqual({ enabled: false });
+    expect(loadConfig({ ...base, QUEUE_DASHBOARD_PASSWORD: 'long-enough-password' }).dashboard).toEqual({
+      enabled: false,
+    });
+  });
+
+  it('turns on with a password: user admin and read-only unless set', () => {
+    expect(
+      loadConfig({ ...base, QUEUE_DASHBOARD: '1', QUEUE_DASHBOARD_PASSWORD: 'long-enough-password' })
+        .dashboard,
+    ).toEqual({
+      enabled: true,
+      user: 'admin',
+      password: 'long-enough-password',
+      readOnly: true,
+    });
+    const writable = loadConfig({
+      ...base,
+      QUEUE_DASHBOARD: 'yes',
+      QUEUE_DASHBOARD_USER: 'ops',
+      QUEUE_DASHBOARD_PASSWORD: 'long-enough-password',
+      QUEUE_DASHBOARD_READ_ONLY: 'false',
+    }).dashboard;
+    expect(writable).toMatchObject({ enabled: true, user: 'ops', readOnly: false });
+  });
+
+  it('refuses to turn on without a password, or with a short one, never echoing it', () => {
+    expect(problemsOf({ ...base, QUEUE_DASHBOARD: 'true' }).problems).toEqual([
+      'QUEUE_DASHBOARD_PASSWORD: required when QUEUE_DASHBOARD is on (at least 12 characters)',
+    ]);
+    const short = problemsOf({ ...base, QUEUE_DASHBOARD: 'true', QUEUE_DASHBOARD_PASSWORD: 'hunter2' });
+    expect(short.problems).toEqual([expect.stringMatching(/^QUEUE_DASHBOARD_PASSWORD: required/)]);
+    expect(short.message).not.toContain('hunter2');
+  });
+
+  it('refuses a user name basic auth cannot carry', () => {
+    const err = problemsOf({ ...base, QUEUE_DASHBOARD_USER: 'a:b' });
+    expect(err.problems).toEqual([expect.stringMatching(/^QUEUE_DASHBOARD_USER: must be/)]);
+  });
+});
