@@ -53,7 +53,7 @@ const compile = (route: string) => {
       return '([^/]+)';
     })
     .join('/');
-  return { pattern: new RegExp(`^${source === '' ? '/?' : source}$`), names };
+  return { pattern: new RegExp(`^${source}$`), names };
 };
 
 const html = (template: string, params: Record<string, string>) => {

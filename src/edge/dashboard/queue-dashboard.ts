@@ -9,7 +9,7 @@ import { NodeHttpAdapter, sendJson } from './node-adapter.js';
 /** Where the dashboard is mounted on the web process's main port. */
 export const DASHBOARD_PATH = '/admin/queues';
 
-/** Dashboard requests one process serves at once; more get 503 (each one is Redis work). */
+/** Dashboard API calls one process serves at once; more get 503 (each one is Redis work). */
 const MAX_IN_FLIGHT = 8;
 
 /**
@@ -71,10 +71,10 @@ export const createQueueDashboard = (deps: QueueDashboardDeps): QueueDashboard =
     path: DASHBOARD_PATH,
     handle(req, res, path) {
       if (!sameToken(req.headers.authorization ?? '', expected)) {
-        log.warn(
-          { method: req.method, sent: req.headers.authorization !== undefined },
-          'dashboard refused: bad credentials',
-        );
+        // A browser's first request carries none (it then asks for them): only a wrong one is news.
+        if (req.headers.authorization === undefined)
+          log.debug({ method: req.method }, 'dashboard asks for credentials');
+        else log.warn({ method: req.method }, 'dashboard refused: bad credentials');
         res.writeHead(401, {
           'content-type': 'text/plain',
           'www-authenticate': 'Basic realm="Backchannel queues", charset="UTF-8"',
@@ -82,6 +82,9 @@ export const createQueueDashboard = (deps: QueueDashboardDeps): QueueDashboard =
         res.end('Unauthorized');
         return;
       }
+      const sub = path.slice(DASHBOARD_PATH.length) || '/';
+      // Only API calls do Redis work; the page and its static files are served from memory and disk.
+      if (!sub.startsWith('/api/')) return adapter.handle(req, res, sub);
       if (inFlight >= MAX_IN_FLIGHT) return sendJson(res, 503, { error: 'Dashboard busy, try again' });
       inFlight++;
       let done = false;
@@ -92,7 +95,6 @@ export const createQueueDashboard = (deps: QueueDashboardDeps): QueueDashboard =
       };
       res.once('close', release);
       res.once('finish', release);
-      const sub = path.slice(DASHBOARD_PATH.length) || '/';
       adapter.handle(req, res, sub);
     },
   };
