@@ -73,3 +73,47 @@ describe('metrics settings', () => {
     expect(problemsOf({ ...base, METRICS_PORT: 'ninety' }).problems[0]).toMatch(/^METRICS_PORT: /);
   });
 });
+
+describe('tracing settings', () => {
+  it('leaves tracing off without an OTLP endpoint', () => {
+    expect(loadConfig({ ...base, OTEL_SERVICE_NAME: 'bc-test' }).tracing).toEqual({
+      url: undefined,
+      headers: {},
+      serviceName: 'bc-test',
+      batchDelayMs: 5000,
+    });
+  });
+
+  it('sends traces to the base endpoint’s /v1/traces, or to the traces endpoint as given', () => {
+    const at = (env: Record<string, string>) => loadConfig({ ...base, ...env }).tracing.url;
+    expect(at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(
+      'http://collector:4318/v1/traces',
+    );
+    expect(at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' })).toBe(
+      'http://collector:4318/otlp/v1/traces',
+    );
+    expect(
+      at({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9999/in',
+      }),
+    ).toBe('http://traces:9999/in');
+    expect(
+      at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }),
+    ).toBeUndefined();
+  });
+
+  it('reads OTLP headers as percent-encoded key=value pairs, and never echoes a malformed one', () => {
+    const config = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%3D%3D, x-team = blue',
+    });
+    expect(config.tracing.headers).toEqual({ 'x-api-key': 'abc==', 'x-team': 'blue' });
+    const err = problemsOf({ ...base, OTEL_EXPORTER_OTLP_HEADERS: 'secret-token-without-a-key' });
+    expect(err.problems).toEqual(['OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs separated by commas']);
+    expect(err.message).not.toContain('secret-token');
+    expect(problemsOf({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).problems).toEqual([
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT: /),
+    ]);
+  });
+});

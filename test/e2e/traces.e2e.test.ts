@@ -5,7 +5,7 @@ import { createDriver } from '../../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { type OtlpStandin, type ReceivedSpan, startOtlp } from '../../standins/otlp/index.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { type BotProcess, startBot } from '../support/processes.js';
+import { type BotProcess, startBot, waitFor } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
@@ -72,7 +72,7 @@ const linesAbout = (bot: BotProcess, requestId: string) =>
   bot.logs().filter((l) => l.fields.requestId === requestId);
 
 describe('traces across processes', () => {
-  it('follows a `later` mention from the web edge through the queue to the worker’s LLM call and Slack writes', {
+  it('follows a `later` mention from the web edge through the queue to the worker’s LLM call and Slack writes, and a foreground one in the web process', {
     timeout: 60_000,
   }, async () => {
     const service = `bc-traced-${uniqueId('U')}`;
@@ -154,6 +154,33 @@ describe('traces across processes', () => {
       .logs()
       .find((l) => l.msg === 'request accepted' && l.fields.requestId === requestId);
     expect(accepted?.fields.spanId).toMatch(/^[0-9a-f]{16}$/);
+
+    // A foreground answer: the same web process streams it, in the request's own trace.
+    const channel = uniqueId('C');
+    const question = uniqueQuestion('a foreground question');
+    const asked = await d.driver.mention({ channel, user: uniqueId('U'), text: question });
+    await slack.waitFor(() => completeAnswers(slack, channel, asked.ts, question)[0], 30_000, 'the answer');
+    const fgTrace = await waitFor(
+      () => redis.hget(d.keys.request(`${slack.teamId}:${channel}:${asked.ts}`), 'traceId'),
+      { timeoutMs: 10_000, what: 'the foreground record' },
+    );
+    const fg = await otlp.waitFor(
+      () => {
+        const spans = otlp.spans().filter((s) => s.traceId === fgTrace);
+        const answering = spans.find((s) => s.name === 'answer foreground');
+        const under = spans.filter((s) => s.parentSpanId === answering?.spanId);
+        return (
+          under.some((s) => s.name.startsWith('chat ')) &&
+          under.some((s) => s.name.startsWith('slack.chat.')) &&
+          spans
+        );
+      },
+      20_000,
+      'the foreground answer’s spans',
+    );
+    expect(new Set(fg.map(roleOf))).toEqual(new Set(['web']));
+    expect(fg.find((s) => s.name === 'route')?.attributes['backchannel.route.path']).toBe('foreground');
+    expect(fg.filter((s) => s.parentSpanId === undefined).map((s) => s.name)).toEqual(['slack app_mention']);
   });
 
   it('exports nothing and stamps no trace id when no endpoint is set', { timeout: 60_000 }, async () => {
