@@ -54,7 +54,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
   // Traces (off without an OTLP endpoint). BullMQ carries each request's trace from queue to worker.
-  const tracing = await startTracing(config.tracing, config.role);
+  const tracing = await startTracing(config.tracing, config.role, logger);
   const traced = tracing.enabled ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
   if (tracing.enabled) logger.info({ serviceName: config.tracing.serviceName }, 'exporting traces over OTLP');
 

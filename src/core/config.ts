@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TracingConfig } from './tracing.js';
+import { toTracingConfig, tracingSettings } from './tracing-settings.js';
 
 /**
  * Settings, parsed once from an injected environment. This module is the only reader of
@@ -82,18 +83,7 @@ const schema = z
     EMOJI_CANCELLED: emoji('no_entry_sign'),
     NATIVE_STREAMING: bool(true),
     HOME_COALESCE_MS: int(1500, 0),
-    // OpenTelemetry's standard variables (the subset we honour): traces go out only with an endpoint.
-    OTEL_SDK_DISABLED: bool(false),
-    OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
-    OTEL_EXPORTER_OTLP_HEADERS: optionalStr.pipe(
-      z
-        .string()
-        .regex(/^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$/, 'must be key=value pairs separated by commas')
-        .optional(),
-    ),
-    OTEL_SERVICE_NAME: str('backchannel'),
-    OTEL_BSP_SCHEDULE_DELAY: int(5000, 0),
+    ...tracingSettings,
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
@@ -264,38 +254,9 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
     nativeStreaming: e.NATIVE_STREAMING,
     homeCoalesceMs: e.HOME_COALESCE_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    tracing: {
-      url: e.OTEL_SDK_DISABLED ? undefined : tracesUrl(e),
-      headers: otlpHeaders(e.OTEL_EXPORTER_OTLP_HEADERS),
-      serviceName: e.OTEL_SERVICE_NAME,
-      batchDelayMs: e.OTEL_BSP_SCHEDULE_DELAY,
-    },
+    tracing: toTracingConfig(e),
   };
   return deepFreeze(config);
-};
-
-/** The signal-specific endpoint as given; else the base endpoint + `v1/traces` (OTLP exporter spec). */
-const tracesUrl = (e: Env): string | undefined =>
-  e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
-  (e.OTEL_EXPORTER_OTLP_ENDPOINT
-    ? `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/?$/, '/')}v1/traces`
-    : undefined);
-
-/** `k1=v1,k2=v2`, values percent-encoded (W3C baggage format, as OTEL_EXPORTER_OTLP_HEADERS is). */
-const otlpHeaders = (raw: string | undefined): Record<string, string> => {
-  const headers: Record<string, string> = {};
-  for (const pair of raw?.split(',') ?? []) {
-    const at = pair.indexOf('=');
-    const value = pair.slice(at + 1).trim();
-    let decoded = value;
-    try {
-      decoded = decodeURIComponent(value);
-    } catch {
-      // not percent-encoded after all: taken as written
-    }
-    headers[pair.slice(0, at).trim()] = decoded;
-  }
-  return headers;
 };
 
 const deepFreeze = <T>(obj: T): Readonly<T> => {

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import {
   type Attributes,
   context,
+  DiagLogLevel,
+  diag,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
@@ -28,8 +30,18 @@ export interface TracingConfig {
   /** Sent with every export (e.g. an API key): never logged. */
   headers: Record<string, string>;
   serviceName: string;
-  /** How long finished spans wait before they are sent in one batch. */
+  /** How long finished spans wait before they are sent in one batch, and how long one export may take. */
   batchDelayMs: number;
+  exportTimeoutMs: number;
+  /** Share of new traces recorded (0–1); `parentBased`: a span whose parent was (not) sampled follows it. */
+  sampleRatio: number;
+  parentBased: boolean;
+}
+
+/** Where the SDK's own problems go (an export the collector refused or never answered). */
+export interface TracingLog {
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }
 
 export interface Tracing {
@@ -42,6 +54,8 @@ const TRACER = 'backchannel';
 /** What a span gets when tracing is off: a valid object that records nothing. */
 const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 let enabled = false;
+/** Longest a stopping process waits for its last spans to leave. */
+const SHUTDOWN_GRACE_MS = 3_000;
 
 /** True once `startTracing` started the SDK in this process. */
 export const tracingEnabled = (): boolean => enabled;
@@ -112,7 +126,11 @@ const withoutIdleQueueSpans = (inner: SpanProcessor): SpanProcessor => ({
  * follows async work), the W3C trace-context propagator (what bullmq-otel writes into jobs), and a
  * batching OTLP/HTTP exporter. Otherwise does nothing at all.
  */
-export const startTracing = async (config: TracingConfig, role: string): Promise<Tracing> => {
+export const startTracing = async (
+  config: TracingConfig,
+  role: string,
+  log?: TracingLog,
+): Promise<Tracing> => {
   if (!config.url || enabled) return { enabled, shutdown: async () => {} };
   const [{ AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, sdk, resources, otlp] =
     await Promise.all([
@@ -122,8 +140,32 @@ export const startTracing = async (config: TracingConfig, role: string): Promise
       import('@opentelemetry/resources'),
       import('@opentelemetry/exporter-trace-otlp-http'),
     ]);
-  const exporter = new otlp.OTLPTraceExporter({ url: config.url, headers: config.headers });
+  const exporter = new otlp.OTLPTraceExporter({
+    url: config.url,
+    headers: config.headers,
+    timeoutMillis: config.exportTimeoutMs,
+  });
+  const ratio = config.sampleRatio;
+  const root =
+    ratio >= 1
+      ? new sdk.AlwaysOnSampler()
+      : ratio <= 0
+        ? new sdk.AlwaysOffSampler()
+        : new sdk.TraceIdRatioBasedSampler(ratio);
+  if (log) {
+    // Only warnings and errors, cut short: an export failure repeats every batch, and says enough.
+    const line = (level: 'warn' | 'error') => (detail: string) =>
+      log[level](
+        { component: 'tracing', detail: detail.slice(0, 300) },
+        'tracing: the SDK reported a problem',
+      );
+    diag.setLogger(
+      { error: line('error'), warn: line('warn'), info: () => {}, debug: () => {}, verbose: () => {} },
+      DiagLogLevel.WARN,
+    );
+  }
   const provider = new sdk.TracerProvider({
+    sampler: config.parentBased ? new sdk.ParentBasedSampler({ root }) : root,
     resource: resources.resourceFromAttributes({
       'service.name': config.serviceName,
       'service.instance.id': `${hostname()}:${process.pid}`,
@@ -142,9 +184,22 @@ export const startTracing = async (config: TracingConfig, role: string): Promise
   enabled = true;
   return {
     enabled,
+    // A collector that is down loses the last spans, not the process's clean exit: the export's
+    // failure is logged, and its retries are not waited out past SHUTDOWN_GRACE_MS.
     shutdown: async () => {
-      await provider.shutdown();
       enabled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_GRACE_MS);
+      });
+      await Promise.race([
+        provider.shutdown().catch((err: unknown) => {
+          const reason = err instanceof Error ? err.message : String(err);
+          log?.warn({ component: 'tracing', reason: reason.slice(0, 300) }, 'last spans not exported');
+        }),
+        grace,
+      ]);
+      clearTimeout(timer);
     },
   };
 };

@@ -81,6 +81,9 @@ describe('tracing settings', () => {
       headers: {},
       serviceName: 'bc-test',
       batchDelayMs: 5000,
+      exportTimeoutMs: 10_000,
+      sampleRatio: 1,
+      parentBased: true,
     });
   });
 
@@ -101,6 +104,24 @@ describe('tracing settings', () => {
     expect(
       at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }),
     ).toBeUndefined();
+  });
+
+  it('keeps every trace by default, or the share OTEL_TRACES_SAMPLER and its argument say', () => {
+    const sampling = (env: Record<string, string>) => {
+      const { sampleRatio, parentBased } = loadConfig({ ...base, ...env }).tracing;
+      return { sampleRatio, parentBased };
+    };
+    expect(sampling({})).toEqual({ sampleRatio: 1, parentBased: true });
+    expect(
+      sampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }),
+    ).toEqual({ sampleRatio: 0.25, parentBased: true });
+    expect(sampling({ OTEL_TRACES_SAMPLER: 'always_off', OTEL_TRACES_SAMPLER_ARG: '0.25' })).toEqual({
+      sampleRatio: 0,
+      parentBased: false,
+    });
+    expect(problemsOf({ ...base, OTEL_TRACES_SAMPLER_ARG: '2' }).problems).toEqual([
+      expect.stringMatching(/^OTEL_TRACES_SAMPLER_ARG: /),
+    ]);
   });
 
   it('reads OTLP headers as percent-encoded key=value pairs, and never echoes a malformed one', () => {

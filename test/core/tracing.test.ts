@@ -21,6 +21,8 @@ afterAll(async () => {
   await otlp?.close();
 });
 
+const settings = { headers: {}, batchDelayMs: 10, exportTimeoutMs: 5_000, sampleRatio: 1, parentBased: true };
+
 const logLines = () => {
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({
@@ -32,10 +34,7 @@ const logLines = () => {
 
 describe('tracing', () => {
   it('without an endpoint starts nothing: spans call straight through and logs carry no ids', async () => {
-    const off = await startTracing(
-      { url: undefined, headers: {}, serviceName: 'bc-off', batchDelayMs: 10 },
-      'all',
-    );
+    const off = await startTracing({ ...settings, url: undefined, serviceName: 'bc-off' }, 'all');
     expect(off.enabled).toBe(false);
     expect(tracingEnabled()).toBe(false);
     const { logger, lines } = logLines();
@@ -51,7 +50,7 @@ describe('tracing', () => {
 
   it('with an endpoint exports nested spans of one trace, ids in the logs, errors by code only', async () => {
     tracing = await startTracing(
-      { url: `${otlp.url}/v1/traces`, headers: { 'x-test': '1' }, serviceName: 'bc-unit', batchDelayMs: 10 },
+      { ...settings, url: `${otlp.url}/v1/traces`, serviceName: 'bc-unit' },
       'web',
     );
     expect(tracing.enabled).toBe(true);
