@@ -87,7 +87,10 @@ export const withSpan = <T>(
   });
 };
 
-/** The active trace's id, if a sampled trace is under way. */
+/**
+ * The active trace's id, when tracing is on and a span is active. An unsampled trace has one too
+ * (its spans are not exported, but its log lines still correlate across processes).
+ */
 export const currentTraceId = (): string | undefined => {
   if (!enabled) return undefined;
   const sc = trace.getActiveSpan()?.spanContext();
@@ -102,6 +105,18 @@ export const traceLogFields = (): { traceId?: string; spanId?: string } => {
   if (!enabled) return {};
   const sc = trace.getActiveSpan()?.spanContext();
   return sc && isSpanContextValid(sc) ? { traceId: sc.traceId, spanId: sc.spanId } : {};
+};
+
+/**
+ * The active context as BullMQ's telemetry metadata (bullmq-otel's format: the W3C `traceparent`
+ * carrier as JSON), for code that writes a job without `Queue.add` (a Lua script): stored as the
+ * job's `opts.telemetry.metadata`, the worker's job span continues this trace. Undefined when off.
+ */
+export const traceMetadata = (): string | undefined => {
+  if (!enabled) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ? JSON.stringify(carrier) : undefined;
 };
 
 /**

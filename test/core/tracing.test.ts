@@ -5,6 +5,7 @@ import {
   currentTraceId,
   startTracing,
   type Tracing,
+  traceMetadata,
   tracingEnabled,
   withSpan,
 } from '../../src/core/tracing.js';
@@ -56,8 +57,10 @@ describe('tracing', () => {
     expect(tracing.enabled).toBe(true);
     const { logger, lines } = logLines();
     let traceId: string | undefined;
+    let metadata: string | undefined;
     await withSpan('outer', { 'test.kind': 'outer' }, async () => {
       traceId = currentTraceId();
+      metadata = traceMetadata();
       logger.info({ requestId: 'r1' }, 'in the outer span');
       await withSpan('inner', {}, async () => {});
       await expect(
@@ -69,6 +72,11 @@ describe('tracing', () => {
     logger.info('after the span');
 
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    // What a job written without Queue.add carries so the worker continues this trace.
+    expect(JSON.parse(metadata ?? '{}')).toEqual({
+      traceparent: expect.stringMatching(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`)),
+    });
+    expect(traceMetadata()).toBeUndefined();
     expect(lines[0]).toMatchObject({
       traceId,
       requestId: 'r1',
