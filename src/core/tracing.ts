@@ -109,8 +109,9 @@ export const traceLogFields = (): { traceId?: string; spanId?: string } => {
 
 /**
  * The active context as BullMQ's telemetry metadata (bullmq-otel's format: the W3C `traceparent`
- * carrier as JSON), for code that writes a job without `Queue.add` (a Lua script): stored as the
- * job's `opts.telemetry.metadata`, the worker's job span continues this trace. Undefined when off.
+ * carrier as JSON), for code that writes a job without `Queue.add` (a Lua script): stored where
+ * BullMQ keeps `opts.telemetry.metadata` (key `tm` of the job hash's `opts` JSON), the worker's job
+ * span continues this trace. Undefined when off.
  */
 export const traceMetadata = (): string | undefined => {
   if (!enabled) return undefined;
