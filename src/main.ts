@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 import type { Redis } from 'ioredis';
 import { createAnswering } from './answering.js';
 import { runCli } from './cli.js';
@@ -9,6 +10,7 @@ import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
 import { createRedis, pingRedis, waitUntilReady } from './core/redis.js';
 import { runShutdown } from './core/shutdown.js';
+import { startTracing } from './core/tracing.js';
 import { resolveRedis } from './dev-redis.js';
 import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
@@ -52,6 +54,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const config = loadConfig(opts.env, opts.role ?? 'all');
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
+  // Traces (off without an OTLP endpoint). BullMQ carries each request's trace from queue to worker.
+  const tracing = await startTracing(config.tracing, config.role, logger);
+  const traced = tracing.enabled ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
+  if (tracing.enabled) logger.info({ serviceName: config.tracing.serviceName }, 'exporting traces over OTLP');
 
   // Redis: the configured one, or outside production a local child when nothing answers.
   const { url: redisUrl, stopLocal: stopLocalRedis } = await resolveRedis(config, {
@@ -88,7 +94,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const fairness = createFairness({ redis: producer, keys, maxRunning, maxQueued });
   const watch = createQueueWatch(logger);
   const answersQueue = watch.queue(
-    new Queue(QUEUES.answers.name, { connection: producer, prefix: config.redis.prefix }),
+    new Queue(QUEUES.answers.name, { connection: producer, prefix: config.redis.prefix, ...traced }),
     'answers queue',
   );
 
@@ -133,6 +139,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     requests,
     fairness,
     watch,
+    traced,
   };
   // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
   const subscriber = createRedis(redisUrl, 'worker', logger);
@@ -191,6 +198,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     { name: 'workers', run: () => watch.closeWorkers(producer.status !== 'ready') },
     { name: 'queues', run: () => watch.closeQueues() },
     { name: 'redis', run: () => Promise.all(connections.map(quit)) },
+    // Last of ours: the spans of everything above are sent before the process goes.
+    { name: 'tracing', run: tracing.shutdown },
     { name: 'local redis', run: stopLocalRedis },
   ];
   let stopping: Promise<boolean> | undefined;

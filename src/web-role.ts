@@ -34,7 +34,7 @@ import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
 import { createRateLimiter, type Fairness } from './queue/fairness.js';
 import { createForegroundStops } from './queue/foreground-stops.js';
-import { QUEUES } from './queue/registry.js';
+import { QUEUES, type QueueTracing } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
 import { createAdminCache } from './sessions/admin-cache.js';
@@ -70,6 +70,8 @@ export interface WebRoleDeps {
   fairness: Fairness;
   overview: OverviewService;
   watch: QueueWatch;
+  /** BullMQ's telemetry option (tracing on) or nothing. */
+  traced: QueueTracing;
 }
 
 /**
@@ -84,7 +86,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
 
   // The door: Bolt's listeners claim each delivery and write it durably before the ack.
   const intakeQueue = watch.queue(
-    new Queue(QUEUES.intake.name, { connection: redis, prefix }),
+    new Queue(QUEUES.intake.name, { connection: redis, prefix, ...deps.traced }),
     'intake queue',
   );
   const intake = createIntake({ claims: createClaims({ redis, keys }), queue: intakeQueue, logger });
@@ -182,6 +184,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     {
       connection: deps.workerConnection,
       prefix,
+      ...deps.traced,
       concurrency: Math.max(64, config.queue.foregroundMaxInFlight * 2),
       lockDuration: config.queue.lockMs,
       stalledInterval: config.queue.lockMs,

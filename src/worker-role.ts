@@ -9,7 +9,7 @@ import type { OverviewService } from './overview/service.js';
 import { answerBackoff, createAnswerProcessor } from './queue/answer-processor.js';
 import { createCancelWatch } from './queue/cancel.js';
 import type { Fairness } from './queue/fairness.js';
-import { QUEUES } from './queue/registry.js';
+import { QUEUES, type QueueTracing } from './queue/registry.js';
 import { createAnswerStalledOut } from './queue/stalled.js';
 import type { QueueWatch } from './queue/watch.js';
 import { createFeedbackStore } from './sessions/feedback.js';
@@ -33,6 +33,8 @@ export interface WorkerRoleDeps {
   fairness: Fairness;
   overview: Pick<OverviewService, 'notifyReady'>;
   watch: QueueWatch;
+  /** BullMQ's telemetry option (tracing on) or nothing. */
+  traced: QueueTracing;
 }
 
 /**
@@ -67,6 +69,7 @@ export const startWorkerRole = async (deps: WorkerRoleDeps): Promise<void> => {
     {
       connection: deps.workerConnection,
       prefix: config.redis.prefix,
+      ...deps.traced,
       concurrency: config.queue.workerConcurrency,
       // A dead worker's job is re-run after its lock lapses and the stalled check sees it.
       lockDuration: config.queue.lockMs,

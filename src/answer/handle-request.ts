@@ -5,6 +5,7 @@ import type { AcceptedRequest } from '../core/domain.js';
 import { AppError, errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
+import { withSpan } from '../core/tracing.js';
 import { USAGE } from '../core/usage.js';
 import { newTopic, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
@@ -107,13 +108,30 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       rlog.info({ path: earlier.path }, 'already answered by an earlier run');
       return;
     }
-    const built = await deps.context.forQuestion({
-      ...thread,
-      userId: request.userId,
-      question,
-      questionTs: opts.questionTs,
-      fresh: opts.fresh,
-      isNew: opts.isNew,
+    // The routing span: the context it is decided on, and the decision.
+    const { built, decision } = await withSpan('route', {}, async (span) => {
+      const built = await deps.context.forQuestion({
+        ...thread,
+        userId: request.userId,
+        question,
+        questionTs: opts.questionTs,
+        fresh: opts.fresh,
+        isNew: opts.isNew,
+      });
+      const decision = route({
+        later,
+        contextTokens: built.tokens,
+        longThreshold: deps.config.queue.backgroundTokenThreshold,
+        foregroundInFlight: foregroundRequests.inFlight(),
+        foregroundMax: deps.config.queue.foregroundMaxInFlight,
+      });
+      const why = decision.path === 'background' ? { 'backchannel.route.reason': decision.reason } : {};
+      span.setAttributes({
+        'backchannel.route.path': decision.path,
+        'backchannel.context_tokens': built.tokens,
+        ...why,
+      });
+      return { built, decision };
     });
     // What it takes to answer this in the background, now or on a Retry.
     const job: AnswerJob = {
@@ -130,22 +148,17 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     };
     // A follow-up that starts a new topic retitles its session; any other keeps the first title.
     if (!opts.isNew && newTopic(question)) await deps.poster.sessions.rename(thread, sessionTitle(question));
-    const decision = route({
-      later,
-      contextTokens: built.tokens,
-      longThreshold: deps.config.queue.backgroundTokenThreshold,
-      foregroundInFlight: foregroundRequests.inFlight(),
-      foregroundMax: deps.config.queue.foregroundMaxInFlight,
-    });
     if (decision.path === 'background') {
       await deps.enqueuer.enqueue({ ...job, priority: decision.priority, reason: decision.reason });
       return;
     }
-    await foregroundRequests.run(
-      job,
-      built.messages,
-      { interrupted: earlier?.state === 'answering', ...(signal ? { signal } : {}) },
-      rlog,
+    await withSpan('answer foreground', {}, () =>
+      foregroundRequests.run(
+        job,
+        built.messages,
+        { interrupted: earlier?.state === 'answering', ...(signal ? { signal } : {}) },
+        rlog,
+      ),
     );
   };
 

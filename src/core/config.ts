@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { TracingConfig } from './tracing.js';
+import { toTracingConfig, tracingSettings } from './tracing-settings.js';
 
 /**
  * Settings, parsed once from an injected environment. This module is the only reader of
@@ -90,6 +92,7 @@ const schema = z
       .default('admin'),
     QUEUE_DASHBOARD_PASSWORD: optionalStr,
     QUEUE_DASHBOARD_READ_ONLY: bool(true),
+    ...tracingSettings,
   })
   .superRefine((env, ctx) => {
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
@@ -179,6 +182,8 @@ export interface Config {
   /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */
   dashboard: { enabled: false } | { enabled: true; user: string; password: string; readOnly: boolean };
   shutdownTimeoutMs: number;
+  /** OpenTelemetry traces: exported over OTLP/HTTP when `url` is set, else not started at all. */
+  tracing: TracingConfig;
 }
 
 export class ConfigError extends Error {
@@ -279,6 +284,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
           }
         : { enabled: false },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    tracing: toTracingConfig(e),
   };
   return deepFreeze(config);
 };

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { traceLogFields } from './tracing.js';
 
 export type Logger = pino.Logger;
 
@@ -39,6 +40,8 @@ export const createLogger = (opts: { level: string; destination?: pino.Destinati
       level: opts.level,
       base: { service: 'backchannel' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Every line logged inside a traced request carries its trace and span ids (none when tracing is off).
+      mixin: traceLogFields,
     },
     opts.destination,
   );

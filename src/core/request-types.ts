@@ -25,6 +25,8 @@ export interface RequestRecord {
   position?: number;
   /** Short reason of a failure, safe to show the user. */
   error?: string;
+  /** The OpenTelemetry trace the request was routed in (when tracing is on): find its spans by it. */
+  traceId?: string;
   /** 👍/👎 on the request's answer (one per user; kept on the record so lists need no extra read). */
   feedback?: FeedbackCounts;
   createdAt: number;

@@ -5,6 +5,7 @@ import { dispositionOf } from '../core/disposition.js';
 import type { SlackIdentity } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { SpanKind, withSpan } from '../core/tracing.js';
 import { toSlackLogger } from '../out/slack-logger.js';
 
 export interface SlackAppDeps {
@@ -35,6 +36,23 @@ export const wantsRedelivery = (err: unknown): boolean => {
   const original: unknown = Reflect.get(err, 'original');
   return original !== undefined && wantsRedelivery(original);
 };
+
+/**
+ * The root span of each Slack request, around every middleware and listener (so the claim, the
+ * durable write and the intake job it enqueues belong to it). Named by what Slack sent, never its text.
+ */
+const traceRequests = (app: App) =>
+  app.use((args) => {
+    const b = args.body as {
+      type?: unknown;
+      command?: unknown;
+      event?: { type?: unknown };
+      team_id?: unknown;
+    };
+    const kind = [b.command, b.event?.type, b.type].find((v) => typeof v === 'string') ?? 'unknown';
+    const team = typeof b.team_id === 'string' ? { 'slack.team_id': b.team_id } : {};
+    return withSpan(`slack ${String(kind)}`, team, () => args.next(), SpanKind.SERVER);
+  });
 
 /**
  * Bolt, in one of two modes. HTTP: `processBeforeResponse`, so the ack is sent only after the
@@ -70,6 +88,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
       installerOptions: { clientOptions },
     });
     const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+    traceRequests(app);
     onListenerError(app);
     return {
       app,
@@ -98,6 +117,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
     },
   });
   const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+  traceRequests(app);
   onListenerError(app);
   // A command, click or view no listener acknowledged would hold its HTTP answer until Bolt's 3 s
   // no-ack timer, then get a 404: Slack counts that a failed delivery and shows the user an error.

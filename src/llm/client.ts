@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { sleep } from '../core/time.js';
+import { SpanKind, withSpan } from '../core/tracing.js';
 import { withCallMetrics } from './call-metrics.js';
 import { classifyAttemptError, createSanitizer, LlmError } from './errors.js';
 import { type CallDeadlines, type Expiry, expiryError, watchDeadlines } from './progress-deadlines.js';
@@ -166,6 +167,10 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
     }
   };
 
-  const client: LlmClient = { stream };
+  // One span per call, its retries included (attributes after OpenTelemetry's GenAI conventions).
+  const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': config.model };
+  const client: LlmClient = {
+    stream: (req) => withSpan(`chat ${config.model}`, attributes, () => stream(req), SpanKind.CLIENT),
+  };
   return deps.metrics ? withCallMetrics(client, deps.metrics) : client;
 };

@@ -1,6 +1,7 @@
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Sleep } from '../core/time.js';
+import { SpanKind, withSpan } from '../core/tracing.js';
 import { createRateGate, type RunOptions } from './rate-gate.js';
 import { toSlackAppError } from './slack-error.js';
 
@@ -18,13 +19,21 @@ export type SlackCall = <T>(
 
 export const createSlackCall = (deps: { logger: Logger; now: () => number; sleep: Sleep }): SlackCall => {
   const gate = createRateGate(deps);
-  return async (method, channel, fn, opts) => {
+  const call: SlackCall = async (method, channel, fn, opts) => {
     try {
       return await gate.run(method, channel, fn, opts);
     } catch (err) {
       throw toSlackAppError(err, method);
     }
   };
+  // One span per call, its waits for the rate gate included.
+  return (method, channel, fn, opts) =>
+    withSpan(
+      `slack.${method}`,
+      { 'slack.method': method },
+      () => call(method, channel, fn, opts),
+      SpanKind.CLIENT,
+    );
 };
 
 /** The ts of a message Slack said it posted (an answer without one is a broken promise). */

@@ -1,4 +1,4 @@
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, QueueBaseOptions } from 'bullmq';
 import { z } from 'zod';
 import type { AcceptedRequest, AskCommand, Priority } from '../core/domain.js';
 
@@ -134,6 +134,12 @@ export const sessionStoppedJobSchema = z.object({
   streamingTs: z.array(z.string()).max(50).default([]),
 });
 export type SessionStoppedJob = z.infer<typeof sessionStoppedJobSchema>;
+
+/**
+ * What every Queue and Worker is built with to carry a request's trace through Redis: bullmq-otel's
+ * telemetry when tracing is on (the producer's context rides in the job's options), else nothing.
+ */
+export type QueueTracing = Pick<QueueBaseOptions, 'telemetry'>;
 
 /** BullMQ priorities: 1 is the highest. Every job gets one (unprioritised jobs would jump the line). */
 export const PRIORITY: Record<Priority, number> = { high: 1, normal: 5, low: 10 };

@@ -1,5 +1,6 @@
 import type { AcceptedRequest } from '../core/domain.js';
 import type { RequestRecord, RequestResult, Vote } from '../core/request-types.js';
+import { currentTraceId } from '../core/tracing.js';
 
 /** A record as the store creates it: the store sets the times, the unread mark and the feedback counts. */
 export type NewRequestRecord = Omit<RequestRecord, 'createdAt' | 'updatedAt' | 'unread' | 'feedback'>;
@@ -28,6 +29,7 @@ export const newRequestRecord = (
     question: string;
   },
   status: Pick<NewRequestRecord, 'state' | 'path' | 'jobId' | 'position' | 'error'>,
+  traceId = currentTraceId(),
 ): NewRequestRecord => ({
   id: of.request.id,
   teamId: of.request.teamId,
@@ -37,6 +39,7 @@ export const newRequestRecord = (
   badgeTs: of.badgeTs,
   title: titleOf(of.question),
   ...status,
+  ...(traceId ? { traceId } : {}),
 });
 
 /** A finished answer as stored with its request (View result), from what the LLM call returned. */

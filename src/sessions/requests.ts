@@ -46,6 +46,7 @@ const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
     unread: h.unread === '1',
     ...(h.position ? { position: Number(h.position) } : {}),
     ...(h.error ? { error: h.error } : {}),
+    ...(h.traceId ? { traceId: h.traceId } : {}),
     ...(positive > 0 || negative > 0 ? { feedback: { positive, negative } } : {}),
     createdAt: Number(h.createdAt ?? 0),
     updatedAt: Number(h.updatedAt ?? 0),

@@ -116,3 +116,68 @@ describe('queue dashboard settings', () => {
     expect(err.problems).toEqual([expect.stringMatching(/^QUEUE_DASHBOARD_USER: must be/)]);
   });
 });
+
+describe('tracing settings', () => {
+  it('leaves tracing off without an OTLP endpoint', () => {
+    expect(loadConfig({ ...base, OTEL_SERVICE_NAME: 'bc-test' }).tracing).toEqual({
+      url: undefined,
+      headers: {},
+      serviceName: 'bc-test',
+      batchDelayMs: 5000,
+      exportTimeoutMs: 10_000,
+      sampleRatio: 1,
+      parentBased: true,
+    });
+  });
+
+  it('sends traces to the base endpoint’s /v1/traces, or to the traces endpoint as given', () => {
+    const at = (env: Record<string, string>) => loadConfig({ ...base, ...env }).tracing.url;
+    expect(at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe(
+      'http://collector:4318/v1/traces',
+    );
+    expect(at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' })).toBe(
+      'http://collector:4318/otlp/v1/traces',
+    );
+    expect(
+      at({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://traces:9999/in',
+      }),
+    ).toBe('http://traces:9999/in');
+    expect(
+      at({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }),
+    ).toBeUndefined();
+  });
+
+  it('keeps every trace by default, or the share OTEL_TRACES_SAMPLER and its argument say', () => {
+    const sampling = (env: Record<string, string>) => {
+      const { sampleRatio, parentBased } = loadConfig({ ...base, ...env }).tracing;
+      return { sampleRatio, parentBased };
+    };
+    expect(sampling({})).toEqual({ sampleRatio: 1, parentBased: true });
+    expect(
+      sampling({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }),
+    ).toEqual({ sampleRatio: 0.25, parentBased: true });
+    expect(sampling({ OTEL_TRACES_SAMPLER: 'always_off', OTEL_TRACES_SAMPLER_ARG: '0.25' })).toEqual({
+      sampleRatio: 0,
+      parentBased: false,
+    });
+    expect(problemsOf({ ...base, OTEL_TRACES_SAMPLER_ARG: '2' }).problems).toEqual([
+      expect.stringMatching(/^OTEL_TRACES_SAMPLER_ARG: /),
+    ]);
+  });
+
+  it('reads OTLP headers as percent-encoded key=value pairs, and never echoes a malformed one', () => {
+    const config = loadConfig({
+      ...base,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%3D%3D, x-team = blue',
+    });
+    expect(config.tracing.headers).toEqual({ 'x-api-key': 'abc==', 'x-team': 'blue' });
+    const err = problemsOf({ ...base, OTEL_EXPORTER_OTLP_HEADERS: 'secret-token-without-a-key' });
+    expect(err.problems).toEqual(['OTEL_EXPORTER_OTLP_HEADERS: must be key=value pairs separated by commas']);
+    expect(err.message).not.toContain('secret-token');
+    expect(problemsOf({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }).problems).toEqual([
+      expect.stringMatching(/^OTEL_EXPORTER_OTLP_ENDPOINT: /),
+    ]);
+  });
+});

@@ -33,6 +33,13 @@ describe('a new request’s record', () => {
     expect(record).toMatchObject({ state: 'queued', path: 'background', jobId: 'answer_1', position: 3 });
     expect(record.title).toBe('summarise the roadmap');
   });
+
+  it('names the trace it was routed in, when tracing is on', () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    expect(newRequestRecord(job, { state: 'answering', path: 'foreground' }, traceId)).toMatchObject({
+      traceId,
+    });
+  });
 });
 
 describe('a request’s title', () => {

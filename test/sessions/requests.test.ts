@@ -85,3 +85,15 @@ describe('the work in flight in a thread', () => {
     expect(await redis.smembers(keys.threadWork('T', 'C', '3.0'))).toEqual([]);
   });
 });
+
+describe('a record’s trace', () => {
+  it('keeps the trace id it was created with, through later changes', async () => {
+    const { store } = newStore();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    await store.create({ ...record('t1', 'U1', '1.0'), state: 'queued', traceId });
+    await store.update('t1', { state: 'running' });
+    expect(await store.get('t1')).toMatchObject({ state: 'running', traceId });
+    await store.create(record('t2', 'U1', '2.0'));
+    expect(await store.get('t2')).not.toHaveProperty('traceId');
+  });
+});
