@@ -30,9 +30,11 @@ export interface CancelDeps {
 }
 
 /**
- * The record, note, badge and session (`active`, unless other work in the thread goes on) of a cancelled request;
- * also used by the worker. Only the record matters to what happens next: the rest is best-effort,
- * logged. `by`: who cancelled it (the owner unless said otherwise: an admin's stop).
+ * The record, note, badge and session of a cancelled request; also used by the worker. The note
+ * is the request's queued note edited in place (`noteTs`, from its job) when known, else a new
+ * one; the 🚫 badge goes on; the session is settled only where one is shown (thread-status.ts).
+ * Only the record matters to what happens next: the rest is best-effort, logged. `by`: who
+ * cancelled it (the owner unless said otherwise: an admin's stop).
  */
 export const announceCancelled = async (
   deps: {
@@ -42,28 +44,30 @@ export const announceCancelled = async (
   },
   record: RequestRecord,
   log: Logger,
-  by: string = record.userId,
+  opts: { by?: string | undefined; noteTs?: string | undefined } = {},
 ) => {
+  const by = opts.by ?? record.userId;
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await bestEffort(log, 'queued cap', () =>
     deps.fairness.removeQueued(record.teamId, record.userId, record.id),
   );
   await bestEffort(log, 'cancelled badge', () =>
-    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled', ['queued', 'running']),
+    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled'),
   );
   await bestEffort(log, 'cancelled note', () =>
     deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
       `🚫 Cancelled at <@${by}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
+      opts.noteTs ? { replacing: opts.noteTs } : {},
     ),
   );
   await bestEffort(log, 'session status', () =>
-    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle({
-      teamId: record.teamId,
-      channelId: record.channelId,
-      threadTs: record.threadTs,
-    }),
+    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle(
+      { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
+      undefined,
+      { ifShown: true },
+    ),
   );
 };
 
@@ -105,7 +109,7 @@ export const createCanceller = (deps: CancelDeps) => {
     if (!job) {
       // Still not in the queue: the enqueuer records `queued` (badge, note) just before it adds
       // the job. The flag stops that job the moment a worker takes it; the request ends now.
-      await announceCancelled(deps, record, deps.logger, actingUserId);
+      await announceCancelled(deps, record, deps.logger, { by: actingUserId });
       deps.logger.info({ requestId, jobId: record.jobId }, 'job cancelled before it was queued');
       return { ok: true, how: 'removed', record };
     }
@@ -124,7 +128,11 @@ export const createCanceller = (deps: CancelDeps) => {
         },
       );
       if (removed) {
-        await announceCancelled(deps, record, deps.logger, actingUserId);
+        const noteTs: unknown = job.data?.noteTs;
+        await announceCancelled(deps, record, deps.logger, {
+          by: actingUserId,
+          noteTs: typeof noteTs === 'string' ? noteTs : undefined,
+        });
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       }
