@@ -33,9 +33,14 @@ export const queuedNote = (ahead: number, reason: AnswerJob['reason'], emoji = '
   return `:${emoji}: ${why}${position}. I'll reply here when it's done.`;
 };
 
-/** The end badge a request wears from an earlier run that a retry takes off (none otherwise). */
-const endBadgeOf = (state: RequestRecord['state'] | undefined) =>
-  state === 'failed' ? 'failed' : state === 'cancelled' ? 'cancelled' : undefined;
+/**
+ * The end badge a request wears from an earlier background run, which a retry takes off (none
+ * otherwise: a foreground answer wears no badge, so nothing is removed that can only fail).
+ */
+const endBadgeOf = (previous: Pick<RequestRecord, 'state' | 'path'> | undefined) => {
+  if (previous?.path !== 'background') return undefined;
+  return previous.state === 'failed' ? 'failed' : previous.state === 'cancelled' ? 'cancelled' : undefined;
+};
 
 /**
  * Hands a request to the background queue. The user's cap is checked and the request recorded
@@ -88,7 +93,7 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
     // A retried request trades its ❌ or 🚫 (the record says which it wears) for the note's ⏳.
-    const wore = job.retry ? endBadgeOf(previous?.state) : undefined;
+    const wore = job.retry ? endBadgeOf(previous) : undefined;
     if (wore)
       await bestEffort(log, 'old badge removal', () =>
         deps.poster.unbadge(request.channelId, job.badgeTs, wore),
@@ -100,8 +105,10 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
         { requestId: request.id, kind: 'queued' },
       ),
     );
+    // A retry's saved job may name its earlier run's note, which now tells how that run ended.
+    const { noteTs: _earlier, ...fresh } = job;
     const noteTs = note?.ts[0];
-    const queuedJob: AnswerJob = noteTs ? { ...job, noteTs } : job;
+    const queuedJob: AnswerJob = noteTs ? { ...fresh, noteTs } : fresh;
 
     try {
       await deps.requests.saveJob(request.id, queuedJob);

@@ -58,7 +58,7 @@ const setup = (failing: { rebadge?: boolean; rollback?: boolean }) => {
       },
     },
     requests: {
-      get: async () => ({ state: 'failed' }),
+      get: async () => ({ state: 'failed', path: 'background' }),
       create: async () => {},
       // The first update records it queued; only the rollback's fails.
       update: async (_id: string, patch: object) =>
