@@ -23,7 +23,7 @@ export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
   redis: Redis;
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread' | 'getJob'>;
   fairness: Pick<Fairness, 'removeQueued'>;
   poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
   logger: Logger;
@@ -51,9 +51,6 @@ export const announceCancelled = async (
   await bestEffort(log, 'queued cap', () =>
     deps.fairness.removeQueued(record.teamId, record.userId, record.id),
   );
-  await bestEffort(log, 'cancelled badge', () =>
-    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled'),
-  );
   await bestEffort(log, 'cancelled note', () =>
     deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
@@ -62,6 +59,9 @@ export const announceCancelled = async (
       opts.noteTs ? { replacing: opts.noteTs } : {},
     ),
   );
+  await bestEffort(log, 'cancelled badge', () =>
+    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled'),
+  );
   await bestEffort(log, 'session status', () =>
     createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle(
       { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
@@ -69,6 +69,12 @@ export const announceCancelled = async (
       { ifShown: true },
     ),
   );
+};
+
+/** The queued note's ts in an answer job's data (read loosely: it may be an older job's). */
+const noteTsOf = (data: unknown): string | undefined => {
+  const ts = (data as { noteTs?: unknown } | null | undefined)?.noteTs;
+  return typeof ts === 'string' ? ts : undefined;
 };
 
 /**
@@ -107,9 +113,11 @@ export const createCanceller = (deps: CancelDeps) => {
     await deps.redis.set(deps.keys.cancelled(requestId), actingUserId, 'EX', CANCEL_FLAG_SECONDS);
     const job = await jobOf(record.jobId);
     if (!job) {
-      // Still not in the queue: the enqueuer records `queued` (badge, note) just before it adds
-      // the job. The flag stops that job the moment a worker takes it; the request ends now.
-      await announceCancelled(deps, record, deps.logger, { by: actingUserId });
+      // Still not in the queue: the enqueuer records `queued` (and posts its note) just before it
+      // adds the job. The flag stops that job the moment a worker takes it; the request ends now,
+      // in the note the enqueuer saved with the job, when it got that far.
+      const saved = await deps.requests.getJob(record.id).catch(() => undefined);
+      await announceCancelled(deps, record, deps.logger, { by: actingUserId, noteTs: noteTsOf(saved) });
       deps.logger.info({ requestId, jobId: record.jobId }, 'job cancelled before it was queued');
       return { ok: true, how: 'removed', record };
     }
@@ -128,11 +136,7 @@ export const createCanceller = (deps: CancelDeps) => {
         },
       );
       if (removed) {
-        const noteTs: unknown = job.data?.noteTs;
-        await announceCancelled(deps, record, deps.logger, {
-          by: actingUserId,
-          noteTs: typeof noteTs === 'string' ? noteTs : undefined,
-        });
+        await announceCancelled(deps, record, deps.logger, { by: actingUserId, noteTs: noteTsOf(job.data) });
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       }

@@ -10,7 +10,7 @@ import { createFairness } from '../../src/queue/fairness.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
 import { startRedis } from '../../standins/redis-server.js';
-import { botReplies, startSlackApi } from '../../standins/slack/index.js';
+import { botReplies, shownText, startSlackApi } from '../../standins/slack/index.js';
 import { addInstance, answerIn, notesIn, pause, type Stack, startStack, useStack } from '../support/stack.js';
 
 const start = useStack();
@@ -114,6 +114,21 @@ describe('the background queue', () => {
     await s.slack.waitFor(() => s.slack.reactions('C5', ts).join() === 'white_check_mark');
     expect(answerIn(s, 'C5', ts)).toHaveLength(1);
     expect(s.slack.reactions('C5', ts)).toEqual(['white_check_mark']);
+    // The failed attempt wrote nothing: the retry's answer still replaces the one note.
+    expect(writesIn(s, 'C5')).toEqual(['chat.postMessage', 'chat.update', 'reactions.add white_check_mark']);
+  });
+
+  it('cancels a queued request in its note, with one 🚫 and nothing taken off', async () => {
+    const s = await start({ role: 'web' });
+    const { ts } = await s.driver.mention({ channel: 'C10', user: 'U10', text: 'later never mind' });
+    await s.slack.waitFor(() => notesIn(s, 'C10', ts)[0]);
+    await s.driver.command({ text: 'cancel', user: 'U10', channel: 'C10' });
+    await s.slack.waitFor(() => s.slack.reactions('C10', ts).join() === 'no_entry_sign');
+    await pause(200);
+    expect(botReplies(s.slack, 'C10', ts).map(shownText)).toEqual([
+      expect.stringContaining("Cancelled at <@U10>'s request"),
+    ]);
+    expect(writesIn(s, 'C10')).toEqual(['chat.postMessage', 'chat.update', 'reactions.add no_entry_sign']);
   });
 
   it('posts the answer once when Slack took the edit but its answer was lost (re-run finds its own answer)', async () => {

@@ -48,6 +48,8 @@ const setup = (appearsAt = Number.POSITIVE_INFINITY) => {
       get: vi.fn(async () => record),
       update: vi.fn(async () => record),
       activeForUser: vi.fn(async () => [record]),
+      // The job as the enqueuer saved it, with its note, before adding it to the queue.
+      getJob: vi.fn(async () => ({ noteTs: '1.04' })),
     },
     fairness: { removeQueued: vi.fn(async () => {}) },
     poster: {
@@ -90,8 +92,8 @@ describe('cancelling a request recorded queued', () => {
     expect(String(vi.mocked(deps.poster.note).mock.calls[0]?.[1])).toBe(
       "🚫 Cancelled at <@UADMIN>'s request.",
     );
-    // No job, so no note to replace: a new one.
-    expect(vi.mocked(deps.poster.note).mock.calls[0]?.[3]).toEqual({});
+    // No job in the queue yet: the note it was saved with says it was cancelled, in place.
+    expect(vi.mocked(deps.poster.note).mock.calls[0]?.[3]).toEqual({ replacing: '1.04' });
     expect(await redis.get(keys.cancelled(record.id))).toBe('UADMIN');
   });
 
