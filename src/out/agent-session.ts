@@ -94,8 +94,6 @@ export interface SessionWork {
    * that is remembered, with no call.
    */
   end(next: 'active' | 'suspended' | undefined, opts?: { byStream?: boolean }): Promise<void>;
-  /** Stops the fallback status's keepalive and leaves the session as it is, for whoever ends the request. */
-  release(): Promise<void>;
 }
 
 export interface WorkOptions {
@@ -260,7 +258,6 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
         // Waits out a 429: a session left `processing` keeps showing a stop button for nothing.
         else await setStatus(thread, next);
       },
-      release: async () => {},
     };
   };
 
@@ -270,7 +267,6 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
     },
     session: false,
     end: (_next) => handle.stop({ clear: true }),
-    release: () => handle.stop(),
   });
 
   return {
