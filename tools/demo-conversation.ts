@@ -98,10 +98,10 @@ export const conversation = async (d: Demo) => {
     acked(cmd.ack.status, '/ask');
     const root = await commandRoot(d, laterQuestion);
     laterTs = root.ts;
-    await wait(d, 'the ⏳ badge on the thread root', () =>
-      reactionAdds(d, laterTs).includes('hourglass_flowing_sand'),
+    const queuedNote = await wait(d, 'the ⏳ note in the thread', () =>
+      d.slack.messages(CHANNEL, laterTs).find((m) => readMark(m.metadata)?.type === 'note'),
     );
-    out('   ⏳ queued; the web process has handed it to the queue');
+    out(`   ${slackText(queuedNote.text ?? '', names)} (the web process has handed it to the queue)`);
     await wait(d, 'the ✅ badge on the thread root', () => {
       const now = d.slack.reactions(CHANNEL, laterTs);
       return now.length === 1 && now[0] === 'white_check_mark';
@@ -109,13 +109,11 @@ export const conversation = async (d: Demo) => {
     await d.worker.waitForLog((l) => l.msg === 'background answer posted', STEP_TIMEOUT_MS);
     const answers = d.slack.messages(CHANNEL, laterTs).filter((m) => readMark(m.metadata)?.type === 'answer');
     check(answers.length === 1, `expected one answer in the thread, found ${answers.length}`);
+    // The note became the answer, in place: one bot message in the thread, one badge.
+    check(answers[0]?.ts === queuedNote.ts, 'expected the queued note to have become the answer');
     const order = reactionAdds(d, laterTs);
-    check(
-      order.indexOf('hourglass_flowing_sand') < order.indexOf('white_check_mark'),
-      `badges out of order: ${order.join(' → ')}`,
-    );
-    out(`   ${await sessionLine(d, laterTs, 'suspended → processing → active')}`);
-    return `answered by the worker process; badge ${badges(order)}`;
+    check(order.join() === 'white_check_mark', `expected one ✅ badge, got ${order.join(' → ')}`);
+    return `answered by the worker process in its ⏳ note, edited in place; badge ${badges(order)}`;
   });
   out();
   out(indent(thread(d, laterTs)));

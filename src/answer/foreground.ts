@@ -4,7 +4,7 @@ import { errorFields, userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { stopOf } from '../core/stop.js';
 import { type LlmClient, type LlmResult, partialTextOf } from '../llm/client.js';
-import type { SlackPoster } from '../out/poster.js';
+import type { FinishOptions, SlackPoster, WrittenAnswer } from '../out/poster.js';
 
 export interface ForegroundDeps {
   llm: Pick<LlmClient, 'stream'>;
@@ -23,7 +23,9 @@ export type ForegroundOutcome =
  * `processing`, with Slack's stop button; else the thread status or the answer's placeholder), then
  * the text as it comes. A failure always ends visibly: kept text is marked as cut off with a note,
  * and an answer with no text is replaced by the error. Either way the session ends `active`
- * (unless other work in the thread goes on: `opts.after`).
+ * (unless other work in the thread goes on: `opts.after`), moved by the answer's own closing
+ * chat.stopStream where it ends as a stream (three Slack writes: setStatus, startStream,
+ * stopStream; appends aside), else by one more setStatus.
  */
 export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
   async answer(
@@ -43,6 +45,22 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     });
     // No session and no thread status? Then a placeholder shows we are at work.
     const writer = deps.poster.startAnswer(target, { placeholder: !work.shown });
+    let next: { status: 'active' | 'suspended' | undefined } | undefined;
+    let byStream = false;
+    const nextStatus = async () => {
+      next ??= { status: opts.after ? await opts.after() : 'active' };
+      return next.status;
+    };
+    /** Ends the answer; its closing stream takes the session's next status along when it can. */
+    const close = async (
+      end: (extra: Pick<FinishOptions, 'sessionStatus'>) => Promise<WrittenAnswer>,
+    ): Promise<WrittenAnswer> => {
+      const status = await nextStatus();
+      const written = await end(work.session && status ? { sessionStatus: status } : {});
+      byStream = status !== undefined && written.sessionStatus === status;
+      return written;
+    };
+    const finish = (how: FinishOptions) => close((extra) => writer.finish({ ...how, ...extra }));
     try {
       const result = await deps.llm.stream({
         messages,
@@ -53,13 +71,13 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         result.finishReason === 'length'
           ? 'The answer reached its length limit. Ask me to continue if you need more.'
           : undefined;
-      const written = await writer.finish(note ? { error: note } : {});
+      const written = await finish(note ? { error: note } : {});
       return { ok: true, result, ...written };
     } catch (error) {
       // A stop keeps what was shown and says who stopped it: no error, no cut-off note.
       const stopped = stopOf(opts.signal);
       if (stopped) {
-        const { ts } = await writer.finish({ stopped });
+        const { ts } = await finish({ stopped });
         return { ok: false, error, ts, stoppedBy: stopped.userId };
       }
       const message = userMessageFor(error);
@@ -71,11 +89,11 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         deps.logger.info({ err: errorFields(error), disposition }, 'foreground answer cancelled');
       else deps.logger.warn({ err: errorFields(error), disposition }, 'foreground answer failed');
       const written = partial
-        ? await writer.finish({ error: message, cutOff: true })
-        : await writer.fail(message);
+        ? await finish({ error: message, cutOff: true })
+        : await close((extra) => writer.fail(message, extra));
       return { ok: false, error, ...written };
     } finally {
-      await work.end(opts.after ? await opts.after() : 'active');
+      await work.end(await nextStatus(), { byStream });
     }
   },
 });

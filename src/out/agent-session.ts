@@ -2,31 +2,33 @@ import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { neutralize } from './neutralize.js';
 import type { RunOptions } from './rate-gate.js';
 import type { SlackCall } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import type { StatusHandle, StatusKeeper } from './status.js';
 
+export { newTopic, SESSION_TITLE_MAX, sessionTitle } from './session-title.js';
+
 /**
- * A request's visible status: one Slack agent session per thread (`agents.sessions.setStatus`), so
- * people see a title, a status and, while the bot works, Slack's stop button. `processing` when
- * work starts (the title and initiator count only when that call creates the session), `suspended`
- * while a background job waits in the queue, `active` when the work is over; `rename` on a new topic.
+ * A request's visible status: one Slack agent session per thread (`agents.sessions.setStatus`:
+ * a title, a status and, while `processing`, Slack's stop button). A foreground answer sets
+ * `processing` (title and initiator count only on creation); its closing chat.stopStream moves it
+ * on (`session_status`; Slack: "transition the session away from processing using either
+ * agents.sessions.setStatus or chat.stopStream"), else one more setStatus. A background request
+ * sets none of its own (its note and badge say where it is); it only settles a session already
+ * shown in another status than its thread's work calls for (thread-status.ts). The status last
+ * set per thread is remembered (SessionSupport, Redis), so a write that changes nothing is not made.
  *
  * A workspace or app that cannot use sessions (not declared as an agent, the feature off, a Slack
  * without the method) falls back to the assistant thread status ("is thinking…", kept alive by
  * status.ts). That fallback is cached per workspace where every process sees it (SessionSupport,
  * Redis), with an expiry so a workspace that turns sessions on later is tried again; it is logged
- * once, by the process that found it. `agents.sessions.*` is Tier 3 and a session status does not
- * expire, so nothing here refreshes it: one call per change of status.
+ * once, by the process that found it. `agents.sessions.*` is Tier 3 and a status does not expire:
+ * nothing refreshes it, one call per change at most.
  */
 
 export type SessionStatus = 'processing' | 'active' | 'suspended' | 'closed';
 export type SessionThread = Pick<ThreadTarget, 'teamId' | 'channelId' | 'threadTs'>;
-
-/** Slack caps a session title at 200 characters. */
-export const SESSION_TITLE_MAX = 200;
 
 /**
  * Errors that mean "this workspace or app cannot have sessions": the app is not declared as an
@@ -41,32 +43,6 @@ const UNSUPPORTED = new Set(['not_allowed', 'feature_not_enabled', 'unknown_meth
  */
 export const MISSING_STOP_SUBSCRIPTION = 'missing_agent_session_stopped_event_subscription';
 
-const NEW_TOPIC = /^\s*new topic\s*:\s*/i;
-
-/** The question after a leading "new topic:", when a message starts with one (and says more). */
-export const newTopic = (question: string): string | undefined => {
-  const m = NEW_TOPIC.exec(question);
-  const rest = m ? question.slice(m[0].length).trim() : '';
-  return rest === '' ? undefined : rest;
-};
-
-const oneLine = (s: string) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
-
-/**
- * A session's title from its question: one line, neither pinging anyone nor hiding a link
- * (neutralize.ts), at most SESSION_TITLE_MAX characters; a leading "new topic:" is left out.
- */
-export const sessionTitle = (question: string): string => {
-  const safe = oneLine(neutralize(oneLine(newTopic(question) ?? question)));
-  const chars = Array.from(safe);
-  if (chars.length === 0) return 'New question';
-  if (chars.length <= SESSION_TITLE_MAX) return safe;
-  return `${chars
-    .slice(0, SESSION_TITLE_MAX - 1)
-    .join('')
-    .trimEnd()}…`;
-};
-
 /**
  * Where the fallback is remembered: in Redis (sessions/session-support.ts), so every process of a
  * deployment agrees. Reads that fail count as "no fallback known" (sessions are tried).
@@ -77,12 +53,18 @@ export interface SessionSupport {
   fallBack(teamId: string, reason: string): Promise<boolean>;
   /** True the first time a notice is taken for a workspace (within the notice's expiry). */
   firstNotice(teamId: string, notice: string): Promise<boolean>;
+  /** The status this app last gave the thread's session (undefined: none known, e.g. no session). */
+  lastStatus(thread: SessionThread): Promise<SessionStatus | undefined>;
+  /** Remembers the status the thread's session now has (set by setStatus or chat.stopStream). */
+  rememberStatus(thread: SessionThread, status: SessionStatus): Promise<void>;
 }
 
 /** For a poster without Redis (unit tests): the fallback in this process's memory. */
 export const memorySessionSupport = (): SessionSupport => {
   const fallen = new Set<string>();
   const notices = new Set<string>();
+  const statuses = new Map<string, SessionStatus>();
+  const key = (t: SessionThread) => `${t.teamId} ${t.channelId} ${t.threadTs}`;
   const first = (set: Set<string>, key: string) => {
     if (set.has(key)) return false;
     set.add(key);
@@ -92,6 +74,10 @@ export const memorySessionSupport = (): SessionSupport => {
     isFallback: async (teamId) => fallen.has(teamId),
     fallBack: async (teamId) => first(fallen, teamId),
     firstNotice: async (teamId, notice) => first(notices, `${teamId} ${notice}`),
+    lastStatus: async (thread) => statuses.get(key(thread)),
+    rememberStatus: async (thread, status) => {
+      statuses.set(key(thread), status);
+    },
   };
 };
 
@@ -99,13 +85,15 @@ export const memorySessionSupport = (): SessionSupport => {
 export interface SessionWork {
   /** Whether the user sees that the bot is at work (else the answer shows a placeholder). */
   readonly shown: boolean;
+  /** A real agent session (not the assistant-status fallback): chat.stopStream may move it. */
+  readonly session: boolean;
   /**
    * The work is over or back in the queue: the session moves to `next` (left as it is when
    * undefined: other work in the thread goes on); the fallback status is cleared. At most once.
+   * `byStream`: the answer's chat.stopStream already moved it there (`session_status`), so only
+   * that is remembered, with no call.
    */
-  end(next: 'active' | 'suspended' | undefined): Promise<void>;
-  /** Stops the fallback status's keepalive and leaves the session as it is, for whoever ends the request. */
-  release(): Promise<void>;
+  end(next: 'active' | 'suspended' | undefined, opts?: { byStream?: boolean }): Promise<void>;
 }
 
 export interface WorkOptions {
@@ -120,15 +108,19 @@ export interface WorkOptions {
 export interface AgentSessions {
   /** Work starts, or starts again: `processing`, else the assistant status. Never rejects. */
   processing(thread: SessionThread, opts: WorkOptions): Promise<SessionWork>;
-  /** A background job waits in the queue. Resolves false when no session took it. Never rejects. */
-  suspended(thread: SessionThread, opts: { title: string; initiator: string }): Promise<boolean>;
   /** The thread changed topic: the session gets the new title. Never rejects. */
   rename(thread: SessionThread, title: string): Promise<boolean>;
   /**
    * Moves a session to `status` (e.g. `active` once its work was stopped or ended elsewhere). A
-   * no-op on a workspace without sessions. Resolves true when Slack took it. Never rejects.
+   * no-op on a workspace without sessions. `ifShown`: only when this app is known to have given
+   * the thread a session in another status (no call creates a session just to say `active`, or
+   * repeats the status it has). Resolves true when Slack took it. Never rejects.
    */
-  setSessionStatus(thread: SessionThread, status: SessionStatus): Promise<boolean>;
+  setSessionStatus(
+    thread: SessionThread,
+    status: SessionStatus,
+    opts?: { ifShown?: boolean },
+  ): Promise<boolean>;
 }
 
 export interface AgentSessionDeps {
@@ -210,13 +202,21 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
     }
   };
 
-  const setStatus = (
+  const remember = async (thread: SessionThread, status: SessionStatus) => {
+    try {
+      await support.rememberStatus(thread, status);
+    } catch (err) {
+      log.debug({ threadTs: thread.threadTs, err: errorFields(err) }, 'session status not remembered');
+    }
+  };
+
+  const setStatus = async (
     thread: SessionThread,
     status: SessionStatus,
     created: { title?: string; initiator?: string } = {},
     runOpts?: RunOptions,
-  ): Promise<Sent> =>
-    send(
+  ): Promise<Sent> => {
+    const sent = await send(
       'agents.sessions.setStatus',
       thread,
       () =>
@@ -230,18 +230,34 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
       { status },
       runOpts,
     );
+    if (sent === 'ok') await remember(thread, status);
+    return sent;
+  };
+
+  /** Whether an `ifShown` move would change what Slack shows; unknown (Redis blip) counts as yes. */
+  const changes = async (thread: SessionThread, status: SessionStatus) => {
+    try {
+      const last = await support.lastStatus(thread);
+      return last !== undefined && last !== status;
+    } catch (err) {
+      log.debug({ threadTs: thread.threadTs, err: errorFields(err) }, 'session status unknown; setting it');
+      return true;
+    }
+  };
 
   const sessionWork = (thread: SessionThread): SessionWork => {
     let ended = false;
     return {
       shown: true,
-      end: async (next) => {
+      session: true,
+      end: async (next, opts = {}) => {
         if (ended) return;
         ended = true;
+        if (!next) return;
+        if (opts.byStream) await remember(thread, next);
         // Waits out a 429: a session left `processing` keeps showing a stop button for nothing.
-        if (next) await setStatus(thread, next);
+        else await setStatus(thread, next);
       },
-      release: async () => {},
     };
   };
 
@@ -249,8 +265,8 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
     get shown() {
       return handle.shown;
     },
+    session: false,
     end: (_next) => handle.stop({ clear: true }),
-    release: () => handle.stop(),
   });
 
   return {
@@ -266,8 +282,6 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
       const loading = opts.loadingMessages ? { loadingMessages: opts.loadingMessages } : {};
       return statusWork(await deps.status.setStatus(thread, opts.status, loading));
     },
-    suspended: async (thread, opts) =>
-      (await setStatus(thread, 'suspended', { title: opts.title, initiator: opts.initiator })) === 'ok',
     rename: async (thread, title) =>
       (await send(
         'agents.sessions.rename',
@@ -276,6 +290,9 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
           client.agents.sessions.rename({ channel_id: thread.channelId, thread_ts: thread.threadTs, title }),
         { rename: true },
       )) === 'ok',
-    setSessionStatus: async (thread, status) => (await setStatus(thread, status)) === 'ok',
+    setSessionStatus: async (thread, status, opts = {}) => {
+      if (opts.ifShown && !(await changes(thread, status))) return false;
+      return (await setStatus(thread, status)) === 'ok';
+    },
   };
 };

@@ -1,6 +1,7 @@
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
+import { MESSAGE_GONE } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, takeFirstPart, toAnswerBlocks } from './format.js';
 import type { FlushKind, Pacer, PacerSlot } from './pacing.js';
 import { requireTs, type SlackCall } from './slack-call.js';
@@ -8,8 +9,6 @@ import { slackErrorCode } from './slack-error.js';
 
 /** Shown until the first text arrives when the answer is a posted (not streamed) message. */
 export const PLACEHOLDER_TEXT = '_Thinking…_';
-/** Slack errors after which a chat.update target is gone, so the text goes into a new message. */
-const MESSAGE_GONE = new Set(['message_not_found', 'cant_update_message', 'edit_window_closed']);
 
 export interface AnswerMessagesDeps {
   client: Pick<WebClient, 'chat'>;
@@ -46,6 +45,10 @@ export class AnswerMessages {
   readonly posted: string[] = [];
   /** The message that went out with the closing blocks (the answer's last), once it did. */
   closedAt: string | undefined;
+  /** The agent session status the answer's last chat.stopStream set (`session_status`), once it did. */
+  sessionStatusSet: string | undefined;
+  /** The session status the final chat.stopStream sets, while the final flush writes it. */
+  private endStatus: string | undefined;
   /** Blocks the last message ends with, while the final flush writes it. */
   private closing: KnownBlock[] | undefined;
   private cur: Current;
@@ -89,9 +92,10 @@ export class AnswerMessages {
 
   /**
    * Moves `text` into the current message, rolls over full messages, and sends; `final` closes it,
-   * its last message ending with `closing` (Slack's `chat.stopStream` takes blocks for this).
+   * its last message ending with `closing` (Slack's `chat.stopStream` takes blocks for this) and,
+   * when it ends as a stream, moving the thread's agent session to `sessionStatus` in that call.
    */
-  async flush(text: string, final: boolean, closing?: KnownBlock[]): Promise<void> {
+  async flush(text: string, final: boolean, closing?: KnownBlock[], sessionStatus?: string): Promise<void> {
     this.cur.pending += text;
     while (this.cur.sent.length + this.cur.pending.length > MESSAGE_MAX_CHARS) {
       const whole = this.cur.sent + this.cur.pending;
@@ -103,6 +107,7 @@ export class AnswerMessages {
     }
     if (final) {
       this.closing = closing;
+      this.endStatus = sessionStatus;
       await this.complete(this.cur.sent + this.cur.pending);
     } else if (this.cur.pending !== '') await this.push();
   }
@@ -184,11 +189,13 @@ export class AnswerMessages {
             ts,
             ...(extra !== '' ? { markdown_text: extra } : {}),
             ...(this.closing ? { blocks: this.closing } : {}),
+            ...(this.endStatus ? { session_status: this.endStatus } : {}),
           }),
         );
         c.sent = content;
         c.pending = '';
         if (this.closing) this.closedAt = ts;
+        this.sessionStatusSet = this.endStatus;
       } catch (err) {
         this.deps.log.info(
           { slackError: slackErrorCode(err) },

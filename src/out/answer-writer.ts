@@ -12,6 +12,8 @@ import { feedbackBlock } from './views/feedback.js';
 export interface WrittenAnswer {
   ts: string[];
   feedbackTs?: string;
+  /** The final chat.stopStream moved the thread's agent session to this status (FinishOptions). */
+  sessionStatus?: string;
 }
 
 export interface AnswerWriter {
@@ -26,7 +28,7 @@ export interface AnswerWriter {
    */
   finish(opts?: FinishOptions): Promise<WrittenAnswer>;
   /** Ends the answer with `message`: replaces the placeholder when there is no text, else notes the cut. */
-  fail(message: string): Promise<WrittenAnswer>;
+  fail(message: string, opts?: Pick<FinishOptions, 'sessionStatus'>): Promise<WrittenAnswer>;
 }
 
 export interface FinishOptions {
@@ -34,6 +36,12 @@ export interface FinishOptions {
   cutOff?: boolean;
   /** Who pressed stop, and the streams Slack stopped on that click (they take no more text). */
   stopped?: { userId: string; streams: readonly string[] };
+  /**
+   * The agent session status the answer's closing chat.stopStream sets (`session_status`), saving
+   * a separate agents.sessions.setStatus; an answer that ends as a posted message cannot, and says
+   * so by leaving `sessionStatus` out of its result.
+   */
+  sessionStatus?: 'active' | 'suspended';
 }
 
 /** How long the first flush waits for more text (users see the first words this much later). */
@@ -92,8 +100,8 @@ class Answer implements AnswerWriter {
     return this.result;
   }
 
-  fail(message: string): Promise<WrittenAnswer> {
-    return this.finish({ error: message, cutOff: this.all.trim() !== '' });
+  fail(message: string, opts: Pick<FinishOptions, 'sessionStatus'> = {}): Promise<WrittenAnswer> {
+    return this.finish({ ...opts, error: message, cutOff: this.all.trim() !== '' });
   }
 
   private async run(): Promise<void> {
@@ -134,11 +142,11 @@ class Answer implements AnswerWriter {
   }
 
   /** Hands the text that is ready to the messages (a failed flush keeps it pending there). */
-  private flush(final: boolean): Promise<void> {
+  private flush(final: boolean, sessionStatus?: string): Promise<void> {
     const text = this.ready;
     this.ready = '';
     const closing = final && this.all.trim() !== '' ? [feedbackBlock()] : undefined;
-    return this.messages.flush(text, final, closing);
+    return this.messages.flush(text, final, closing, sessionStatus);
   }
 
   /**
@@ -166,9 +174,13 @@ class Answer implements AnswerWriter {
       this.ready = stopNoteFor(shown, opts.stopped.userId);
     } else this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
     try {
-      await this.flush(true);
-      const { closedAt } = this.messages;
-      return { ts: [...this.messages.posted], ...(closedAt ? { feedbackTs: closedAt } : {}) };
+      await this.flush(true, opts.sessionStatus);
+      const { closedAt, sessionStatusSet } = this.messages;
+      return {
+        ts: [...this.messages.posted],
+        ...(closedAt ? { feedbackTs: closedAt } : {}),
+        ...(sessionStatusSet ? { sessionStatus: sessionStatusSet } : {}),
+      };
     } catch (err) {
       throw toSlackAppError(err, 'chat.postMessage');
     } finally {

@@ -12,6 +12,7 @@ import {
 } from './agent-session.js';
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
 import { type Badge, type BadgeEmoji, switchBadge } from './badges.js';
+import { createMessageEditor } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
 import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
 import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './metadata.js';
@@ -25,7 +26,7 @@ import { feedbackBlock } from './views/feedback.js';
 
 export type { AgentSessions, SessionStatus, SessionThread, SessionWork } from './agent-session.js';
 export { PLACEHOLDER_TEXT } from './answer-messages.js';
-export type { AnswerWriter, WrittenAnswer } from './answer-writer.js';
+export type { AnswerWriter, FinishOptions, WrittenAnswer } from './answer-writer.js';
 export type { Badge } from './badges.js';
 export type { NoteKind } from './metadata.js';
 export type { StatusHandle, StatusTarget } from './status.js';
@@ -68,6 +69,15 @@ export type NoteAbout =
   | { requestId: string; kind: NoteKind }
   | { requestId: string; kind: 'failed'; jobId: string };
 
+/**
+ * `replacing`: one of the bot's messages (a request's queued note) that becomes the first message
+ * of this one, edited in place (chat.update, with the new metadata) instead of a second message
+ * in the thread. When it is gone, the text is posted anew.
+ */
+export interface InPlace {
+  replacing?: string;
+}
+
 export interface SlackPoster extends MessagesTabWriter {
   setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
   /** A request's visible status: its thread's agent session, or the assistant status where there is none. */
@@ -88,17 +98,18 @@ export interface SlackPoster extends MessagesTabWriter {
     target: ReplyTarget,
     text: string,
     about: { requestId: string; jobId?: string },
+    opts?: InPlace,
   ): Promise<{ ts: string[] }>;
   /** A status note ("Queued…", an error): marked so that it is never read back as part of the conversation. */
-  note(target: ReplyTarget, text: string, about: NoteAbout): Promise<{ ts: string[] }>;
+  note(target: ReplyTarget, text: string, about: NoteAbout, opts?: InPlace): Promise<{ ts: string[] }>;
   /** Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves with its ts. */
   question(
     channelId: string,
     asked: { requestId: string; userId: string; question: string },
   ): Promise<string>;
-  /** Switches a request's badge to `to`, taking off those in `from` (`'any'`: every other one). */
-  badge(channel: string, ts: string, to: Badge, from: readonly Badge[] | 'any'): Promise<void>;
-  /** Takes a badge off (a request that turned out not to be queued). */
+  /** Puts a request's badge `to` on, taking off those in `from` (badges it is known to wear). */
+  badge(channel: string, ts: string, to: Badge, from?: readonly Badge[]): Promise<void>;
+  /** Takes a badge off (a retried request's ❌ or 🚫, or one put back when queueing failed). */
   unbadge(channel: string, ts: string, badge: Badge): Promise<void>;
   react(channel: string, ts: string, name: string): Promise<void>;
   unreact(channel: string, ts: string, name: string): Promise<void>;
@@ -163,18 +174,32 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     return requireTs(res.ts, 'chat.postMessage');
   };
 
+  const edit = createMessageEditor({ client, call, log });
+
   /**
    * The mark goes on the last message, so finding it proves the whole reply went out; so do the
-   * `closing` blocks (an answer's feedback buttons).
+   * `closing` blocks (an answer's feedback buttons). `replacing`: the first part is that message,
+   * edited in place; when it is not also the last, it trades the note's mark for an answer's
+   * without the job id (read back as the answer it is, it proves nothing about the rest).
    */
   const post = async (
     target: ReplyTarget,
     text: string,
-    opts: { blocks?: Block[]; mark?: Mark; closing?: Block[] } = {},
+    opts: { blocks?: Block[]; mark?: Mark; closing?: Block[] } & InPlace = {},
   ): Promise<{ ts: string[] }> => {
     const metadata = opts.mark ? toMetadata(opts.mark) : undefined;
-    if (opts.blocks)
-      return { ts: [await postMessage(target, { text: neutralize(text), blocks: opts.blocks }, metadata)] };
+    const replacedMark =
+      opts.mark?.type === 'answer'
+        ? toMetadata({ type: 'answer', requestId: opts.mark.requestId })
+        : metadata;
+    let replacing = opts.replacing;
+    const send = async (content: { text: string; blocks: Block[] }, meta: MessageMetadata | undefined) => {
+      const ts = replacing;
+      replacing = undefined;
+      if (ts !== undefined && (await edit(target.channelId, ts, content, meta ?? replacedMark))) return ts;
+      return postMessage(target, content, meta);
+    };
+    if (opts.blocks) return { ts: [await send({ text: neutralize(text), blocks: opts.blocks }, metadata)] };
     if (text.trim() === '') throw new AppError('invalid_payload', 'reply text is empty');
     const parts = splitForMessages(neutralize(text), MESSAGE_MAX_CHARS);
     const ts: string[] = [];
@@ -182,7 +207,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       const content = toAnswerBlocks(part);
       const last = i === parts.length - 1;
       const blocks = last && opts.closing ? [...content.blocks, ...opts.closing] : content.blocks;
-      ts.push(await postMessage(target, { text: content.text, blocks }, last ? metadata : undefined));
+      ts.push(await send({ text: content.text, blocks }, last ? metadata : undefined));
     }
     return { ts };
   };
@@ -221,13 +246,15 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
         onPosted: () => status.postedIn(target.channelId, target.threadTs),
       }),
     reply: (target, text, opts = {}) => post(target, text, opts),
-    answer: (target, text, { requestId, jobId }) =>
+    answer: (target, text, { requestId, jobId }, opts = {}) =>
       post(target, text, {
+        ...opts,
         mark: { type: 'answer', requestId, ...(jobId ? { jobId } : {}) },
         closing: [feedbackBlock()],
       }),
-    note: (target, text, about) =>
+    note: (target, text, about, opts = {}) =>
       post(target, text, {
+        ...opts,
         mark:
           about.kind === 'failed'
             ? { type: 'failure', requestId: about.requestId, jobId: about.jobId }
@@ -246,7 +273,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       );
       return requireTs(res.ts, 'chat.postMessage');
     },
-    badge: (channel, ts, to, from) =>
+    badge: (channel, ts, to, from = []) =>
       switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from, log),
     unbadge: (channel, ts, badge) => unreact(channel, ts, deps.badges[badge]),
     react,

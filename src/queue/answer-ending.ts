@@ -31,9 +31,10 @@ export interface AnswerEndingDeps {
 
 /**
  * How a background request ends, whatever ended it: its record gets its final state, its
- * queued-cap entry and running slot are given back, and its agent session goes `active` (it was
- * `processing` or `suspended`; thread-status.ts: unless other work in the thread goes on). Every step is best-effort and logged, so one failing step (Redis
- * blip) never keeps the others from running.
+ * queued-cap entry and running slot are given back, and the thread's agent session is settled
+ * (thread-status.ts), but only where one is shown in another status than the thread's work calls
+ * for (a background request sets none of its own). Every step is best-effort and logged, so one
+ * failing step (Redis blip) never keeps the others from running.
  */
 export const createAnswerEnding = (deps: AnswerEndingDeps) => {
   const threadSession = createThreadSession({
@@ -63,18 +64,19 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     await bestEffort(log, 'running slot', () =>
       deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
     );
-    await threadSession.settle({
-      teamId: request.teamId,
-      channelId: request.channelId,
-      threadTs: data.threadTs,
-    });
+    await threadSession.settle(
+      { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs },
+      undefined,
+      { ifShown: true },
+    );
   };
 
   /**
-   * The final-failure path: one note in the thread saying what went wrong and how to retry, the
-   * failure badge, and the record `failed`. The note carries `failed_job_id`, so a re-run of the
-   * job finds it and does not fail twice. When the conversation is closed to the bot, the note and
-   * badge would fail the same way, so they are not tried.
+   * The final-failure path: the request's note in the thread (its queued note, edited in place)
+   * says what went wrong and how to retry, the ❌ badge goes on, and the record is `failed`. The
+   * note carries `failed_job_id`, so a re-run of the job finds it and does not fail twice. When the
+   * conversation is closed to the bot, the note and badge would fail the same way, so they are not
+   * tried.
    */
   const fail = async (data: AnswerJob, jobId: string, err: unknown, log: Logger) => {
     const { request } = data;
@@ -82,14 +84,15 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     if (gone) log.info({ channelId: request.channelId }, 'conversation closed to the bot; no failure note');
     else {
       await bestEffort(log, 'failure note', () =>
-        deps.poster.note({ channelId: request.channelId, threadTs: data.threadTs }, failureText(err), {
-          requestId: request.id,
-          kind: 'failed',
-          jobId,
-        }),
+        deps.poster.note(
+          { channelId: request.channelId, threadTs: data.threadTs },
+          failureText(err),
+          { requestId: request.id, kind: 'failed', jobId },
+          data.noteTs ? { replacing: data.noteTs } : {},
+        ),
       );
       await bestEffort(log, 'failure badge', () =>
-        deps.poster.badge(request.channelId, data.badgeTs, 'failed', ['running', 'queued']),
+        deps.poster.badge(request.channelId, data.badgeTs, 'failed'),
       );
     }
     await finish(
@@ -113,9 +116,9 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     log: Logger,
   ): Promise<'answered' | 'failed'> => {
     const answered = earlier.outcome === 'answered';
-    // A re-run does not know which badges are there, so every other one comes off.
+    // The earlier run may have died before its badge: adding it again is harmless (already_reacted).
     await bestEffort(log, 'badge', () =>
-      deps.poster.badge(data.request.channelId, data.badgeTs, answered ? 'done' : 'failed', 'any'),
+      deps.poster.badge(data.request.channelId, data.badgeTs, answered ? 'done' : 'failed'),
     );
     await finish(data, jobId, answered ? { state: 'done', unread: true } : { state: 'failed' }, log);
     return answered ? 'answered' : 'failed';

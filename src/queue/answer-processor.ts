@@ -6,7 +6,6 @@ import { errorFields, errorMessage, isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import type { LlmClient, LlmResult } from '../llm/client.js';
-import { type SessionWork, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { isChannelGone } from '../out/slack-error.js';
 import type { ThreadReader } from '../out/threads.js';
@@ -67,17 +66,6 @@ export interface AnswerJobResult {
   cancelled?: boolean;
 }
 
-/**
- * Rotating texts under the assistant status where a workspace has no agent sessions: a background
- * answer is the long wait (a long context, a busy queue behind it).
- */
-export const BACKGROUND_LOADING_MESSAGES = [
-  'Reading the thread…',
-  'Thinking it through…',
-  'Writing the answer…',
-  'Still on it: long questions take a while…',
-] as const;
-
 /** Bookkeeping after the post gets a few quick tries (a Redis blip), then is given up, logged. */
 const AFTER_POST_ATTEMPTS = 3;
 
@@ -112,8 +100,6 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
 
-    // The session `processing` while this run works; how the request ends moves it on (answer-ending.ts).
-    let work: SessionWork | undefined;
     /** The answer's last message carries its feedback buttons: clicks on it count for this request. */
     const linkFeedback = (lastTs: string | undefined) =>
       lastTs
@@ -129,7 +115,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       if (await deps.cancels.isCancelled(request.id)) {
         const record = await deps.requests.get(request.id);
         const by = await deps.cancels.cancelledBy(request.id);
-        if (record && record.state !== 'cancelled') await announceCancelled(deps, record, log, by);
+        if (record && record.state !== 'cancelled')
+          await announceCancelled(deps, record, log, { by, noteTs: data.noteTs });
         return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
@@ -146,17 +133,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
           return { settled: { ts: [earlier.ts], alreadyPosted: true } };
         }
       }
+      // No ⚙️ badge and no session status while it runs: neither tells the asker anything the
+      // ⏳ note does not, and each would cost Slack writes (two for a badge switch) per answer.
       await deps.requests.update(request.id, { state: 'running', position: undefined });
-      // A re-run does not know which badges are there, so every other one comes off.
-      await bestEffort(log, 'running badge', () =>
-        deps.poster.badge(request.channelId, data.badgeTs, 'running', rerun ? 'any' : ['queued']),
-      );
-      work = await deps.poster.sessions.processing(target, {
-        title: sessionTitle(data.question),
-        initiator: request.userId,
-        status: 'is working on your request…',
-        loadingMessages: BACKGROUND_LOADING_MESSAGES,
-      });
       const built = await deps.context.forQuestion({
         ...thread,
         userId: request.userId,
@@ -166,7 +145,14 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       });
       // BullMQ owns the retries here: one attempt, a classified error.
       const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
-      const { ts } = await deps.poster.answer(target, result.text, { requestId: request.id, jobId });
+      // The queued note becomes the answer, in place, with the answer's metadata (job id): a re-run
+      // finds it there as it would a posted answer.
+      const { ts } = await deps.poster.answer(
+        target,
+        result.text,
+        { requestId: request.id, jobId },
+        data.noteTs ? { replacing: data.noteTs } : {},
+      );
       return { posted: { ts, result } };
     };
 
@@ -182,7 +168,11 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       if (disposition === 'ignore') {
         log.info({ err: errorFields(err), disposition }, 'background answer cancelled');
         const record = await deps.requests.get(request.id);
-        if (record) await announceCancelled(deps, record, log, await deps.cancels.cancelledBy(request.id));
+        if (record)
+          await announceCancelled(deps, record, log, {
+            by: await deps.cancels.cancelledBy(request.id),
+            noteTs: data.noteTs,
+          });
         deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });
         return { ts: [], cancelled: true };
       }
@@ -191,9 +181,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       const final = disposition !== 'retry' || gone || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.warn({ err: errorFields(err), disposition, final, gone }, 'background answer attempt failed');
       if (!final) {
+        // Back in the queue until its retry; the note still says it is on its way.
         await bestEffort(log, 'record', () => deps.requests.update(request.id, { state: 'queued' }));
-        // Back in the queue until its retry.
-        await work?.end('suspended');
         throw err;
       }
       await ending.fail(data, jobId, err, log);
@@ -209,9 +198,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       result: LlmResult;
     }): Promise<AnswerJobResult> => {
       await linkFeedback(ts.at(-1));
-      await bestEffort(log, 'done badge', () =>
-        deps.poster.badge(request.channelId, data.badgeTs, 'done', ['running', 'queued']),
-      );
+      await bestEffort(log, 'done badge', () => deps.poster.badge(request.channelId, data.badgeTs, 'done'));
       const totalMs = Date.now() - data.enqueuedAt;
       await bestEffort(
         log,
@@ -267,7 +254,6 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       await bestEffort(log, 'running slot', () =>
         deps.fairness.releaseRunning(request.teamId, request.userId, jobId),
       );
-      await work?.release();
     }
   };
 };

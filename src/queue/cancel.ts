@@ -23,16 +23,18 @@ export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
   redis: Redis;
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread' | 'getJob'>;
   fairness: Pick<Fairness, 'removeQueued'>;
   poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
   logger: Logger;
 }
 
 /**
- * The record, note, badge and session (`active`, unless other work in the thread goes on) of a cancelled request;
- * also used by the worker. Only the record matters to what happens next: the rest is best-effort,
- * logged. `by`: who cancelled it (the owner unless said otherwise: an admin's stop).
+ * The record, note, badge and session of a cancelled request; also used by the worker. The note
+ * is the request's queued note edited in place (`noteTs`, from its job) when known, else a new
+ * one; the 🚫 badge goes on; the session is settled only where one is shown (thread-status.ts).
+ * Only the record matters to what happens next: the rest is best-effort, logged. `by`: who
+ * cancelled it (the owner unless said otherwise: an admin's stop).
  */
 export const announceCancelled = async (
   deps: {
@@ -42,29 +44,37 @@ export const announceCancelled = async (
   },
   record: RequestRecord,
   log: Logger,
-  by: string = record.userId,
+  opts: { by?: string | undefined; noteTs?: string | undefined } = {},
 ) => {
+  const by = opts.by ?? record.userId;
   await deps.requests.update(record.id, { state: 'cancelled', position: undefined });
   await bestEffort(log, 'queued cap', () =>
     deps.fairness.removeQueued(record.teamId, record.userId, record.id),
-  );
-  await bestEffort(log, 'cancelled badge', () =>
-    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled', ['queued', 'running']),
   );
   await bestEffort(log, 'cancelled note', () =>
     deps.poster.note(
       { channelId: record.channelId, threadTs: record.threadTs },
       `🚫 Cancelled at <@${by}>'s request.`,
       { requestId: record.id, kind: 'cancelled' },
+      opts.noteTs ? { replacing: opts.noteTs } : {},
     ),
   );
-  await bestEffort(log, 'session status', () =>
-    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle({
-      teamId: record.teamId,
-      channelId: record.channelId,
-      threadTs: record.threadTs,
-    }),
+  await bestEffort(log, 'cancelled badge', () =>
+    deps.poster.badge(record.channelId, record.badgeTs, 'cancelled'),
   );
+  await bestEffort(log, 'session status', () =>
+    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle(
+      { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
+      undefined,
+      { ifShown: true },
+    ),
+  );
+};
+
+/** The queued note's ts in an answer job's data (read loosely: it may be an older job's). */
+const noteTsOf = (data: unknown): string | undefined => {
+  const ts = (data as { noteTs?: unknown } | null | undefined)?.noteTs;
+  return typeof ts === 'string' ? ts : undefined;
 };
 
 /**
@@ -103,9 +113,11 @@ export const createCanceller = (deps: CancelDeps) => {
     await deps.redis.set(deps.keys.cancelled(requestId), actingUserId, 'EX', CANCEL_FLAG_SECONDS);
     const job = await jobOf(record.jobId);
     if (!job) {
-      // Still not in the queue: the enqueuer records `queued` (badge, note) just before it adds
-      // the job. The flag stops that job the moment a worker takes it; the request ends now.
-      await announceCancelled(deps, record, deps.logger, actingUserId);
+      // Still not in the queue: the enqueuer records `queued` (and posts its note) just before it
+      // adds the job. The flag stops that job the moment a worker takes it; the request ends now,
+      // in the note the enqueuer saved with the job, when it got that far.
+      const saved = await deps.requests.getJob(record.id).catch(() => undefined);
+      await announceCancelled(deps, record, deps.logger, { by: actingUserId, noteTs: noteTsOf(saved) });
       deps.logger.info({ requestId, jobId: record.jobId }, 'job cancelled before it was queued');
       return { ok: true, how: 'removed', record };
     }
@@ -124,7 +136,7 @@ export const createCanceller = (deps: CancelDeps) => {
         },
       );
       if (removed) {
-        await announceCancelled(deps, record, deps.logger, actingUserId);
+        await announceCancelled(deps, record, deps.logger, { by: actingUserId, noteTs: noteTsOf(job.data) });
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       }

@@ -4,23 +4,23 @@ import type { Config } from '../core/config.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { withTimeout } from '../core/time.js';
-import { sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { newRequestRecord } from '../sessions/request-record.js';
-import type { RequestStore } from '../sessions/requests.js';
+import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import type { Fairness } from './fairness.js';
 import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from './registry.js';
 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
-  poster: Pick<SlackPoster, 'badge' | 'unbadge' | 'note' | 'remove' | 'sessions'>;
+  poster: Pick<SlackPoster, 'unbadge' | 'badge' | 'note' | 'remove'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
-  config: Pick<Config, 'queue'>;
+  config: Pick<Config, 'queue' | 'emoji'>;
   logger: Logger;
 }
 
-export const queuedNote = (ahead: number, reason: AnswerJob['reason']) => {
+/** The queued note: the ⏳ (its configured emoji), why, and the place in the queue. */
+export const queuedNote = (ahead: number, reason: AnswerJob['reason'], emoji = 'hourglass_flowing_sand') => {
   const position = ahead === 0 ? "you're next" : `${ahead} ahead of you`;
   const why =
     reason === 'overflow'
@@ -30,15 +30,26 @@ export const queuedNote = (ahead: number, reason: AnswerJob['reason']) => {
         : reason === 'retry'
           ? 'Trying again: queued, '
           : 'Queued, ';
-  return `${why}${position}. I'll reply here when it's done.`;
+  return `:${emoji}: ${why}${position}. I'll reply here when it's done.`;
+};
+
+/**
+ * The end badge a request wears from an earlier background run, which a retry takes off (none
+ * otherwise: a foreground answer wears no badge, so nothing is removed that can only fail).
+ */
+const endBadgeOf = (previous: Pick<RequestRecord, 'state' | 'path'> | undefined) => {
+  if (previous?.path !== 'background') return undefined;
+  return previous.state === 'failed' ? 'failed' : previous.state === 'cancelled' ? 'cancelled' : undefined;
 };
 
 /**
  * Hands a request to the background queue. The user's cap is checked and the request recorded
- * (both on the fail-fast producer: if Redis is down, nothing is said to the user). Then the session
- * `suspended`, the ⏳ badge and the "Queued" note, so they always come before what a fast worker
- * does (the session `processing`, the answer); then the job. If adding the job fails, they are taken
- * back: never "queued" for a job that was not.
+ * (both on the fail-fast producer: if Redis is down, nothing is said to the user). Then its one
+ * note in the thread, "⏳ Queued, n ahead of you", which the answer later replaces in place (its
+ * ts rides in the job); a retried request also sheds its ❌ or 🚫. So one Slack write here, and
+ * it comes before anything a fast worker does. No session status: the note says where it is.
+ * Then the job. If adding the job fails, the note and the record are taken back (and the old badge
+ * put back): never "queued" for a job that was not.
  */
 export const createEnqueuer = (deps: EnqueueDeps) => ({
   async enqueue(job: AnswerJob): Promise<{ ahead: number; jobId: string }> {
@@ -77,36 +88,34 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
     try {
       if (previous) await deps.requests.update(request.id, { ...queued, unread: false });
       else await deps.requests.create(newRequestRecord(job, queued));
-      await deps.requests.saveJob(request.id, job);
     } catch (cause) {
       await giveBackCap();
       throw new AppError('redis_unavailable', 'could not record the request', { cause, retryable: true });
     }
-    const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: job.threadTs };
-    const suspended = await deps.poster.sessions.suspended(thread, {
-      title: sessionTitle(job.question),
-      initiator: request.userId,
-    });
-    // A retried request trades its ❌ or 🚫 for ⏳.
-    await bestEffort(log, 'queued badge', () =>
-      deps.poster.badge(request.channelId, job.badgeTs, 'queued', job.retry ? ['failed', 'cancelled'] : []),
-    );
+    // A retried request trades its ❌ or 🚫 (the record says which it wears) for the note's ⏳.
+    const wore = job.retry ? endBadgeOf(previous) : undefined;
+    if (wore)
+      await bestEffort(log, 'old badge removal', () =>
+        deps.poster.unbadge(request.channelId, job.badgeTs, wore),
+      );
     const note = await bestEffort(log, 'queued note', () =>
       deps.poster.note(
         { channelId: request.channelId, threadTs: job.threadTs },
-        queuedNote(ahead, job.reason),
-        {
-          requestId: request.id,
-          kind: 'queued',
-        },
+        queuedNote(ahead, job.reason, deps.config.emoji.queued),
+        { requestId: request.id, kind: 'queued' },
       ),
     );
+    // A retry's saved job may name its earlier run's note, which now tells how that run ended.
+    const { noteTs: _earlier, ...fresh } = job;
+    const noteTs = note?.ts[0];
+    const queuedJob: AnswerJob = noteTs ? { ...fresh, noteTs } : fresh;
 
     try {
+      await deps.requests.saveJob(request.id, queuedJob);
       await withTimeout(
         deps.queue.add(
           QUEUES.answers.job,
-          job,
+          queuedJob,
           answerJobOptions(request.id, job.priority, {
             attempts: deps.config.queue.attempts,
             retentionSeconds: deps.config.queue.retentionSeconds,
@@ -117,14 +126,12 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
         'enqueue',
       );
     } catch (cause) {
-      // Take the "queued" back: the cap entry, the badge, the note and the record.
+      // Take the "queued" back: the cap entry, the note and the record (and the old badge back on).
       await giveBackCap();
-      await bestEffort(log, 'queued badge removal', () =>
-        deps.poster.unbadge(request.channelId, job.badgeTs, 'queued'),
-      );
       for (const ts of note ? note.ts : [])
         await bestEffort(log, 'queued note removal', () => deps.poster.remove(request.channelId, ts));
-      if (suspended) await deps.poster.sessions.setSessionStatus(thread, 'active');
+      if (wore)
+        await bestEffort(log, 'old badge', () => deps.poster.badge(request.channelId, job.badgeTs, wore));
       await bestEffort(log, 'record rollback', () =>
         deps.requests.update(
           request.id,

@@ -46,6 +46,8 @@ export const answerJobSchema = z.object({
   enqueuedAt: z.number(),
   /** 0 for the first run; n for the n-th "Retry" from the Home tab (a new job each time). */
   retry: z.number().int().min(0).default(0),
+  /** The request's queued note, which its answer (or failure, or cancellation) replaces in place. */
+  noteTs: z.string().min(1).optional(),
 });
 export type AnswerJob = z.infer<typeof answerJobSchema>;
 

@@ -68,6 +68,9 @@ export const createKeys = (prefix: string) => {
     userPrompts: (teamId: string, userId: string) => `${prefix}:user:${teamId}:${userId}:prompts`,
     /** A workspace that cannot use agent sessions, and why (expires, so it is tried again later). */
     sessionsFallback: (teamId: string) => `${prefix}:team:${teamId}:sessions-fallback`,
+    /** The status the bot last gave a thread's agent session (expires). */
+    sessionStatus: (teamId: string, channelId: string, threadTs: string) =>
+      `${prefix}:thread:${teamId}:${channelId}:${threadTs}:session-status`,
     /** A notice about a workspace's sessions (e.g. a Slack warning) already logged (expires). */
     sessionsNotice: (teamId: string, notice: string) => `${prefix}:team:${teamId}:sessions-notice:${notice}`,
     /** Pub/sub channel on which cancellations are announced to running workers. */

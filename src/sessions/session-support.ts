@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SessionSupport } from '../out/agent-session.js';
+import type { SessionStatus, SessionSupport } from '../out/agent-session.js';
 import type { Keys } from './keys.js';
 
 /**
@@ -11,10 +11,18 @@ export const SESSIONS_FALLBACK_SECONDS = 3_600;
 /** A notice (e.g. the missing stop-event subscription) is logged at most once a day per workspace. */
 export const SESSIONS_NOTICE_SECONDS = 86_400;
 
+/**
+ * A thread's session status is remembered this long after it was last set: long enough for a
+ * background answer queued behind a busy day, short enough that idle threads cost nothing.
+ */
+export const SESSION_STATUS_SECONDS = 7 * 86_400;
+
+const STATUSES: readonly string[] = ['processing', 'active', 'suspended', 'closed'] satisfies SessionStatus[];
+
 /** out/agent-session.ts's fallback cache, in Redis: every process of a deployment agrees on it. */
 export const createSessionSupport = (deps: {
   redis: Redis;
-  keys: Pick<Keys, 'sessionsFallback' | 'sessionsNotice'>;
+  keys: Pick<Keys, 'sessionsFallback' | 'sessionsNotice' | 'sessionStatus'>;
   fallbackSeconds?: number;
 }): SessionSupport => {
   const fallbackSeconds = deps.fallbackSeconds ?? SESSIONS_FALLBACK_SECONDS;
@@ -31,5 +39,17 @@ export const createSessionSupport = (deps: {
         SESSIONS_NOTICE_SECONDS,
         'NX',
       )) === 'OK',
+    lastStatus: async (t) => {
+      const v = await deps.redis.get(deps.keys.sessionStatus(t.teamId, t.channelId, t.threadTs));
+      return v !== null && STATUSES.includes(v) ? (v as SessionStatus) : undefined;
+    },
+    rememberStatus: async (t, status) => {
+      await deps.redis.set(
+        deps.keys.sessionStatus(t.teamId, t.channelId, t.threadTs),
+        status,
+        'EX',
+        SESSION_STATUS_SECONDS,
+      );
+    },
   };
 };

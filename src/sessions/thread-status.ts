@@ -28,7 +28,9 @@ export interface ThreadSessionDeps {
 /**
  * Settles a thread's session after a request in it ended (finished, failed, cancelled or stopped).
  * When the thread's work cannot be read, the session goes `active`: a session left `processing`
- * would keep offering a stop button with nothing behind it. Never rejects.
+ * would keep offering a stop button with nothing behind it. `ifShown` (a background request, which
+ * sets no status of its own): only a session the bot gave the thread, and only when its status
+ * changes. Never rejects.
  */
 export const createThreadSession = (deps: ThreadSessionDeps) => {
   const next = async (
@@ -44,9 +46,9 @@ export const createThreadSession = (deps: ThreadSessionDeps) => {
   };
   return {
     next,
-    async settle(thread: SessionThread, endingId?: string): Promise<void> {
+    async settle(thread: SessionThread, endingId?: string, opts: { ifShown?: boolean } = {}): Promise<void> {
       const status = await next(thread, endingId);
-      if (status) await deps.sessions.setSessionStatus(thread, status);
+      if (status) await deps.sessions.setSessionStatus(thread, status, opts);
     },
   };
 };

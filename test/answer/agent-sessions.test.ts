@@ -6,10 +6,11 @@ import { createKeys } from '../../src/sessions/keys.js';
 import { addInstance, answerIn, pause, type Stack, useStack, waitForReplies } from '../support/stack.js';
 
 /**
- * Every request is a native agent session in its thread, as Slack records it (the stand-in keeps
- * each session's status, title and every change): `processing` → `active` in the foreground;
- * `suspended` while queued, `processing` when a worker takes it, `active` once done in the
- * background. A workspace without sessions falls back to the assistant thread status.
+ * A foreground answer is a native agent session in its thread, as Slack records it (the stand-in
+ * keeps each session's status, title and every change): `processing` → `active`, the `active`
+ * carried by the answer's closing chat.stopStream when it streamed. A background answer sets no
+ * status of its own: it only settles a session already shown in its thread. A workspace without
+ * sessions falls back to the assistant thread status.
  */
 const start = useStack();
 
@@ -75,6 +76,21 @@ describe('a foreground answer', () => {
     expect(s.slack.sessionStatus('C2', ts)?.title).toBe(`budget for @${WORD_JOINER}here travel`);
   });
 
+  it('streams and ends its session in the stream’s last call: three Slack writes, appends aside', async () => {
+    const s = await start({ llm: { tokensPerSecond: 40, words: 30 } });
+    const { ts } = await s.driver.mention({ channel: 'C9', user: 'U9', text: 'stream me an answer' });
+    await waitForReplies(s, 'C9', ts);
+    await waitForHistory(s, 'C9', ts, ['processing', 'active']);
+    const writes = s.slack
+      .calls()
+      .filter(
+        (c) => c.method !== 'chat.appendStream' && /^(chat|reactions|agents|assistant)\./.test(c.method),
+      )
+      .map((c) => `${c.method}${c.params.status ? ` ${c.params.status}` : ''}`);
+    expect(writes).toEqual(['agents.sessions.setStatus processing', 'chat.startStream', 'chat.stopStream']);
+    expect(s.slack.calls('chat.stopStream')[0]?.params.session_status).toBe('active');
+  });
+
   it('ends active after a failure too', async () => {
     const s = await start({ env: { LLM_MAX_RETRIES: '0' } });
     s.llm.failNext({ kind: 'insufficient_quota' });
@@ -85,30 +101,32 @@ describe('a foreground answer', () => {
 });
 
 describe('a background answer', () => {
-  it('is suspended while it waits in the queue, processing when a worker takes it, then active', async () => {
+  it('sets no session status of its own in a thread without one', async () => {
     const s = await start({ role: 'web' });
     const { ts } = await s.driver.mention({ channel: 'C4', user: 'U4', text: 'later summarise the Q3 plan' });
-    await s.slack.waitFor(() => s.slack.reactions('C4', ts).includes('hourglass_flowing_sand'));
-    await waitForHistory(s, 'C4', ts, ['suspended']);
-    expect(s.slack.sessionStatus('C4', ts)).toMatchObject({
-      title: 'summarise the Q3 plan',
-      initiator: 'U4',
-    });
-    await pause(300);
-    expect(s.slack.sessionHistory('C4', ts)).toEqual(['suspended']);
-
+    // Its note is up (the question and the note); no worker yet.
+    await s.slack.waitFor(() => s.slack.messages('C4', ts).length === 2);
     await addInstance(s, 'worker');
     await s.slack.waitFor(() => answerIn(s, 'C4', ts)[0], 10_000);
-    await waitForHistory(s, 'C4', ts, ['suspended', 'processing', 'active']);
+    await s.slack.waitFor(() => s.slack.reactions('C4', ts).includes('white_check_mark'));
+    expect(sessionCalls(s)).toHaveLength(0);
+    expect(s.slack.sessionStatus('C4', ts)).toBeUndefined();
     expect(s.slack.calls('assistant.threads.setStatus')).toHaveLength(0);
   });
 
-  it('goes back to suspended while a retry waits, and ends active', async () => {
-    const s = await start();
-    s.llm.failNext({ kind: '429', retryAfter: 1 });
-    const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'later retry me' });
-    await s.slack.waitFor(() => answerIn(s, 'C5', ts)[0], 10_000);
-    await waitForHistory(s, 'C5', ts, ['suspended', 'processing', 'suspended', 'processing', 'active']);
+  it('settles a session shown in its thread: suspended by a foreground answer while it waited, active when it is done', async () => {
+    const s = await start({ role: 'web' });
+    const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'later the budget' });
+    await s.slack.waitFor(() => s.slack.messages('C5', ts).length === 2);
+    // A foreground answer in the same thread shows a session, and leaves it `suspended`: the
+    // background request still waits there.
+    await s.driver.message({ channel: 'C5', user: 'U5', text: 'and the venue?', threadTs: ts });
+    await waitForHistory(s, 'C5', ts, ['processing', 'suspended']);
+    await addInstance(s, 'worker');
+    await s.slack.waitFor(() => s.slack.reactions('C5', ts).includes('white_check_mark'), 10_000);
+    await waitForHistory(s, 'C5', ts, ['processing', 'suspended', 'active']);
+    await pause(300);
+    expect(s.slack.sessionHistory('C5', ts)).toEqual(['processing', 'suspended', 'active']);
   });
 });
 
@@ -141,17 +159,13 @@ describe('a workspace without sessions', () => {
     }
   });
 
-  it('uses the assistant status with rotating loading messages for a background answer (Slack without the methods)', async () => {
+  it('answers in the background with no status call at all (Slack without the methods): the note says it is queued', async () => {
     const s = await start();
     s.slack.withoutSessions('unknown_method');
     const { ts } = await s.driver.mention({ channel: 'C7', user: 'U7', text: 'later a long one' });
     await s.slack.waitFor(() => answerIn(s, 'C7', ts)[0], 10_000);
-    const working = s.slack
-      .calls('assistant.threads.setStatus')
-      .find((c) => c.params.status === 'is working on your request…');
-    expect(working?.params.loading_messages).toEqual(expect.arrayContaining(['Thinking it through…']));
-    expect(sessionCalls(s)).toHaveLength(1);
-    expect(fallbackLogs(s)).toHaveLength(1);
+    expect(s.slack.calls('assistant.threads.setStatus')).toHaveLength(0);
+    expect(sessionCalls(s)).toHaveLength(0);
   });
 
   it('still uses sessions when only the stop-event subscription is missing, and says so once', async () => {

@@ -106,11 +106,9 @@ describe('the stop button on background work', () => {
       expect(await stateOf(channel, queued.ts)).toBe('cancelled');
       await driver.homeOpened({ user: carol });
       await slack.waitFor(() => homeText(carol).includes('Cancelled'), 10_000);
-      await slack.waitFor(() => statusCalls(channel, queued.ts).at(-1)?.params.status === 'active', 5_000);
 
       // The running job: its LLM call is aborted, and it ends the same way.
       const requestsBefore = openai.requests().length;
-      const mark = statusCalls(channel, running.ts).length;
       const clicked = Date.now();
       await driver.sessionStopped({ channel, threadTs: running.ts, user: alice });
       await until(async () => llmCallFor(long)?.outcome === 'client_closed', 5_000, 'the LLM call aborted');
@@ -122,13 +120,13 @@ describe('the stop button on background work', () => {
         5_000,
         'record cancelled',
       );
-      await slack.waitFor(() => statusCalls(channel, running.ts)[mark], 5_000);
-      expect(statusCalls(channel, running.ts).map((c) => c.params.status)).toEqual([
-        'suspended',
-        'processing',
-        'active',
-      ]);
       await sleep(500);
+      // Background work in threads of its own sets no session status, before or after the stop;
+      // each request's one note now says it was cancelled.
+      for (const ts of [running.ts, queued.ts]) {
+        expect(statusCalls(channel, ts)).toEqual([]);
+        expect(botReplies(slack, channel, ts)).toHaveLength(1);
+      }
       // Nothing was answered, and the queued job never reached the LLM.
       expect(openai.requests()).toHaveLength(requestsBefore);
       for (const ts of [running.ts, queued.ts])

@@ -93,12 +93,34 @@ describe('agent sessions', () => {
     const sessions = setup();
     slack.withoutSessions('not_allowed');
     await (await sessions.processing(thread, work)).end('active');
-    expect(await sessions.suspended(thread, work)).toBe(false);
     expect(await sessions.rename(thread, 'New')).toBe(false);
     expect(await sessions.setSessionStatus(thread, 'active')).toBe(false);
     expect(slack.calls().filter((c) => c.method.startsWith('agents.'))).toHaveLength(1);
     // Another workspace is asked for itself.
     expect(await sessions.setSessionStatus({ ...thread, teamId: 'T2' }, 'active')).toBe(false);
     expect(slack.calls().filter((c) => c.method.startsWith('agents.'))).toHaveLength(2);
+  });
+
+  it('moves a session `ifShown` only when it set one there in another status, and never creates one for it', async () => {
+    const sessions = setup();
+    // No session in the thread: nothing to settle, no call (it would only create one).
+    expect(await sessions.setSessionStatus(thread, 'active', { ifShown: true })).toBe(false);
+    expect(slack.calls('agents.sessions.setStatus')).toHaveLength(0);
+    await (await sessions.processing(thread, work)).end('suspended');
+    // `active` from `suspended` changes what the user sees; `active` again would not.
+    expect(await sessions.setSessionStatus(thread, 'active', { ifShown: true })).toBe(true);
+    expect(await sessions.setSessionStatus(thread, 'active', { ifShown: true })).toBe(false);
+    expect(slack.sessionHistory('C1', thread.threadTs)).toEqual(['processing', 'suspended', 'active']);
+  });
+
+  it('ends work moved by its own stream without a call, remembering where it is', async () => {
+    const sessions = setup();
+    const w = await sessions.processing(thread, work);
+    expect(w.session).toBe(true);
+    await w.end('active', { byStream: true });
+    expect(slack.sessionHistory('C1', thread.threadTs)).toEqual(['processing']);
+    // Known `active`: settling it there again sends nothing.
+    expect(await sessions.setSessionStatus(thread, 'active', { ifShown: true })).toBe(false);
+    expect(slack.calls('agents.sessions.setStatus')).toHaveLength(1);
   });
 });

@@ -90,6 +90,14 @@ describe('an answer posted as a message and edited in place', () => {
     expect(posted()).toBe(1);
   });
 
+  it('cannot move the agent session (chat.update has no session status): the caller does', async () => {
+    const { writer, of } = setup(false);
+    writer.append('Plain answer');
+    const written = await writer.finish({ sessionStatus: 'active' });
+    expect(of('update').every((a) => !('session_status' in a))).toBe(true);
+    expect(written.sessionStatus).toBeUndefined();
+  });
+
   it('says so when the answer came back empty', async () => {
     const { writer, shows } = setup(false);
     const { ts } = await writer.finish();
@@ -139,6 +147,28 @@ describe('an answer streamed natively', () => {
     // The stream closes with the feedback buttons.
     expect(of('stopStream')).toEqual([{ channel: 'C1', ts: '2.1', blocks: [feedbackBlock()] }]);
     expect(of('postMessage')).toEqual([]);
+  });
+
+  it('moves the agent session in the stream’s closing call, and says so', async () => {
+    const { writer, of } = setup(true);
+    writer.append('Hello ');
+    await settle();
+    const written = await writer.finish({ sessionStatus: 'active' });
+    expect(of('stopStream')).toEqual([
+      { channel: 'C1', ts: '2.1', blocks: [feedbackBlock()], session_status: 'active' },
+    ]);
+    expect(written.sessionStatus).toBe('active');
+  });
+
+  it('leaves the session to its caller when the answer does not end as a stream', async () => {
+    const { writer, refuse, of } = setup(true);
+    writer.append('First part. ');
+    await settle();
+    refuse.set('stopStream', 'message_not_in_streaming_state');
+    const written = await writer.finish({ sessionStatus: 'active' });
+    // The refused stopStream asked for it; nothing took it, so the result does not claim it.
+    expect(of('stopStream')[0]).toMatchObject({ session_status: 'active' });
+    expect(written.sessionStatus).toBeUndefined();
   });
 
   it('continues in a posted message when Slack ends the stream early', async () => {

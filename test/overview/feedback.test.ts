@@ -59,7 +59,8 @@ describe('a 👍/👎 click on an answer', () => {
   });
 
   it('on a message that is not one of our answers changes nothing, with a log line', async () => {
-    const s = await start();
+    // Web role only: the queued note stays a note (no worker turns it into the answer).
+    const s = await start({ role: 'web' });
     const db = redisState(s);
     const a = await answered(s, 'C2', 'U1', 'hello there');
     // The user's own question, and a bot note: neither is an answer.

@@ -152,6 +152,21 @@ describe('App Home', () => {
     await s.slack.waitFor(() => answerIn(s, 'C6', ts)[0], 8_000);
     await s.slack.waitFor(() => s.slack.reactions('C6', ts).join() === 'white_check_mark');
     expect(s.slack.reactions('C6', ts)).toEqual(['white_check_mark']);
+    // Each run: one note, edited into how it ended, and one badge; the retry takes off the ❌ it
+    // knows is there, and nothing else.
+    const writes = s.slack
+      .calls()
+      .filter((c) => /^(chat|reactions|agents)\./.test(c.method) && c.params.channel === 'C6')
+      .map((c) => (c.method.startsWith('reactions.') ? `${c.method} ${String(c.params.name)}` : c.method));
+    expect(writes).toEqual([
+      'chat.postMessage',
+      'chat.update',
+      'reactions.add x',
+      'reactions.remove x',
+      'chat.postMessage',
+      'chat.update',
+      'reactions.add white_check_mark',
+    ]);
   });
 
   it('lists sessions privately with /ask sessions', async () => {

@@ -9,15 +9,12 @@ const start = useStack();
 /** A slow answer: a stop lands while it streams. */
 const SLOW = { ttftMs: 50, tokensPerSecond: 40, words: 400 };
 
-const statusCalls = (s: Stack, channel: string, threadTs: string) =>
-  s.slack
-    .calls('agents.sessions.setStatus')
-    .filter((c) => c.params.channel_id === channel && c.params.thread_ts === threadTs);
-/** The statuses a thread's session was moved to, from the `from`-th call on. */
+/**
+ * The statuses a thread's session was moved to, from the `from`-th change on, as Slack records
+ * them: by agents.sessions.setStatus or by an answer's closing chat.stopStream (`session_status`).
+ */
 const statuses = (s: Stack, channel: string, threadTs: string, from = 0) =>
-  statusCalls(s, channel, threadTs)
-    .slice(from)
-    .map((c) => c.params.status);
+  s.slack.sessionHistory(channel, threadTs).slice(from);
 const shownIn = (s: Stack, channel: string, threadTs: string) =>
   botReplies(s, channel, threadTs)
     .map((m) => m.text)
@@ -36,7 +33,7 @@ describe('the stop button on a foreground answer', () => {
     const state = redisState(s);
     const { ts } = await s.driver.mention({ channel: 'C1', user: 'U1', text: 'write me an essay' });
     const stream = await streaming(s, 'C1', ts);
-    const mark = statusCalls(s, 'C1', ts).length;
+    const mark = statuses(s, 'C1', ts).length;
     const d = await s.driver.sessionStopped({ channel: 'C1', threadTs: ts, user: 'U1' });
     expect(d.ack.status).toBe(200);
 
@@ -113,7 +110,7 @@ describe('the stop button with nothing foreground to stop', () => {
     const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'quick one' });
     await until(async () => (await state.record(state.idOf('C5', ts)))?.state === 'done');
     const before = botReplies(s, 'C5', ts).map((m) => m.text);
-    const mark = statusCalls(s, 'C5', ts).length;
+    const mark = statuses(s, 'C5', ts).length;
     await s.driver.sessionStopped({ channel: 'C5', threadTs: ts, user: 'U5' });
     await s.slack.waitFor(() => statuses(s, 'C5', ts, mark)[0]);
     expect(statuses(s, 'C5', ts, mark)).toEqual(['active']);
@@ -134,7 +131,10 @@ describe('the stop button with nothing foreground to stop', () => {
     await s.slack.waitFor(() => s.slack.reactions('C6', ts).join() === 'no_entry_sign');
     expect((await state.record(state.idOf('C6', ts)))?.state).toBe('cancelled');
     expect(await state.queued('U6')).toBe(0);
-    await s.slack.waitFor(() => statusCalls(s, 'C6', ts)[0]);
+    // A background request shows no session of its own, so none is made just to say `active`.
+    await pause(200);
+    expect(s.slack.sessionStatus('C6', ts)).toBeUndefined();
+    expect(s.slack.calls('agents.sessions.setStatus')).toHaveLength(0);
   });
 
   it('stops the clicker’s own work and keeps someone else’s going, saying so privately', async () => {
@@ -148,7 +148,7 @@ describe('the stop button with nothing foreground to stop', () => {
       threadTs: ts,
     });
     await until(async () => (await state.record(state.idOf('C7', reply.ts)))?.state === 'queued');
-    const mark = statusCalls(s, 'C7', ts).length;
+    const mark = statuses(s, 'C7', ts).length;
     await s.driver.sessionStopped({ channel: 'C7', threadTs: ts, user: 'UBEN' });
     const eph = await s.slack.waitFor(() => s.slack.ephemerals('C7')[0]);
     expect(eph.text).toBe(
@@ -156,9 +156,9 @@ describe('the stop button with nothing foreground to stop', () => {
     );
     expect((await state.record(state.idOf('C7', reply.ts)))?.state).toBe('cancelled');
     expect((await state.record(state.idOf('C7', ts)))?.state).toBe('queued');
-    // Work still waits in the thread: the session stays suspended, never `active`.
+    // Work still waits in the thread: it never goes `active` (and no session is made for it).
     await pause(200);
-    expect(statuses(s, 'C7', ts, mark)).toEqual(['suspended']);
+    expect(statuses(s, 'C7', ts, mark)).toEqual([]);
   });
 });
 

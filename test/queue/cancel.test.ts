@@ -33,7 +33,12 @@ const record: RequestRecord = {
 /** A canceller whose queue shows the job only from the `appearsAt`-th look (never, by default). */
 const setup = (appearsAt = Number.POSITIVE_INFINITY) => {
   const keys = createKeys(`cx${randomUUID().slice(0, 8)}`);
-  const job = { getState: vi.fn(async () => 'prioritized'), remove: vi.fn(async () => {}) };
+  const job = {
+    getState: vi.fn(async () => 'prioritized'),
+    remove: vi.fn(async () => {}),
+    // The queued note the enqueuer posted, which the cancellation replaces in place.
+    data: { noteTs: '1.05' },
+  };
   let looks = 0;
   const deps = {
     queue: { getJob: vi.fn(async () => (++looks >= appearsAt ? job : undefined)) },
@@ -43,11 +48,15 @@ const setup = (appearsAt = Number.POSITIVE_INFINITY) => {
       get: vi.fn(async () => record),
       update: vi.fn(async () => record),
       activeForUser: vi.fn(async () => [record]),
+      // The job as the enqueuer saved it, with its note, before adding it to the queue.
+      getJob: vi.fn(async () => ({ noteTs: '1.04' })),
     },
     fairness: { removeQueued: vi.fn(async () => {}) },
     poster: {
       badge: vi.fn(async () => {}),
-      note: vi.fn(async (_target: unknown, _text: string, _about: unknown) => ({ ts: ['1.1'] })),
+      note: vi.fn(async (_target: unknown, _text: string, _about: unknown, _opts?: unknown) => ({
+        ts: ['1.1'],
+      })),
       sessions: { setSessionStatus: vi.fn(async () => true) },
     },
     logger: pino({ level: 'silent' }),
@@ -61,9 +70,14 @@ describe('cancelling a request recorded queued', () => {
     expect(await canceller.cancel(record.id, 'UOWNER')).toMatchObject({ ok: true, how: 'removed' });
     expect(job.remove).toHaveBeenCalledTimes(1);
     expect(deps.poster.note).toHaveBeenCalledTimes(1);
+    // Its queued note says it was cancelled, in place; 🚫 goes on, with nothing to take off.
+    expect(vi.mocked(deps.poster.note).mock.calls[0]?.[3]).toEqual({ replacing: '1.05' });
+    expect(deps.poster.badge).toHaveBeenCalledWith('C1', '1.0', 'cancelled');
+    // Only a session shown in the thread is settled.
     expect(deps.poster.sessions.setSessionStatus).toHaveBeenCalledWith(
       { teamId: 'T1', channelId: 'C1', threadTs: '1.0' },
       'active',
+      { ifShown: true },
     );
   });
 
@@ -74,10 +88,12 @@ describe('cancelling a request recorded queued', () => {
       how: 'removed',
     });
     expect(deps.requests.update).toHaveBeenCalledWith(record.id, { state: 'cancelled', position: undefined });
-    expect(deps.poster.badge).toHaveBeenCalledWith('C1', '1.0', 'cancelled', ['queued', 'running']);
+    expect(deps.poster.badge).toHaveBeenCalledWith('C1', '1.0', 'cancelled');
     expect(String(vi.mocked(deps.poster.note).mock.calls[0]?.[1])).toBe(
       "🚫 Cancelled at <@UADMIN>'s request.",
     );
+    // No job in the queue yet: the note it was saved with says it was cancelled, in place.
+    expect(vi.mocked(deps.poster.note).mock.calls[0]?.[3]).toEqual({ replacing: '1.04' });
     expect(await redis.get(keys.cancelled(record.id))).toBe('UADMIN');
   });
 

@@ -118,6 +118,8 @@ describe('/ask cancel', () => {
     const { responseId } = await s.driver.command({ text: 'cancel', user: 'UMALLORY', channel: 'C10' });
     const response = await s.slack.waitFor(() => s.slack.responses(responseId)[0]);
     expect(JSON.stringify(response)).toMatch(/nothing queued or running/);
-    expect(s.slack.reactions('C10', ts)).toEqual(['hourglass_flowing_sand']);
+    // Alice's note still says it is queued, and her message wears no end badge.
+    expect(notesIn(s, 'C10', ts)[0]?.text).toMatch(/Queued/);
+    expect(s.slack.reactions('C10', ts)).toEqual([]);
   });
 });

@@ -30,39 +30,39 @@ const job: AnswerJob = {
 };
 
 /**
- * An enqueuer whose job write fails after the badge and note went up, as when Redis drops between
- * the record and the job; `failing` names the take-back steps that fail too.
+ * An enqueuer whose job write fails after the note went up, as when Redis drops between the
+ * record and the job; `failing` names the take-back steps that fail too. A retried job (`retry`)
+ * is of a request that failed before: it wears ❌, which the enqueuer takes off and puts back.
  */
-const setup = (failing: { unbadge?: boolean; rollback?: boolean }) => {
+const setup = (failing: { rebadge?: boolean; rollback?: boolean }) => {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (l: string) => lines.push(JSON.parse(l)) });
-  const removed: string[] = [];
-  const sessionStatuses: string[] = [];
+  const writes: string[] = [];
   const refused = () => Promise.reject(new Error('Connection is closed.'));
   const deps: EnqueueDeps = {
     queue: { add: refused, getCountsPerPriority: async () => ({}) } as never as EnqueueDeps['queue'],
     poster: {
-      badge: async () => {},
-      unbadge: async () => (failing.unbadge ? refused() : undefined),
-      note: async () => ({ ts: ['2.2'] }),
-      remove: async (_channel, ts) => {
-        removed.push(ts);
+      badge: async (_channel, _ts, to) => {
+        writes.push(`badge ${to}`);
+        if (failing.rebadge) await refused();
       },
-      sessions: {
-        suspended: async () => {
-          sessionStatuses.push('suspended');
-          return true;
-        },
-        setSessionStatus: async (_thread: unknown, status: string) => {
-          sessionStatuses.push(status);
-          return true;
-        },
-      } as never as EnqueueDeps['poster']['sessions'],
+      unbadge: async (_channel, _ts, badge) => {
+        writes.push(`unbadge ${badge}`);
+      },
+      note: async (_target, text) => {
+        writes.push(`note ${text}`);
+        return { ts: ['2.2'] };
+      },
+      remove: async (_channel, ts) => {
+        writes.push(`remove ${ts}`);
+      },
     },
     requests: {
-      get: async () => undefined,
+      get: async () => ({ state: 'failed', path: 'background' }),
       create: async () => {},
-      update: async () => (failing.rollback ? refused() : undefined),
+      // The first update records it queued; only the rollback's fails.
+      update: async (_id: string, patch: object) =>
+        failing.rollback && !('path' in patch) ? refused() : undefined,
       saveJob: async () => {},
     } as never as EnqueueDeps['requests'],
     fairness: { addQueued: async () => true, removeQueued: async () => {} },
@@ -71,33 +71,37 @@ const setup = (failing: { unbadge?: boolean; rollback?: boolean }) => {
   };
   const bestEffortFailures = () =>
     lines.filter((l) => l.msg === 'best-effort step failed; carrying on').map((l) => l.what);
-  return { enqueuer: createEnqueuer(deps), lines, removed, sessionStatuses, bestEffortFailures };
+  return { enqueuer: createEnqueuer(deps), lines, writes, bestEffortFailures };
 };
+
+const retried: AnswerJob = { ...job, reason: 'retry', retry: 1 };
 
 describe('taking a "queued" back when the job could not be written', () => {
   it('logs each take-back step that fails, carries on with the rest, and reports Redis unavailable', async () => {
-    const { enqueuer, removed, bestEffortFailures, lines, sessionStatuses } = setup({
-      unbadge: true,
-      rollback: true,
-    });
+    const { enqueuer, writes, bestEffortFailures, lines } = setup({ rebadge: true, rollback: true });
 
-    await expect(enqueuer.enqueue(job)).rejects.toMatchObject({ code: 'redis_unavailable' });
-    // The session said "waiting in the queue" before the job write, and is taken back with the rest.
-    expect(sessionStatuses).toEqual(['suspended', 'active']);
-
-    expect(bestEffortFailures()).toEqual(['queued badge removal', 'record rollback']);
-    // The note still comes down after the badge would not.
-    expect(removed).toEqual(['2.2']);
+    await expect(enqueuer.enqueue(retried)).rejects.toMatchObject({ code: 'redis_unavailable' });
+    // The ❌ it wore came off for the ⏳ note; both are taken back. No session status either way.
+    expect(writes).toEqual([
+      'unbadge failed',
+      "note :hourglass_flowing_sand: Trying again: queued, you're next. I'll reply here when it's done.",
+      'remove 2.2',
+      'badge failed',
+    ]);
+    expect(bestEffortFailures()).toEqual(['old badge', 'record rollback']);
     const failure = lines.find((l) => l.what === 'record rollback');
     expect(failure).toMatchObject({ requestId: job.request.id, err: { message: 'Connection is closed.' } });
   });
 
-  it('logs nothing of the kind when every take-back step works', async () => {
-    const { enqueuer, removed, bestEffortFailures } = setup({});
+  it('logs nothing of the kind when every take-back step works, and touches no badge a first run never had', async () => {
+    const { enqueuer, writes, bestEffortFailures } = setup({});
 
     await expect(enqueuer.enqueue(job)).rejects.toMatchObject({ code: 'redis_unavailable' });
 
     expect(bestEffortFailures()).toEqual([]);
-    expect(removed).toEqual(['2.2']);
+    expect(writes).toEqual([
+      "note :hourglass_flowing_sand: Queued, you're next. I'll reply here when it's done.",
+      'remove 2.2',
+    ]);
   });
 });

@@ -19,7 +19,8 @@ describe('per-user running slots', () => {
     try {
       await s.slack.waitFor(() => answerIn(s, 'C1', first.ts)[0] ?? answerIn(s, 'C1', second.ts)[0], 10_000);
       const [a, b] = await s.llm.waitForRequests(2, 15_000);
-      const firstPost = s.slack.calls('chat.postMessage').find((c) => {
+      // The answer goes out as its queued note, edited in place.
+      const firstPost = s.slack.calls('chat.update').find((c) => {
         const meta = c.params.metadata as { event_type?: string } | undefined;
         return meta?.event_type === 'backchannel_answer';
       });

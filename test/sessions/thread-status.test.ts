@@ -28,7 +28,7 @@ describe('the status a thread’s session takes when one request in it ends', ()
       logger: pino({ level: 'silent' }),
     });
     await broken.settle(thread);
-    expect(setSessionStatus).toHaveBeenCalledWith(thread, 'active');
+    expect(setSessionStatus).toHaveBeenCalledWith(thread, 'active', {});
 
     setSessionStatus.mockClear();
     const busy = createThreadSession({

@@ -27,7 +27,7 @@ const checkTitle = (title: string | undefined, min: number) => {
 /**
  * `agents.sessions.setStatus` creates a thread's session (title and initiator count only then) or
  * changes its status; `agents.sessions.rename` retitles one. A post in the thread changes nothing:
- * a session's status moves only when the app moves it.
+ * a session's status moves only when the app moves it (here, or with chat.stopStream's `session_status`).
  */
 export const agentMethods: Record<string, Handler> = {
   'agents.sessions.setStatus': (p, { ws }) => {

@@ -1,3 +1,4 @@
+import { SESSION_STATUSES, type SessionStatus } from '../agent-sessions.js';
 import { markdownChunks, messageBlocks, metadataParam } from '../content.js';
 import { asString, fail, required } from '../params.js';
 import type { Handler } from './handler.js';
@@ -40,12 +41,21 @@ export const streamMethods: Record<string, Handler> = {
     const { text, chunks } = markdownChunks(p);
     const blocks = messageBlocks(p, ws.opts.blocksTextLimit);
     const metadata = metadataParam(p);
+    const sessionStatus = asString(p.session_status);
+    if (sessionStatus !== undefined && !SESSION_STATUSES.includes(sessionStatus as SessionStatus))
+      throw fail('invalid_arguments', [`session_status must be one of ${SESSION_STATUSES.join(', ')}`]);
     const s = ws.liveStream(channel, ts);
     s.rec.message.text += text;
     s.chunks.push(...chunks);
     if (blocks) s.rec.message.blocks = blocks;
     if (metadata) s.rec.message.metadata = metadata;
     s.state = 'stopped';
+    // "The session status to set after stopping the stream": moves the thread's agent session, if any.
+    const session = ws.agents.sessions.get(ws.agents.key(channel, ws.store.rootOf(channel, ts)));
+    if (session && sessionStatus) {
+      session.status = sessionStatus as SessionStatus;
+      session.history.push({ status: session.status, title: session.title, kind: 'status', at: Date.now() });
+    }
     return { channel, ts, message: ws.store.apiMessage(channel, ts) };
   },
 };
