@@ -89,7 +89,8 @@ describe('traces across processes', () => {
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
     const ours = () =>
       otlp.spans().filter((s) => s.traceId === traceId && s.resource['service.name'] === service);
-    // The worker's spans of the answer: its job, the LLM call and the answer's post.
+    // The worker's spans of the answer: its job, the LLM call and the answer (its queued note
+    // edited in place).
     const inTrace = await otlp.waitFor(
       () => {
         const spans = ours();
@@ -97,7 +98,7 @@ describe('traces across processes', () => {
         const done =
           worker.some((s) => s.name === 'process answers') &&
           worker.some((s) => s.name.startsWith('chat ')) &&
-          worker.some((s) => s.name === 'slack.chat.postMessage');
+          worker.some((s) => s.name === 'slack.chat.update');
         return done && spans;
       },
       20_000,
@@ -138,7 +139,9 @@ describe('traces across processes', () => {
     expect(llm[0]?.attributes['gen_ai.request.model']).toBeTypeOf('string');
     expect(llm.every(descendsFromJob)).toBe(true);
     const writes = inTrace.filter((s) => roleOf(s) === 'worker' && s.name.startsWith('slack.'));
-    expect(writes.map((s) => s.name)).toContain('slack.chat.postMessage');
+    expect(writes.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['slack.chat.update', 'slack.reactions.add']),
+    );
     expect(writes.every(descendsFromJob)).toBe(true);
     // Two processes, one trace: both sent spans of it, and their pids differ.
     const pids = new Set(inTrace.map((s) => s.resource['process.pid']));
