@@ -7,8 +7,6 @@ export const createKeys = (prefix: string) => {
     `${teamId}:${channelId}:${threadTs}`;
   return {
     prefix,
-    /** Short-lived, then final, claim of one delivery of a Slack event or message. */
-    claim: (id: string) => `${prefix}:claim:${id}`,
     /** Session record (hash) of a thread. */
     session: (teamId: string, channelId: string, threadTs: string) =>
       `${prefix}:session:${thread(teamId, channelId, threadTs)}`,
