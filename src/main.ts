@@ -19,7 +19,7 @@ import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createQueueWatch } from './queue/watch.js';
-import { createKeys } from './sessions/keys.js';
+import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
@@ -75,6 +75,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
 
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
+  await warnOfUntaggedData(producer, config.redis.prefix, logger);
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
     redis: producer,
@@ -198,3 +199,18 @@ const quit = async (redis: Redis) => {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)
   void runCli(startBackchannel);
+
+/**
+ * Data a version before the `{…}` hash tag left under the bare prefix is not read by this one: say
+ * so once at start-up (an EXISTS per queue), rather than let its queued jobs wait unseen.
+ */
+const warnOfUntaggedData = async (redis: Redis, prefix: string, logger: Logger) => {
+  const old = untaggedQueueKeys(prefix, [QUEUES.intake.name, QUEUES.answers.name]);
+  // One EXISTS per key: the untagged keys hash to different slots, which one command may not span.
+  const found = await Promise.all(old.map((key) => redis.exists(key)));
+  if (!found.some((n) => n > 0)) return;
+  logger.warn(
+    { prefix, oldPrefix: prefix.replace(/[{}]/g, '') },
+    'Redis holds queues under the old prefix without a hash tag; this version uses the tagged prefix and does not run them (see README, Redis Cluster)',
+  );
+};

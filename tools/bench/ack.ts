@@ -109,7 +109,7 @@ export const benchBotAck = async (
   opts: AckOptions & { answerWaitS: number },
   events: AckEvents,
 ): Promise<BotAckRun> => {
-  const prefix = `bench-ack-${events}`;
+  const prefix = `{bench-ack-${events}}`;
   const phase = events === 'dm' ? 'ack, DMs' : 'ack, Home opened';
   const web = await fleet.startBot('web', phase, prefix);
   const worker = events === 'dm' ? await fleet.startBot('worker', phase, prefix) : undefined;
