@@ -11,7 +11,6 @@ import { createRedis, pingRedis, waitUntilReady } from './core/redis.js';
 import { runShutdown } from './core/shutdown.js';
 import { resolveRedis } from './dev-redis.js';
 import { createHttpServer } from './edge/http-server.js';
-import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient } from './llm/client.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
@@ -62,7 +61,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const connections: Redis[] = [producer, workerConnection];
   await waitUntilReady(producer);
 
-  // Slack and the LLM. Who the bot is and the tokenizer's ranks (~0.5 s) are loaded now, never on a request's path.
+  // Slack and the LLM. Who the bot is is loaded now, never on a request's path. The tokenizer is
+  // loaded on the first count (budget.ts): an idle process holds none of it.
   const slackClient = createSlackClient({
     token: config.slack.botToken,
     apiUrl: config.slack.apiUrl,
@@ -70,7 +70,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   });
   const identity = await fetchIdentity(slackClient, logger);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
-  await loadTokenizer();
   const llm = createLlmClient({ config: config.openai, logger, metrics });
 
   // Stores, and the answers queue both roles use.

@@ -2,16 +2,18 @@ import type { ChatMessage, Turn } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import { boundText, TRUNCATION_MARKER } from '../core/text.js';
 import { formatTurn, systemMessage } from './prompt.js';
-import { type BoundedTokenizer, createBoundedTokenizer } from './tokenize.js';
+import { type BoundedTokenizer, createBoundedTokenizer, O200K_PATTERN } from './tokenize.js';
 
 /**
  * Token counting with a real tokenizer (o200k_base, the encoding of the gpt-4o, gpt-4.1, o-series
  * and gpt-5 families; for Ollama or vLLM models it is an estimate, which is all a budget needs),
  * bounded in time whatever the text (see tokenize.ts) and yielding to the event loop as it goes.
  *
- * The o200k ranks are a 2.3 MB module and building the encoder blocks the event loop for about
- * half a second, so nothing loads at import time: the first call loads it once, and every function
- * here is async. A role warms the tokenizer with `loadTokenizer()` once it has started.
+ * The encoder is `gpt-tokenizer` (pure JS, no install script): the same tokens as `js-tiktoken`
+ * (tested), about a quarter of its heap (20 MiB against 72 MiB once loaded, +67 MiB RSS against
+ * +168 MiB), loaded in about 130 ms against 550 ms, and 4× to 30× faster. It is loaded lazily, on
+ * the first count, so a process that has counted nothing (a worker with an empty queue, a web
+ * process before its first question) holds none of it; every function here is async.
  */
 
 /** Approximate per-message framing (`<|start|>role…<|end|>`), as in OpenAI's token-counting guide. */
@@ -22,6 +24,14 @@ export { TRUNCATION_MARKER };
 
 export type Tokenizer = BoundedTokenizer;
 
+/**
+ * The encoder's cache of merged pieces (gpt-tokenizer keeps up to 100,000 by default): pieces reach
+ * it at most 24 bytes long, and ordinary words repeat, so a few thousand keep the speed without
+ * letting a long thread grow the heap by tens of MiB.
+ */
+const MERGE_CACHE_SIZE = 4_000;
+const NO_SPECIAL = new Set<string>();
+
 let loading: Promise<Tokenizer> | undefined;
 
 export const isTokenizerLoaded = (): boolean => loading !== undefined;
@@ -30,16 +40,13 @@ export const isTokenizerLoaded = (): boolean => loading !== undefined;
 export const loadTokenizer = (): Promise<Tokenizer> => {
   if (loading) return loading;
   const pending = (async (): Promise<Tokenizer> => {
-    const [{ Tiktoken }, ranks] = await Promise.all([
-      import('js-tiktoken/lite'),
-      import('js-tiktoken/ranks/o200k_base'),
-    ]);
-    const enc = new Tiktoken(ranks.default);
-    // Users can paste `<|endoftext|>`; by default js-tiktoken throws on special tokens, but here
-    // they are just text (`[]` allowed, `[]` disallowed).
+    const o200k = await import('gpt-tokenizer/encoding/o200k_base');
+    o200k.setMergeCacheSize(MERGE_CACHE_SIZE);
+    // Users can paste `<|endoftext|>`: here special tokens are just text (none allowed, none refused).
+    const options = { allowedSpecial: NO_SPECIAL, disallowedSpecial: NO_SPECIAL };
     return createBoundedTokenizer(
-      { encode: (text) => enc.encode(text, [], []), decode: (tokens) => enc.decode(tokens) },
-      ranks.default.pat_str,
+      { encode: (text) => o200k.encode(text, options), decode: (tokens) => o200k.decode(tokens) },
+      O200K_PATTERN,
     );
   })();
   loading = pending;

@@ -3,11 +3,19 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import ranks from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { countTokens, loadTokenizer } from '../../src/llm/budget.js';
-import { bpeSegments, createBoundedTokenizer, MAX_BPE_PIECE_BYTES } from '../../src/llm/tokenize.js';
+import {
+  bpeSegments,
+  createBoundedTokenizer,
+  MAX_BPE_PIECE_BYTES,
+  O200K_PATTERN,
+} from '../../src/llm/tokenize.js';
 import { LONG_SHAPES, longInput } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
 
-/** js-tiktoken as it is, for exact counts of texts short enough to count that way. */
+/**
+ * js-tiktoken as it is: a second implementation of o200k_base (the bot counts with gpt-tokenizer),
+ * for exact counts of texts short enough to count that way.
+ */
 const exact = new Tiktoken(ranks);
 const exactCount = (text: string) => exact.encode(text, [], []).length;
 const pattern = new RegExp(ranks.pat_str, 'gu');
@@ -94,6 +102,10 @@ describe('the bounded counter', () => {
       const text = longInput(shape, 5000);
       expect(tk.decode(await tk.encode(text))).toBe(text);
     }
+  });
+
+  it('splits with the same regex as the encoding’s own (tiktoken’s pat_str)', () => {
+    expect(O200K_PATTERN).toBe(ranks.pat_str);
   });
 
   it('counts ordinary text exactly as js-tiktoken does', async () => {
