@@ -1,8 +1,12 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createLogger } from '../../src/core/logger.js';
+import { createIntake } from '../../src/intake/intake.js';
 import { QUEUES } from '../../src/queue/registry.js';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createThreadLocks } from '../../src/sessions/thread-lock.js';
 import { type Ack, createDriver } from '../../standins/driver/index.js';
-import { BARE_BOLT, type BenchContext, type Fleet, SIGNING_SECRET } from './procs.js';
+import { BARE_BOLT, type BenchContext, BOT_NODE_OPTIONS, type Fleet, SIGNING_SECRET } from './procs.js';
 import { perMethod, type Section } from './section.js';
 import { isWrite } from './slack-calls.js';
 import { max, median, num, percentile, ratio, sleep, spread } from './stats.js';
@@ -107,7 +111,8 @@ const startBareBolt = (fleet: Fleet) =>
     'bare-bolt',
     'ack',
     BARE_BOLT,
-    { SLACK_SIGNING_SECRET: SIGNING_SECRET, NODE_ENV: 'production' },
+    // The same V8 flags as the bot, so the floor differs from it only in what the bot does.
+    { SLACK_SIGNING_SECRET: SIGNING_SECRET, NODE_ENV: 'production', NODE_OPTIONS: BOT_NODE_OPTIONS },
     'healthz',
   );
 
@@ -198,6 +203,58 @@ export const benchBotAck = async (
   }
 };
 
+/**
+ * The intake write alone, in this process: what the ack waits on Redis for (one MULTI: the check
+ * and thread order, and BullMQ's add), beside a PING, one bare round trip, alternating.
+ */
+export const benchIntakeWrite = async (ctx: BenchContext, count = 2000) => {
+  const prefix = '{bench-intake}';
+  const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUES.intake.name, { connection: redis, prefix });
+  const logger = createLogger({ level: 'silent' });
+  const intake = createIntake({ queue, logger });
+  const locks = createThreadLocks({ redis, keys: createKeys(prefix), logger });
+  const write: number[] = [];
+  const ping: number[] = [];
+  let duplicates = 0;
+  try {
+    await redis.ping();
+    for (let i = 0; i < count + 100; i++) {
+      const ts = `1700000000.${String(i).padStart(6, '0')}`;
+      const id = `T0BENCH:C0BENCH:${ts}`;
+      const thread = { teamId: 'T0BENCH', channelId: 'C0BENCH', threadTs: ts };
+      const request = {
+        id,
+        source: 'dm' as const,
+        teamId: 'T0BENCH',
+        channelId: 'D0BENCH',
+        userId: 'U0BENCH',
+        text: `intake bench ${i}`,
+        ts,
+        isDm: true,
+        receivedAt: Date.now(),
+      };
+      let t = performance.now();
+      const result = await intake.accept(request, `msg:${id}`, locks.order(thread, ts));
+      const w = performance.now() - t;
+      t = performance.now();
+      await redis.ping();
+      const p = performance.now() - t;
+      if (result === 'duplicate') duplicates++;
+      // The first 100 warm up (scripts loaded, connections settled).
+      if (i >= 100) {
+        write.push(w);
+        ping.push(p);
+      }
+    }
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    redis.disconnect();
+  }
+  return { write, ping, duplicates };
+};
+
 const ackFigures = (run: AckRun) => ({
   p50: median(run.latencies),
   p99: percentile(run.latencies, 99),
@@ -216,6 +273,7 @@ export const ackSection: Section = {
       rounds: 10,
       answerWaitS: 20,
     };
+    const alone = await benchIntakeWrite(ctx);
     const home = await benchBotAck(ctx, fleet, ackOpts, 'home');
     const dm = await benchBotAck(ctx, fleet, ackOpts, 'dm');
     const load = (r: AckRun) =>
@@ -239,6 +297,14 @@ export const ackSection: Section = {
       ];
     };
     return [
+      row(
+        'intake write alone / one PING, p50 / p99 / max',
+        `${spread(alone.write)} / ${spread(alone.ping)}`,
+        {
+          aim: '≈ one round trip',
+          how: `${alone.write.length} sequential DMs written as the ack path does (one MULTI: check + thread order + BullMQ add with deduplication), each followed by a PING; p50 ratio ${ratio(median(alone.write), median(alone.ping))}; ${alone.duplicates} taken as duplicates`,
+        },
+      ),
       ...pair(
         home,
         'intake only (app_home_opened)',
