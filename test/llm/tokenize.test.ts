@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { Tiktoken } from 'js-tiktoken/lite';
 import ranks from 'js-tiktoken/ranks/o200k_base';
@@ -8,6 +9,7 @@ import {
   createBoundedTokenizer,
   MAX_BPE_PIECE_BYTES,
   O200K_PATTERN,
+  parseTiktokenRanks,
 } from '../../src/llm/tokenize.js';
 import { LONG_SHAPES, longInput } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
@@ -102,6 +104,16 @@ describe('the bounded counter', () => {
       const text = longInput(shape, 5000);
       expect(tk.decode(await tk.encode(text))).toBe(text);
     }
+  });
+
+  it('reads the ranks from the data file exactly as gpt-tokenizer bundles them, yielding as it goes', async () => {
+    const file = new URL(import.meta.resolve('gpt-tokenizer/data/o200k_base.tiktoken'));
+    const text = await readFile(file, 'latin1');
+    const { result, worstCpuMs } = await measureBlocking(() => parseTiktokenRanks(text));
+    const bundled = (await import('gpt-tokenizer/esm/bpeRanks/o200k_base')).default;
+    expect(result).toHaveLength(bundled.length);
+    expect(result).toEqual(bundled);
+    expect(worstCpuMs).toBeLessThan(100);
   });
 
   it('splits with the same regex as the encoding’s own (tiktoken’s pat_str)', () => {

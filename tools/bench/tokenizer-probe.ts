@@ -1,29 +1,26 @@
-import { createBoundedTokenizer, type Encoder, O200K_PATTERN } from '../../src/llm/tokenize.js';
+import { loadTokenizer } from '../../src/llm/budget.js';
+import { type BoundedTokenizer, createBoundedTokenizer, O200K_PATTERN } from '../../src/llm/tokenize.js';
 import { longInput } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
 
 /**
  * One o200k_base encoder in a fresh process (run with --expose-gc): what loading it costs (time,
  * the event-loop block, heap and RSS once collected) and how fast the bounded tokenizer counts on
- * it. Prints one JSON line. argv[2]: `gpt-tokenizer` (what the bot uses) or `js-tiktoken` (before).
+ * it. Prints one JSON line. argv[2]: `gpt-tokenizer` (the bot's own loadTokenizer) or
+ * `js-tiktoken` (what it loaded before).
  */
 
-const NONE = new Set<string>();
-
-const load = async (which: string): Promise<Encoder> => {
-  if (which === 'js-tiktoken') {
-    const [{ Tiktoken }, ranks] = await Promise.all([
-      import('js-tiktoken/lite'),
-      import('js-tiktoken/ranks/o200k_base'),
-    ]);
-    const enc = new Tiktoken(ranks.default);
-    return { encode: (t) => enc.encode(t, [], []), decode: (t) => enc.decode(t) };
-  }
-  const o200k = await import('gpt-tokenizer/encoding/o200k_base');
-  return {
-    encode: (t) => o200k.encode(t, { allowedSpecial: NONE, disallowedSpecial: NONE }),
-    decode: (t) => o200k.decode(t),
-  };
+const load = async (which: string): Promise<BoundedTokenizer> => {
+  if (which !== 'js-tiktoken') return loadTokenizer();
+  const [{ Tiktoken }, ranks] = await Promise.all([
+    import('js-tiktoken/lite'),
+    import('js-tiktoken/ranks/o200k_base'),
+  ]);
+  const enc = new Tiktoken(ranks.default);
+  return createBoundedTokenizer(
+    { encode: (t) => enc.encode(t, [], []), decode: (t) => enc.decode(t) },
+    O200K_PATTERN,
+  );
 };
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
@@ -33,13 +30,13 @@ const which = process.argv[2] ?? 'gpt-tokenizer';
 gc();
 const before = process.memoryUsage();
 const loaded = await measureBlocking(async () => {
-  const enc = await load(which);
-  enc.encode('warm up');
-  return enc;
+  const tk = await load(which);
+  await tk.count('warm up');
+  return tk;
 });
 gc();
 const after = process.memoryUsage();
-const tk = createBoundedTokenizer(loaded.result, O200K_PATTERN);
+const tk = loaded.result;
 const ordinary =
   'We rotate the signing keys every quarter, and the staging ones before each release. '.repeat(480);
 const timeCount = async (text: string) => {
