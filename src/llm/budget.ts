@@ -16,11 +16,12 @@ import {
  * bounded in time whatever the text (see tokenize.ts) and yielding to the event loop as it goes.
  *
  * The encoder is `gpt-tokenizer` (pure JS, no install script): the same tokens as `js-tiktoken`
- * (tested), a quarter of its heap (15 MiB against 68 MiB once loaded; RSS +52 MiB against +166),
- * and 1.5× to 3× faster. Its ranks are read from the package's data file and parsed in slices, so
- * loading never blocks the event loop for long. It is loaded lazily, on the first count: a process
- * that has counted nothing (a worker with an empty queue, a web process before its first question)
- * holds none of it. Every function here is async.
+ * (tested), a quarter of its heap (15 MiB against 68 MiB once loaded; RSS +55 MiB against +161),
+ * and about 4× faster through the bounded tokenizer. It is loaded lazily, on the first count: a
+ * process that has counted nothing (a worker with an empty queue, a web process before its first
+ * question) holds none of it. Its ranks are read from the package's data file and parsed in
+ * slices; the encoder's constructor (a 200,000-entry map) is the one block left, paid once per
+ * process: 80-300 ms on the shared bench machine. Every function here is async.
  */
 
 /** Approximate per-message framing (`<|start|>role…<|end|>`), as in OpenAI's token-counting guide. */
