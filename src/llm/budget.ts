@@ -2,26 +2,21 @@ import { readFile } from 'node:fs/promises';
 import type { ChatMessage, Turn } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import { boundText, TRUNCATION_MARKER } from '../core/text.js';
+import { createBpeEncoder, parseRanks } from './bpe.js';
 import { formatTurn, systemMessage } from './prompt.js';
-import {
-  type BoundedTokenizer,
-  createBoundedTokenizer,
-  O200K_PATTERN,
-  parseTiktokenRanks,
-} from './tokenize.js';
+import { type BoundedTokenizer, createBoundedTokenizer, createSlicer, O200K_PATTERN } from './tokenize.js';
 
 /**
  * Token counting with a real tokenizer (o200k_base, the encoding of the gpt-4o, gpt-4.1, o-series
  * and gpt-5 families; for Ollama or vLLM models it is an estimate, which is all a budget needs),
  * bounded in time whatever the text (see tokenize.ts) and yielding to the event loop as it goes.
  *
- * The encoder is `gpt-tokenizer` (pure JS, no install script): the same tokens as `js-tiktoken`
- * (tested), a quarter of its heap (15 MiB against 68 MiB once loaded; RSS +55 MiB against +161),
- * and about 4× faster through the bounded tokenizer. It is loaded lazily, on the first count: a
- * process that has counted nothing (a worker with an empty queue, a web process before its first
- * question) holds none of it. Its ranks are read from the package's data file and parsed in
- * slices; the encoder's constructor (a 200,000-entry map) is the one block left, paid once per
- * process: 80-300 ms on the shared bench machine. Every function here is async.
+ * The encoder is our own byte-pair merge (bpe.ts) over OpenAI's o200k_base ranks, as shipped in
+ * the `gpt-tokenizer` package's data folder: the same tokens as `js-tiktoken` (tested), a fraction
+ * of its memory, and loaded without blocking the event loop (the file is read asynchronously and
+ * parsed in 5 ms slices), where js-tiktoken's load blocked it for 0.5-3 s. It is loaded lazily, on
+ * the first count: a process that has counted nothing (a worker with an empty queue, a web process
+ * before its first question) holds none of it. Every function here is async.
  */
 
 /** Approximate per-message framing (`<|start|>role…<|end|>`), as in OpenAI's token-counting guide. */
@@ -32,14 +27,6 @@ export { TRUNCATION_MARKER };
 
 export type Tokenizer = BoundedTokenizer;
 
-/**
- * The encoder's cache of merged pieces (gpt-tokenizer keeps up to 100,000 by default): pieces reach
- * it at most 24 bytes long, and ordinary words repeat, so a few thousand keep the speed without
- * letting a long thread grow the heap by tens of MiB.
- */
-const MERGE_CACHE_SIZE = 4_000;
-const NO_SPECIAL = new Set<string>();
-
 let loading: Promise<Tokenizer> | undefined;
 
 export const isTokenizerLoaded = (): boolean => loading !== undefined;
@@ -48,22 +35,11 @@ export const isTokenizerLoaded = (): boolean => loading !== undefined;
 export const loadTokenizer = (): Promise<Tokenizer> => {
   if (loading) return loading;
   const pending = (async (): Promise<Tokenizer> => {
-    // The ranks from the package's data file, read and parsed without blocking the event loop
-    // (its bundled ranks module is 2.4 MB of JS, compiled in one block); the encoder from them.
+    // The ranks from gpt-tokenizer's copy of OpenAI's o200k_base.tiktoken, read and parsed without
+    // blocking the event loop; the encoder is ours (bpe.ts), so nothing is built in one block.
     const file = new URL(import.meta.resolve('gpt-tokenizer/data/o200k_base.tiktoken'));
-    const [text, { GptEncoding }] = await Promise.all([
-      readFile(file, 'latin1'),
-      import('gpt-tokenizer/esm/GptEncoding'),
-    ]);
-    const ranks = await parseTiktokenRanks(text);
-    const o200k = GptEncoding.getEncodingApi('o200k_base', () => ranks);
-    o200k.setMergeCacheSize(MERGE_CACHE_SIZE);
-    // Users can paste `<|endoftext|>`: here special tokens are just text (none allowed, none refused).
-    const options = { allowedSpecial: NO_SPECIAL, disallowedSpecial: NO_SPECIAL };
-    return createBoundedTokenizer(
-      { encode: (text) => o200k.encode(text, options), decode: (tokens) => o200k.decode(tokens) },
-      O200K_PATTERN,
-    );
+    const ranks = await parseRanks(await readFile(file, 'latin1'), createSlicer());
+    return createBoundedTokenizer(createBpeEncoder(ranks, O200K_PATTERN), O200K_PATTERN);
   })();
   loading = pending;
   // A failed load is not cached, so the next call tries again. The failure itself reaches every

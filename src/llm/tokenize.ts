@@ -1,13 +1,11 @@
 /**
- * Token counting in bounded time, whatever the text, on top of a tiktoken-style encoder
- * (gpt-tokenizer; js-tiktoken before it).
+ * Token counting in bounded time, whatever the text, on top of a tiktoken-style encoder (bpe.ts;
+ * js-tiktoken before it).
  *
- * The encoder splits text with the encoding's regex, then BPE-merges each piece. js-tiktoken's
- * merge scans every adjacent pair of the piece at each step, so a piece of n bytes costs about n²
- * lookups: one 40,000-character "word" took 77 s on the event loop that acks Slack. gpt-tokenizer's
- * merge is faster (a 4,000-byte piece: 12 ms against 600 ms) but still grows faster than the text.
- * The regex gives no bound (a run of letters, CJK, emoji or one repeated character is a single
- * piece), so:
+ * The encoder splits text with the encoding's regex, then BPE-merges each piece. The merge scans
+ * every adjacent pair of the piece at each step, so a piece of n bytes costs about n² lookups: one
+ * 40,000-character "word" took 77 s in js-tiktoken, on the event loop that acks Slack. The regex
+ * gives no bound (a run of letters, CJK, emoji or one repeated character is a single piece), so:
  *
  * - no piece longer than MAX_BPE_PIECE_BYTES reaches the merge: a longer piece is cut into chunks
  *   of at most that many bytes, on code point boundaries, and each chunk is encoded on its own. The
@@ -56,42 +54,6 @@ export const createSlicer = (sliceMs = SLICE_MS): Slicer => {
       });
     },
   };
-};
-
-/**
- * The ranks of a `.tiktoken` file (`<base64 bytes> <rank>` per line) in gpt-tokenizer's form: the
- * token's text where its bytes are valid UTF-8, else the bytes. Parsed in slices, yielding to the
- * event loop like the counter: 200,000 lines would otherwise block it for hundreds of ms, and
- * importing the package's bundled ranks (a 2.4 MB module) blocked it for 0.1-0.8 s.
- */
-export const parseTiktokenRanks = async (
-  text: string,
-  slicer: Slicer = createSlicer(),
-): Promise<(string | number[])[]> => {
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const ranks: (string | number[])[] = [];
-  for (let start = 0; start < text.length; ) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const space = text.indexOf(' ', start);
-    if (space > start && space < end) {
-      const bytes = Buffer.from(text.slice(start, space), 'base64');
-      let token: string | number[] = Array.from(bytes);
-      try {
-        // Text only when it round-trips: a leading U+FEFF is dropped by the decoder (as a BOM), and
-        // gpt-tokenizer keeps such tokens as bytes too.
-        const decoded = utf8.decode(bytes);
-        if (Buffer.byteLength(decoded) === bytes.length) token = decoded;
-      } catch {
-        // Not UTF-8: bytes.
-      }
-      ranks[Number(text.slice(space + 1, end))] = token;
-    }
-    start = end + 1;
-    const pause = slicer.tick();
-    if (pause) await pause;
-  }
-  return ranks;
 };
 
 /** UTF-8 length of the code point at `i` and its length in UTF-16 units (a lone surrogate is U+FFFD). */

@@ -6,12 +6,24 @@ import { measureBlocking } from '../../standins/loop-watch.js';
 /**
  * One o200k_base encoder in a fresh process (run with --expose-gc): what loading it costs (time,
  * the event-loop block, heap and RSS once collected) and how fast the bounded tokenizer counts on
- * it. Prints one JSON line. argv[2]: `gpt-tokenizer` (the bot's own loadTokenizer) or
- * `js-tiktoken` (what it loaded before).
+ * it. Prints one JSON line. argv[2]: `bot` (the bot's own loadTokenizer: bpe.ts over the o200k
+ * ranks file), `gpt-tokenizer` (that package's own encoder) or `js-tiktoken` (what it used before).
  */
 
+const NONE = new Set<string>();
+
 const load = async (which: string): Promise<BoundedTokenizer> => {
-  if (which !== 'js-tiktoken') return loadTokenizer();
+  if (which === 'bot') return loadTokenizer();
+  if (which === 'gpt-tokenizer') {
+    const o200k = await import('gpt-tokenizer/encoding/o200k_base');
+    return createBoundedTokenizer(
+      {
+        encode: (t) => o200k.encode(t, { allowedSpecial: NONE, disallowedSpecial: NONE }),
+        decode: (t) => o200k.decode(t),
+      },
+      O200K_PATTERN,
+    );
+  }
   const [{ Tiktoken }, ranks] = await Promise.all([
     import('js-tiktoken/lite'),
     import('js-tiktoken/ranks/o200k_base'),
@@ -26,7 +38,7 @@ const load = async (which: string): Promise<BoundedTokenizer> => {
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 const mib = (b: number) => b / 1048576;
 
-const which = process.argv[2] ?? 'gpt-tokenizer';
+const which = process.argv[2] ?? 'bot';
 gc();
 const before = process.memoryUsage();
 const loaded = await measureBlocking(async () => {

@@ -12,6 +12,7 @@ import {
 } from '../../src/llm/budget.js';
 import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
+import { BOT_NODE_OPTIONS } from './procs.js';
 import type { Section } from './section.js';
 import { max, median, ms, num, type Row } from './stats.js';
 
@@ -66,32 +67,31 @@ interface Probe {
 /** The encoder the bot uses beside the one it used before, each loaded in a fresh process. */
 const compareEncoders = async (): Promise<Row[]> => {
   const run = async (which: string): Promise<Probe> => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', PROBE, which]);
+    const flags = BOT_NODE_OPTIONS.split(' ').filter(Boolean);
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--expose-gc', PROBE, which]);
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Probe;
   };
-  const used = await run('gpt-tokenizer');
-  const before = await run('js-tiktoken');
-  const mem = (p: Probe) =>
-    `heap +${p.heapMiB.toFixed(1)} MiB, RSS +${p.rssMiB.toFixed(0)} MiB (+${p.rssAfterUseMiB.toFixed(0)} MiB after counting)`;
-  const speed = (p: Probe) => `${ms(p.ordinaryMs)} / ${ms(p.noSpaceMs)} / ${ms(p.cjkMs)}`;
+  const all = [await run('bot'), await run('gpt-tokenizer'), await run('js-tiktoken')];
+  const each = (f: (p: Probe) => string) => all.map(f).join(' / ');
+  const names = 'ours (bpe.ts) / gpt-tokenizer / js-tiktoken (before)';
   return [
     {
       section: SECTION,
-      figure: 'o200k encoder once loaded: gpt-tokenizer (used) / js-tiktoken (before)',
-      value: `${mem(used)} / ${mem(before)}`,
-      how: 'a fresh process each, after a full GC; what every process that has counted holds',
+      figure: `o200k encoder once loaded: ${names}`,
+      value: each((p) => `heap +${p.heapMiB.toFixed(1)} MiB, RSS +${p.rssMiB.toFixed(0)} MiB`),
+      how: 'a fresh process each (with the bot’s V8 flags), after a full GC; what every process that has counted holds',
     },
     {
       section: SECTION,
-      figure: 'its load: wall, worst event-loop block: gpt-tokenizer / js-tiktoken',
-      value: `${ms(used.loadMs)}, ${ms(used.loadBlockMs)} / ${ms(before.loadMs)}, ${ms(before.loadBlockMs)}`,
+      figure: `its load: wall, worst event-loop block: ${names}`,
+      value: each((p) => `${ms(p.loadMs)}, ${ms(p.loadBlockMs)}`),
       how: 'paid once per process, on its first count (nothing is loaded at start-up)',
     },
     {
       section: SECTION,
-      figure: 'bounded count of 40,000 chars, ordinary / no-space / CJK: gpt-tokenizer / js-tiktoken',
-      value: `${speed(used)} / ${speed(before)}`,
-      how: 'the same bounded tokenizer (24-byte pieces, 5 ms slices) on each encoder; same counts',
+      figure: `bounded count of 40,000 chars, ordinary, no-space, CJK: ${names}`,
+      value: each((p) => `${ms(p.ordinaryMs)}, ${ms(p.noSpaceMs)}, ${ms(p.cjkMs)}`),
+      how: 'the same bounded tokenizer (24-byte pieces, 5 ms slices) on each encoder; the same counts',
     },
   ];
 };
@@ -104,7 +104,7 @@ export const benchTokens = async (): Promise<Row[]> => {
       section: SECTION,
       figure: 'first load in this process: wall, worst event-loop block',
       value: `${ms(first.wallMs)}, ${ms(first.worstBlockMs)}`,
-      how: 'the price of loading lazily, once per process: the ranks are parsed in slices, the encoder’s constructor (a 200,000-entry map) is one block',
+      how: 'the price of loading lazily, once per process: the ranks file is read and parsed in 5 ms slices',
     });
   }
   await loadTokenizer();
