@@ -14,7 +14,6 @@ import { startTracing } from './core/tracing.js';
 import { resolveRedis } from './dev-redis.js';
 import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
-import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient } from './llm/client.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
@@ -22,7 +21,7 @@ import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
 import { QUEUES } from './queue/registry.js';
 import { createQueueWatch } from './queue/watch.js';
-import { createKeys } from './sessions/keys.js';
+import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
@@ -69,7 +68,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const connections: Redis[] = [producer, workerConnection];
   await waitUntilReady(producer);
 
-  // Slack and the LLM. Who the bot is and the tokenizer's ranks (~0.5 s) are loaded now, never on a request's path.
+  // Slack and the LLM. Who the bot is is loaded now, never on a request's path. The tokenizer is
+  // loaded on the first count (budget.ts): an idle process holds none of it.
   const slackClient = createSlackClient({
     token: config.slack.botToken,
     apiUrl: config.slack.apiUrl,
@@ -77,11 +77,11 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   });
   const identity = await fetchIdentity(slackClient, logger);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
-  await loadTokenizer();
   const llm = createLlmClient({ config: config.openai, logger, metrics });
 
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
+  await warnOfUntaggedData(producer, config.redis.prefix, logger);
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
     redis: producer,
@@ -225,3 +225,18 @@ const quit = async (redis: Redis) => {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)
   void runCli(startBackchannel);
+
+/**
+ * Data a version before the `{…}` hash tag left under the bare prefix is not read by this one: say
+ * so once at start-up (an EXISTS per queue), rather than let its queued jobs wait unseen.
+ */
+const warnOfUntaggedData = async (redis: Redis, prefix: string, logger: Logger) => {
+  const old = untaggedQueueKeys(prefix, [QUEUES.intake.name, QUEUES.answers.name]);
+  // One EXISTS per key: the untagged keys hash to different slots, which one command may not span.
+  const found = await Promise.all(old.map((key) => redis.exists(key)));
+  if (!found.some((n) => n > 0)) return;
+  logger.warn(
+    { prefix, oldPrefix: prefix.replace(/[{}]/g, '') },
+    'Redis holds queues under the old prefix without a hash tag; this version uses the tagged prefix and does not run them (see README, Redis Cluster)',
+  );
+};

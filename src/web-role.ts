@@ -17,7 +17,6 @@ import { registerAppContextChanged } from './edge/listeners/events/app-context-c
 import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
 import { registerMessageListeners } from './edge/listeners/events/messages.js';
 import { registerFeedbackComment } from './edge/listeners/views/feedback-comment.js';
-import { createClaims } from './intake/claims.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
@@ -89,7 +88,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     new Queue(QUEUES.intake.name, { connection: redis, prefix, ...deps.traced }),
     'intake queue',
   );
-  const intake = createIntake({ claims: createClaims({ redis, keys }), queue: intakeQueue, logger });
+  const intake = createIntake({ queue: intakeQueue, logger });
   const followed = createFollowedThreads({ redis, keys, ttlSeconds: FOLLOW_TTL_SECONDS });
   const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
   const threadLocks = createThreadLocks({ redis, keys, ttlMs, maxWaiting, maxWaitMs, logger });

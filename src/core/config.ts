@@ -49,10 +49,18 @@ const schema = z
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: str('gpt-4o-mini'),
     REDIS_URL: optionalStr.pipe(z.url().optional()),
+    // Redis Cluster keeps a multi-key command or script on one node only when all its keys hash to
+    // one slot: a hash tag (`{…}`) in the prefix puts every key of a deployment in one slot, as
+    // BullMQ requires for its queues. A prefix without one is wrapped in one (`bc` → `{bc}`).
     REDIS_PREFIX: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, dot, dash or underscore')
-      .default('bc'),
+      .regex(
+        /^[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/,
+        'must be letters, digits, dot, dash or underscore, with at most one {hash tag}',
+      )
+      .refine((p) => p.length > 0, 'must not be empty')
+      .default('{bc}')
+      .transform((p) => (p.includes('{') ? p : `{${p}}`)),
     SYSTEM_PROMPT: str(DEFAULT_SYSTEM_PROMPT),
     MAX_ANSWER_TOKENS: int(1024, 1),
     CONTEXT_TOKEN_BUDGET: int(16000, 256),

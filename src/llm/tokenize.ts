@@ -1,10 +1,11 @@
 /**
- * Token counting in bounded time, whatever the text, on top of js-tiktoken.
+ * Token counting in bounded time, whatever the text, on top of a tiktoken-style encoder (bpe.ts;
+ * js-tiktoken before it).
  *
- * js-tiktoken splits text with the encoding's regex, then BPE-merges each piece. Its merge scans
+ * The encoder splits text with the encoding's regex, then BPE-merges each piece. The merge scans
  * every adjacent pair of the piece at each step, so a piece of n bytes costs about n² lookups: one
- * 40,000-character "word" took 77 s on the event loop that acks Slack. The regex gives no bound (a
- * run of letters, CJK, emoji or one repeated character is a single piece), so:
+ * 40,000-character "word" took 77 s in js-tiktoken, on the event loop that acks Slack. The regex
+ * gives no bound (a run of letters, CJK, emoji or one repeated character is a single piece), so:
  *
  * - no piece longer than MAX_BPE_PIECE_BYTES reaches the merge: a longer piece is cut into chunks
  *   of at most that many bytes, on code point boundaries, and each chunk is encoded on its own. The
@@ -14,8 +15,8 @@
  * - the counter yields to the event loop whenever it has run SLICE_MS, so even the linear work of
  *   a whole thread never blocks the loop for long.
  *
- * Counting off the event loop (a worker thread) would still burn the quadratic CPU, need a
- * deadline and a fallback, and hold a second copy of the 200k-rank encoder.
+ * Counting off the event loop (a worker thread) would still burn the CPU, need a deadline and a
+ * fallback, and hold a second copy of the 200k-rank encoder.
  */
 
 /** 24 bytes: every English word, a CJK run of 8 characters, 6 emoji. See MAX_BPE_PIECE_BYTES tests. */
@@ -25,7 +26,13 @@ const BATCH_CHARS = 500;
 /** The longest stretch the counter runs before it lets other work (acks, /healthz) in. */
 export const SLICE_MS = 5;
 
-/** The part of js-tiktoken used here: encode with special tokens as plain text, and decode. */
+/**
+ * o200k_base's split regex (tiktoken's `pat_str`), the one its encoders split with: the bounded
+ * tokenizer cuts only where this regex would, so its segments encode exactly as the whole text.
+ */
+export const O200K_PATTERN = String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`;
+
+/** The part of the encoder used here: encode with special tokens as plain text, and decode. */
 export interface Encoder {
   encode(text: string): number[];
   decode(tokens: number[]): string;

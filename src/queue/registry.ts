@@ -184,9 +184,11 @@ export type IntakeWorkKind =
  */
 export type IntakeWork = { [K in IntakeWorkKind]: z.infer<(typeof QUEUES.intake)[K]['schema']> };
 
+/** The request id doubles as BullMQ's job id: a second add of the same request is a no-op. */
+export const intakeJobId = (id: string) => id.replace(/:/g, '_');
+
 export const intakeJobOptions = (id: string): JobsOptions => ({
-  // The request id doubles as BullMQ's job id: a second add of the same request is a no-op.
-  jobId: id.replace(/:/g, '_'),
+  jobId: intakeJobId(id),
   priority: PRIORITY.high,
   // An intake job is short: it hands the answer to the foreground or the queue. If it fails
   // (Slack or Redis hiccup), try again soon; the answer pipeline is idempotent per request.

@@ -7,8 +7,6 @@ export const createKeys = (prefix: string) => {
     `${teamId}:${channelId}:${threadTs}`;
   return {
     prefix,
-    /** Short-lived, then final, claim of one delivery of a Slack event or message. */
-    claim: (id: string) => `${prefix}:claim:${id}`,
     /** Session record (hash) of a thread. */
     session: (teamId: string, channelId: string, threadTs: string) =>
       `${prefix}:session:${thread(teamId, channelId, threadTs)}`,
@@ -83,6 +81,16 @@ export const createKeys = (prefix: string) => {
 };
 
 export type Keys = ReturnType<typeof createKeys>;
+
+/**
+ * Keys that exist when a Redis holds data written under `prefix` without its hash tag (`bc` before
+ * the default became `{bc}`): the queues' meta hashes. Versions before the tag wrote there; this
+ * one never reads them.
+ */
+export const untaggedQueueKeys = (prefix: string, queues: readonly string[]): string[] => {
+  const bare = prefix.replace(/[{}]/g, '');
+  return bare === prefix ? [] : queues.map((q) => `${bare}:${q}:meta`);
+};
 
 /** The id of a user's message: unique per workspace, channel and timestamp. */
 export const messageId = (teamId: string, channelId: string, ts: string) => `${teamId}:${channelId}:${ts}`;

@@ -11,8 +11,15 @@ export interface ThreadRef {
   threadTs: string;
 }
 
-/** Enters one message in its thread's order; runs inside the intake's confirming MULTI. */
+/**
+ * One message's place in its thread's order: a sorted-set entry (`member` scored by its ts) that
+ * the intake writes in the same transaction as the request, only when the request is new.
+ */
 export interface ThreadOrder {
+  key: string;
+  score: number;
+  member: string;
+  ttlSeconds: number;
   enter(multi: ChainableCommander): void;
 }
 
@@ -107,6 +114,10 @@ export const createThreadLocks = (deps: ThreadLockDeps) => {
     order(thread: ThreadRef, ts: string): ThreadOrder {
       const { queueKey } = keysOf(thread);
       return {
+        key: queueKey,
+        score: Number(ts),
+        member: ts,
+        ttlSeconds: ORDER_TTL_SECONDS,
         enter: (multi) => void multi.zadd(queueKey, Number(ts), ts).expire(queueKey, ORDER_TTL_SECONDS),
       };
     },

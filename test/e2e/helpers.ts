@@ -54,7 +54,7 @@ export const e2eEnv = (o: {
     extra: { REDIS_PREFIX: o.prefix, ...o.extra },
   });
 
-export const uniquePrefix = (name: string): string => `e2e-${name}-${randomBytes(3).toString('hex')}`;
+export const uniquePrefix = (name: string): string => `{e2e-${name}-${randomBytes(3).toString('hex')}}`;
 
 export { botReplies, shownText };
 

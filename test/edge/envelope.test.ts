@@ -241,7 +241,7 @@ describe('Bolt behind the screen', () => {
       intake,
       followed: { isFollowed: async () => true },
       identity: { botUserId: 'U0BOT', botId: 'B0BOT' },
-      threadLocks: { order: () => ({ enter: () => {} }) },
+      threadLocks: { order: () => ({ key: 'k', score: 0, member: '0', ttlSeconds: 1, enter: () => {} }) },
       logger,
       metrics,
     });

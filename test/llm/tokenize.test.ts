@@ -1,13 +1,24 @@
+import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { Tiktoken } from 'js-tiktoken/lite';
 import ranks from 'js-tiktoken/ranks/o200k_base';
 import { describe, expect, it } from 'vitest';
+import { createBpeEncoder, parseRanks } from '../../src/llm/bpe.js';
 import { countTokens, loadTokenizer } from '../../src/llm/budget.js';
-import { bpeSegments, createBoundedTokenizer, MAX_BPE_PIECE_BYTES } from '../../src/llm/tokenize.js';
+import {
+  bpeSegments,
+  createBoundedTokenizer,
+  createSlicer,
+  MAX_BPE_PIECE_BYTES,
+  O200K_PATTERN,
+} from '../../src/llm/tokenize.js';
 import { LONG_SHAPES, longInput } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
 
-/** js-tiktoken as it is, for exact counts of texts short enough to count that way. */
+/**
+ * js-tiktoken as it is: a second implementation of o200k_base (the bot counts with gpt-tokenizer),
+ * for exact counts of texts short enough to count that way.
+ */
 const exact = new Tiktoken(ranks);
 const exactCount = (text: string) => exact.encode(text, [], []).length;
 const pattern = new RegExp(ranks.pat_str, 'gu');
@@ -94,6 +105,43 @@ describe('the bounded counter', () => {
       const text = longInput(shape, 5000);
       expect(tk.decode(await tk.encode(text))).toBe(text);
     }
+  });
+
+  it('reads the ranks without blocking the loop, and encodes any short text exactly as js-tiktoken (property)', async () => {
+    const file = new URL(import.meta.resolve('gpt-tokenizer/data/o200k_base.tiktoken'));
+    const text = await readFile(file, 'latin1');
+    const { result: ranks, worstCpuMs } = await measureBlocking(() => parseRanks(text, createSlicer()));
+    expect(ranks.size).toBe(199_998);
+    expect(worstCpuMs).toBeLessThan(100);
+    const ours = createBpeEncoder(ranks, O200K_PATTERN);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'grapheme', maxLength: 60 }),
+          fc.string({ unit: 'binary', maxLength: 30 }),
+          fc.constantFrom(
+            '\uFEFFusing namespace',
+            '<|endoftext|> and <|im_start|>',
+            'QUJDREVGR0g=',
+            '  \n\n\t x',
+          ),
+        ),
+        (s) => {
+          // Lone surrogates are not text either encoder can round-trip; both make them U+FFFD.
+          const t = s.replace(
+            /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+            '\uFFFD',
+          );
+          expect(ours.encode(t)).toEqual(exact.encode(t, [], []));
+          expect(ours.decode(ours.encode(t))).toBe(t);
+        },
+      ),
+      { seed: 15, numRuns: 400 },
+    );
+  });
+
+  it('splits with the same regex as the encoding’s own (tiktoken’s pat_str)', () => {
+    expect(O200K_PATTERN).toBe(ranks.pat_str);
   });
 
   it('counts ordinary text exactly as js-tiktoken does', async () => {

@@ -32,7 +32,7 @@ export const startTestBot = async (opts: {
   nock(SLACK_BASE)
     .post('/api/auth.test')
     .reply(200, { ok: true, user_id: BOT_USER, bot_id: 'B0BOT', team_id: TEAM, user: 'backchannel' });
-  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const prefix = `{t${randomUUID().slice(0, 8)}}`;
   const logs = captureLogs();
   const bot: Backchannel = await startBackchannel({
     env: {

@@ -43,7 +43,7 @@ export interface StackOptions {
 export const startStack = async (opts: StackOptions): Promise<Stack> => {
   const slack = await startSlackApi(opts.slack);
   const llm = await startOpenAI({ ttftMs: 0, tokensPerSecond: 2000, words: 12, ...opts.llm });
-  const prefix = `s${randomUUID().slice(0, 8)}`;
+  const prefix = `{s${randomUUID().slice(0, 8)}}`;
   const logs = captureLogs();
   const env: Record<string, string> = {
     NODE_ENV: 'test',

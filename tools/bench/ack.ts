@@ -1,16 +1,20 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createLogger } from '../../src/core/logger.js';
+import { createIntake } from '../../src/intake/intake.js';
 import { QUEUES } from '../../src/queue/registry.js';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createThreadLocks } from '../../src/sessions/thread-lock.js';
 import { type Ack, createDriver } from '../../standins/driver/index.js';
-import { BARE_BOLT, type BenchContext, type Fleet, SIGNING_SECRET } from './procs.js';
+import { BARE_BOLT, type BenchContext, BOT_NODE_OPTIONS, type Fleet, SIGNING_SECRET } from './procs.js';
 import { perMethod, type Section } from './section.js';
 import { isWrite } from './slack-calls.js';
 import { max, median, num, percentile, ratio, sleep, spread } from './stats.js';
 
 /**
  * Ack latency at a sustained event rate, open loop: the bot beside a bare Bolt app that only
- * acknowledges. Every event the bot gets is one it takes (claim + durable intake write before the
- * ack).
+ * acknowledges, in alternating rounds. Every event the bot gets is one it takes (its durable intake
+ * write, one Redis round trip, before the ack).
  */
 
 export interface AckOptions {
@@ -18,6 +22,8 @@ export interface AckOptions {
   durationS: number;
   warmS: number;
   users: number;
+  /** Alternating rounds the duration is cut into (floor, bot, bot, floor, …). */
+  rounds: number;
 }
 
 export interface AckRun {
@@ -53,41 +59,66 @@ const summarize = (acks: Ack[], achievedRate: number): AckRun => ({
 
 export type AckEvents = 'dm' | 'home';
 
-const runLoad = async (
+/** One process under load: where it listens, which events it gets, and its users' tag. */
+interface Target {
+  url: string;
+  events: AckEvents;
+  tag: string;
+}
+
+/**
+ * The floor and the bot measured side by side: after a warm-up each, short rounds alternate between
+ * them (ABBA order), so both see the same machine: on a shared 2-core machine, load from others
+ * moves every figure by 2× within a minute, and back-to-back runs compared different minutes.
+ */
+const sideBySide = async (
   ctx: BenchContext,
-  url: string,
+  targets: [Target, Target],
   opts: AckOptions,
-  tag: string,
-  events: AckEvents,
-): Promise<{ warm: AckRun; main: AckRun }> => {
-  const driver = createDriver({ url, signingSecret: SIGNING_SECRET, slack: ctx.slack, timeoutMs: 10_000 });
-  const user = (i: number) => `UACK${tag}${String(i % opts.users).padStart(4, '0')}`;
-  const send = (phase: string) => (i: number) =>
-    events === 'dm'
-      ? driver.dm({ user: user(i), text: `ack bench ${phase} question ${i}` }).then((r) => r.ack)
-      : driver.homeOpened({ user: user(i) }).then((d) => d.ack);
-  const warm = await openLoop(Math.round(opts.rate * opts.warmS), opts.rate, send('warm'));
-  const main = await openLoop(Math.round(opts.rate * opts.durationS), opts.rate, send('main'));
-  return { warm: summarize(warm.acks, warm.achievedRate), main: summarize(main.acks, main.achievedRate) };
+): Promise<[AckRun, AckRun]> => {
+  const sender = (t: Target) => {
+    const driver = createDriver({
+      url: t.url,
+      signingSecret: SIGNING_SECRET,
+      slack: ctx.slack,
+      timeoutMs: 10_000,
+    });
+    const user = (i: number) => `UACK${t.tag}${String(i % opts.users).padStart(4, '0')}`;
+    return (phase: string) => (i: number) =>
+      t.events === 'dm'
+        ? driver.dm({ user: user(i), text: `ack bench ${phase} question ${i}` }).then((r) => r.ack)
+        : driver.homeOpened({ user: user(i) }).then((d) => d.ack);
+  };
+  const send = targets.map(sender);
+  for (const s of send) await openLoop(Math.round(opts.rate * opts.warmS), opts.rate, s('warm'));
+  const perRound = Math.max(1, Math.round((opts.rate * opts.durationS) / opts.rounds));
+  const acks: Ack[][] = [[], []];
+  const rates: number[][] = [[], []];
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const k of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const run = await openLoop(perRound, opts.rate, send[k]!(`main${r}`));
+      acks[k]!.push(...run.acks);
+      rates[k]!.push(run.achievedRate);
+    }
+  }
+  const [a, b] = [0, 1].map((k) => summarize(acks[k]!, median(rates[k]!)));
+  return [a!, b!];
 };
 
-/** The floor: DM events to a Bolt app that only acknowledges. */
-export const benchBareAck = async (ctx: BenchContext, fleet: Fleet, opts: AckOptions): Promise<AckRun> => {
-  const bare = await fleet.startScript(
+/** The floor: a Bolt app that only acknowledges (DM events). */
+const startBareBolt = (fleet: Fleet) =>
+  fleet.startScript(
     'bare-bolt',
     'ack',
     BARE_BOLT,
-    { SLACK_SIGNING_SECRET: SIGNING_SECRET, NODE_ENV: 'production' },
+    // The same V8 flags as the bot, so the floor differs from it only in what the bot does.
+    { SLACK_SIGNING_SECRET: SIGNING_SECRET, NODE_ENV: 'production', NODE_OPTIONS: BOT_NODE_OPTIONS },
     'healthz',
   );
-  try {
-    return (await runLoad(ctx, bare.url, opts, 'B', 'dm')).main;
-  } finally {
-    await fleet.stop(bare);
-  }
-};
 
 export interface BotAckRun extends AckRun {
+  /** The bare Bolt app, measured in alternating rounds with this run. */
+  floor: AckRun;
   answered: number;
   overflowed: number;
   expected: number;
@@ -109,19 +140,28 @@ export const benchBotAck = async (
   opts: AckOptions & { answerWaitS: number },
   events: AckEvents,
 ): Promise<BotAckRun> => {
-  const prefix = `bench-ack-${events}`;
+  const prefix = `{bench-ack-${events}}`;
   const phase = events === 'dm' ? 'ack, DMs' : 'ack, Home opened';
   const web = await fleet.startBot('web', phase, prefix);
   const worker = events === 'dm' ? await fleet.startBot('worker', phase, prefix) : undefined;
+  const bare = await startBareBolt(fleet);
   const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
   const intake = new Queue(QUEUES.intake.name, { connection: redis, prefix });
   const answers = new Queue(QUEUES.answers.name, { connection: redis, prefix });
   try {
     const llmBefore = ctx.openai.requests().length;
     const callsBefore = ctx.slack.calls().length;
-    const { warm, main } = await runLoad(ctx, web.url, opts, events === 'dm' ? 'W' : 'H', events);
+    const [floor, main] = await sideBySide(
+      ctx,
+      [
+        { url: bare.url, events: 'dm', tag: `B${events}` },
+        { url: web.url, events, tag: events === 'dm' ? 'W' : 'H' },
+      ],
+      opts,
+    );
     const sentAt = Date.now();
-    const expected = events === 'dm' ? warm.sent + main.sent - warm.non200 - main.non200 : 0;
+    const warmSent = Math.round(opts.rate * opts.warmS);
+    const expected = events === 'dm' ? warmSent + main.sent - main.non200 : 0;
     // Every accepted DM is answered (foreground, or background on overflow): wait for them, up to a point.
     const deadline = Date.now() + opts.answerWaitS * 1000;
     for (;;) {
@@ -146,6 +186,7 @@ export const benchBotAck = async (
     const counts = await answers.getJobCounts('completed', 'failed', 'active', 'waiting', 'prioritized');
     return {
       ...main,
+      floor,
       answered: ctx.openai.requests().length - llmBefore,
       overflowed: Object.values(counts).reduce((x, y) => x + y, 0),
       expected,
@@ -158,7 +199,60 @@ export const benchBotAck = async (
     redis.disconnect();
     await fleet.stop(web);
     if (worker) await fleet.stop(worker);
+    await fleet.stop(bare);
   }
+};
+
+/**
+ * The intake write alone, in this process: what the ack waits on Redis for (one MULTI: the check
+ * and thread order, and BullMQ's add), beside a PING, one bare round trip, alternating.
+ */
+export const benchIntakeWrite = async (ctx: BenchContext, count = 2000) => {
+  const prefix = '{bench-intake}';
+  const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUES.intake.name, { connection: redis, prefix });
+  const logger = createLogger({ level: 'silent' });
+  const intake = createIntake({ queue, logger });
+  const locks = createThreadLocks({ redis, keys: createKeys(prefix), logger });
+  const write: number[] = [];
+  const ping: number[] = [];
+  let duplicates = 0;
+  try {
+    await redis.ping();
+    for (let i = 0; i < count + 100; i++) {
+      const ts = `1700000000.${String(i).padStart(6, '0')}`;
+      const id = `T0BENCH:C0BENCH:${ts}`;
+      const thread = { teamId: 'T0BENCH', channelId: 'C0BENCH', threadTs: ts };
+      const request = {
+        id,
+        source: 'dm' as const,
+        teamId: 'T0BENCH',
+        channelId: 'D0BENCH',
+        userId: 'U0BENCH',
+        text: `intake bench ${i}`,
+        ts,
+        isDm: true,
+        receivedAt: Date.now(),
+      };
+      let t = performance.now();
+      const result = await intake.accept(request, `msg:${id}`, locks.order(thread, ts));
+      const w = performance.now() - t;
+      t = performance.now();
+      await redis.ping();
+      const p = performance.now() - t;
+      if (result === 'duplicate') duplicates++;
+      // The first 100 warm up (scripts loaded, connections settled).
+      if (i >= 100) {
+        write.push(w);
+        ping.push(p);
+      }
+    }
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    redis.disconnect();
+  }
+  return { write, ping, duplicates };
 };
 
 const ackFigures = (run: AckRun) => ({
@@ -171,37 +265,56 @@ export const ackSection: Section = {
   key: 'ack',
   name: 'Ack latency',
   run: async ({ ctx, fleet, opts }) => {
-    const ackOpts = { rate: opts.rate, durationS: opts.durationS, warmS: 2, users: 200, answerWaitS: 20 };
-    const bare = await benchBareAck(ctx, fleet, ackOpts);
-    const floor = ackFigures(bare);
+    const ackOpts = {
+      rate: opts.rate,
+      durationS: opts.durationS,
+      warmS: 2,
+      users: 200,
+      rounds: 10,
+      answerWaitS: 20,
+    };
+    const alone = await benchIntakeWrite(ctx);
     const home = await benchBotAck(ctx, fleet, ackOpts, 'home');
     const dm = await benchBotAck(ctx, fleet, ackOpts, 'dm');
-    const h = ackFigures(home);
-    const d = ackFigures(dm);
     const load = (r: AckRun) =>
-      `${r.sent} events at ${num(r.achievedRate)}/s after ${ackOpts.warmS} s of warm-up; ${r.non200} not 200, ${r.late} over 3 s`;
+      `${r.sent} events at ${num(r.achievedRate)}/s in ${ackOpts.rounds} rounds alternating with the other, after ${ackOpts.warmS} s of warm-up; ${r.non200} not 200, ${r.late} over 3 s`;
     const row = (figure: string, value: string, more: { aim?: string; how?: string } = {}) => ({
       section: 'Ack latency',
       figure,
       value,
       ...more,
     });
+    const pair = (run: BotAckRun, what: string, how: string) => {
+      const [f, b] = [ackFigures(run.floor), ackFigures(run)];
+      return [
+        row(`floor: bare Bolt app beside ${what}, p50 / p99 / max`, spread(run.floor.latencies), {
+          how: `DM events; ${load(run.floor)}`,
+        }),
+        row(`bot, ${what}, p50 / p99 / max`, spread(run.latencies), { how: `${how}; ${load(run)}` }),
+        row(`bot / floor, ${what} (p50, p99)`, `${ratio(b.p50, f.p50)}, ${ratio(b.p99, f.p99)}`, {
+          aim: 'p99 ≤ 1.3×',
+        }),
+      ];
+    };
     return [
-      row('floor: bare Bolt app, p50 / p99 / max', spread(bare.latencies), {
-        how: `DM events; ${load(bare)}`,
-      }),
-      row('bot, intake only (app_home_opened), p50 / p99 / max', spread(home.latencies), {
-        how: `each claimed + written to Redis before the ack, then one Home publish; ${load(home)}`,
-      }),
-      row('bot / floor, intake only (p50, p99)', `${ratio(h.p50, floor.p50)}, ${ratio(h.p99, floor.p99)}`, {
-        aim: 'p99 ≤ 1.5×',
-      }),
-      row('bot, DMs it answers, p50 / p99 / max', spread(dm.latencies), {
-        how: `each claimed + written before the ack, then answered in the same web process (+1 worker) with the instant LLM; ${load(dm)}`,
-      }),
-      row('bot / floor, DMs answered (p50, p99)', `${ratio(d.p50, floor.p50)}, ${ratio(d.p99, floor.p99)}`, {
-        aim: 'p99 ≤ 1.5×',
-      }),
+      row(
+        'intake write alone / one PING, p50 / p99 / max',
+        `${spread(alone.write)} / ${spread(alone.ping)}`,
+        {
+          aim: '≈ one round trip',
+          how: `${alone.write.length} sequential DMs written as the ack path does (one MULTI: check + thread order + BullMQ add with deduplication), each followed by a PING; p50 ratio ${ratio(median(alone.write), median(alone.ping))}; ${alone.duplicates} taken as duplicates`,
+        },
+      ),
+      ...pair(
+        home,
+        'intake only (app_home_opened)',
+        'each written to Redis before the ack in one round trip (deduplicated job + thread order), then one Home publish',
+      ),
+      ...pair(
+        dm,
+        'DMs it answers',
+        'each written before the ack, then answered in the same web process (+1 worker) with the instant LLM',
+      ),
       row(
         'DMs answered / sent into the overflow queue',
         `${dm.answered} of ${dm.expected} / ${dm.overflowed}`,

@@ -36,7 +36,7 @@ export interface IdleResult {
 
 /** `later` mentions one at a time on an idle queue (one web, one worker), each finished before the next. */
 export const benchIdleQueue = async (ctx: BenchContext, fleet: Fleet, n: number): Promise<IdleResult> => {
-  const prefix = 'bench-idle';
+  const prefix = '{bench-idle}';
   const web = await fleet.startBot('web', 'idle queue', prefix);
   const worker = await fleet.startBot('worker', 'idle queue', prefix);
   const redis = new Redis(ctx.redis.url);
@@ -119,7 +119,7 @@ export const benchBotDrain = async (
   fleet: Fleet,
   opts: { workers: number; jobs: number; concurrency: number },
 ): Promise<DrainResult> => {
-  const prefix = `bench-drain${opts.workers}`;
+  const prefix = `{bench-drain${opts.workers}}`;
   const phase = `drain, ${opts.workers} worker${opts.workers > 1 ? 's' : ''}`;
   const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });
   const answers = new Queue(QUEUES.answers.name, { connection: redis, prefix });

@@ -40,7 +40,7 @@ export const benchBareDrain = async (
   fleet: Fleet,
   opts: { workers: number; jobs: number; concurrency: number },
 ): Promise<DrainResult> => {
-  const prefix = 'bench-bare';
+  const prefix = '{bench-bare}';
   const name = `bare${opts.workers}`;
   const phase = `bare drain, ${opts.workers}`;
   const redis = new Redis(ctx.redis.url, { maxRetriesPerRequest: null });

@@ -28,7 +28,7 @@ export const benchBurst = async (
   llm: LlmShape,
   rateLimits: boolean,
 ): Promise<BurstResult> => {
-  const prefix = rateLimits ? 'bench-burst-limited' : 'bench-burst-free';
+  const prefix = rateLimits ? '{bench-burst-limited}' : '{bench-burst-free}';
   const web = await fleet.startBot('web', rateLimits ? 'burst, limits on' : 'burst, limits off', prefix);
   ctx.openai.configure({
     ttftMs: llm.ttftMs,

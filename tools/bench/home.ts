@@ -65,7 +65,7 @@ export interface HomeResult {
 
 export const benchHome = async (ctx: BenchContext, records: number): Promise<HomeResult> => {
   const redis = new Redis(ctx.redis.url);
-  const prefix = 'bench-home';
+  const prefix = '{bench-home}';
   const keys = createKeys(prefix);
   const teamId = ctx.slack.teamId;
   const userId = 'UHOMEHEAVY';
@@ -149,7 +149,7 @@ export interface RealRecordBytes {
   results: number;
 }
 
-/** Every record the bot itself wrote during the bench (all `bench-*` prefixes). */
+/** Every record the bot itself wrote during the bench (all `{bench-*}` prefixes). */
 export const realRecordBytes = async (redisUrl: string): Promise<RealRecordBytes> => {
   const redis = new Redis(redisUrl);
   try {
@@ -163,7 +163,7 @@ export const realRecordBytes = async (redisUrl: string): Promise<RealRecordBytes
       } while (cursor !== '0');
       return found;
     };
-    const all = (await scan('bench-*:req:*')).filter((k) => !k.startsWith('bench-home:'));
+    const all = (await scan('{bench-*}:req:*')).filter((k) => !k.startsWith('{bench-home}:'));
     const records = all.filter((k) => !k.endsWith(':result') && !k.endsWith(':job'));
     const jobs = all.filter((k) => k.endsWith(':job'));
     const results = all.filter((k) => k.endsWith(':result'));
@@ -173,7 +173,7 @@ export const realRecordBytes = async (redisUrl: string): Promise<RealRecordBytes
       for (const k of sample) out.push(await memoryUsage(redis, k));
       return mean(out);
     };
-    const indexes = (await scan('bench-*:user:*:requests')).filter((k) => !k.startsWith('bench-home:'));
+    const indexes = (await scan('{bench-*}:user:*:requests')).filter((k) => !k.startsWith('{bench-home}:'));
     let indexBytes = 0;
     let entries = 0;
     for (const k of indexes) {

@@ -37,7 +37,7 @@ export const benchFirstSign = async (
   n: number,
   llm: LlmShape,
 ): Promise<SignResult> => {
-  const prefix = 'bench-sign';
+  const prefix = '{bench-sign}';
   const web = await fleet.startBot('web', 'first sign', prefix);
   ctx.openai.configure({
     ttftMs: llm.ttftMs,

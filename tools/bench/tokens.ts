@@ -1,7 +1,18 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Turn } from '../../src/core/domain.js';
-import { countTokens, loadTokenizer, trimToBudget, turnTokens } from '../../src/llm/budget.js';
+import {
+  countTokens,
+  isTokenizerLoaded,
+  loadTokenizer,
+  trimToBudget,
+  turnTokens,
+} from '../../src/llm/budget.js';
 import { LONG_SHAPES, longInput, SLACK_MAX_CHARS } from '../../standins/long-inputs.js';
 import { measureBlocking } from '../../standins/loop-watch.js';
+import { BOT_NODE_OPTIONS } from './procs.js';
 import type { Section } from './section.js';
 import { max, median, ms, num, type Row } from './stats.js';
 
@@ -39,9 +50,64 @@ const block = (m: Pick<Measured, 'worstBlockMs' | 'worstCpuMs'>) =>
   `${ms(m.worstBlockMs)} / ${ms(m.worstCpuMs)}`;
 const timed = (m: Measured) => `${ms(m.wallMs)} (block ${block(m)})`;
 
+const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tokenizer-probe.js');
+
+interface Probe {
+  which: string;
+  loadMs: number;
+  loadBlockMs: number;
+  heapMiB: number;
+  rssMiB: number;
+  rssAfterUseMiB: number;
+  ordinaryMs: number;
+  noSpaceMs: number;
+  cjkMs: number;
+}
+
+/** The encoder the bot uses beside the one it used before, each loaded in a fresh process. */
+const compareEncoders = async (): Promise<Row[]> => {
+  const run = async (which: string): Promise<Probe> => {
+    const flags = BOT_NODE_OPTIONS.split(' ').filter(Boolean);
+    const { stdout } = await promisify(execFile)(process.execPath, [...flags, '--expose-gc', PROBE, which]);
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Probe;
+  };
+  const all = [await run('bot'), await run('gpt-tokenizer'), await run('js-tiktoken')];
+  const each = (f: (p: Probe) => string) => all.map(f).join(' / ');
+  const names = 'ours (bpe.ts) / gpt-tokenizer / js-tiktoken (before)';
+  return [
+    {
+      section: SECTION,
+      figure: `o200k encoder once loaded: ${names}`,
+      value: each((p) => `heap +${p.heapMiB.toFixed(1)} MiB, RSS +${p.rssMiB.toFixed(0)} MiB`),
+      how: 'a fresh process each (with the bot’s V8 flags), after a full GC; what every process that has counted holds',
+    },
+    {
+      section: SECTION,
+      figure: `its load: wall, worst event-loop block: ${names}`,
+      value: each((p) => `${ms(p.loadMs)}, ${ms(p.loadBlockMs)}`),
+      how: 'paid once per process, on its first count (nothing is loaded at start-up)',
+    },
+    {
+      section: SECTION,
+      figure: `bounded count of 40,000 chars, ordinary, no-space, CJK: ${names}`,
+      value: each((p) => `${ms(p.ordinaryMs)}, ${ms(p.noSpaceMs)}, ${ms(p.cjkMs)}`),
+      how: 'the same bounded tokenizer (24-byte pieces, 5 ms slices) on each encoder; the same counts',
+    },
+  ];
+};
+
 export const benchTokens = async (): Promise<Row[]> => {
+  const rows: Row[] = await compareEncoders();
+  if (!isTokenizerLoaded()) {
+    const first = await measureBlocking(() => loadTokenizer());
+    rows.push({
+      section: SECTION,
+      figure: 'first load in this process: wall, worst event-loop block',
+      value: `${ms(first.wallMs)}, ${ms(first.worstBlockMs)}`,
+      how: 'the price of loading lazily, once per process: the ranks file is read and parsed in 5 ms slices',
+    });
+  }
   await loadTokenizer();
-  const rows: Row[] = [];
   const all: Measured[] = [];
   for (const shape of LONG_SHAPES) {
     const text = longInput(shape);

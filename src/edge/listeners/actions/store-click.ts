@@ -52,7 +52,7 @@ export const storeClick = async <K extends IntakeWorkKind>(
   data: IntakeWork[K],
 ): Promise<boolean> => {
   try {
-    const result = await deps.intake.acceptWork(kind, id, data, [`act:${id}`]);
+    const result = await deps.intake.acceptWork(kind, id, data, `act:${id}`);
     deps.metrics.requests.inc({ kind: 'action', outcome: result });
     return true;
   } catch (err) {

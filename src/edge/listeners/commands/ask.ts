@@ -63,7 +63,7 @@ export const registerAskCommand = (app: App, deps: AskDeps) => {
       receivedAt: Date.now(),
     };
     try {
-      const result = await deps.intake.accept(request, [`cmd:${request.id}`]);
+      const result = await deps.intake.accept(request, `cmd:${request.id}`);
       deps.metrics.requests.inc({ kind: 'command', outcome: result });
       await ack();
     } catch (err) {

@@ -36,7 +36,7 @@ export const registerAgentSessionStopped = (
         userId: e.user,
         streamingTs: e.streaming_message_ts,
       },
-      [`evt:${env.data.event_id}`],
+      `evt:${env.data.event_id}`,
     );
     deps.metrics.requests.inc({ kind: 'event', outcome: result });
   });

@@ -26,7 +26,7 @@ export const registerAppContextChanged = (app: App, deps: AppHomeDeps) => {
       'contextChanged',
       `${teamId}:context:${env.data.event_id}`,
       { teamId, userId, ...(viewing ? { viewing } : {}) },
-      [`evt:${env.data.event_id}`],
+      `evt:${env.data.event_id}`,
     );
     deps.metrics.requests.inc({ kind: 'event', outcome: result });
   });

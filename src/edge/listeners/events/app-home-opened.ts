@@ -28,14 +28,14 @@ export const registerAppHomeOpened = (app: App, deps: AppHomeDeps) => {
     const teamId = env.success ? receivingTeam(env.data) : undefined;
     if (!env.success || !parsed.success || !teamId) return rejectEvent(deps, 'app_home_opened');
     const { user, tab, channel, context } = parsed.data;
-    const claims = [`evt:${env.data.event_id}`];
+    const dedupId = `evt:${env.data.event_id}` as const;
     let result: Awaited<ReturnType<Intake['acceptWork']>> | 'ignored' = 'ignored';
     if (tab === 'home')
       result = await deps.intake.acceptWork(
         'homeOpened',
         `${teamId}:home:${env.data.event_id}`,
         { teamId, userId: user },
-        claims,
+        dedupId,
       );
     else if (tab === 'messages' && channel) {
       const viewing = viewingOf(context);
@@ -43,7 +43,7 @@ export const registerAppHomeOpened = (app: App, deps: AppHomeDeps) => {
         'messagesOpened',
         `${teamId}:messages:${env.data.event_id}`,
         { teamId, userId: user, channelId: channel, ...(viewing ? { viewing } : {}) },
-        claims,
+        dedupId,
       );
     }
     deps.metrics.requests.inc({ kind: 'event', outcome: result });

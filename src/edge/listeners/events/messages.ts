@@ -98,11 +98,7 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
     };
     // Throws when Redis is down: Bolt then answers 500 and Slack redelivers.
     const thread = { teamId, channelId: event.channel, threadTs: event.thread_ts ?? event.ts };
-    const result = await deps.intake.accept(
-      request,
-      [`evt:${env.data.event_id}`, `msg:${id}`],
-      deps.threadLocks.order(thread, event.ts),
-    );
+    const result = await deps.intake.accept(request, `msg:${id}`, deps.threadLocks.order(thread, event.ts));
     deps.metrics.requests.inc({ kind: 'event', outcome: result });
   };
 
