@@ -56,8 +56,12 @@ describe('compose.yaml', () => {
     expect(worker.command).toEqual(['--role', 'worker']);
     expect(worker.image).toBe(web.image);
     // The image's entrypoint is what the npm scripts run; compose only adds the role.
-    expect(read('Dockerfile')).toMatch(/^ENTRYPOINT \["node", "dist\/src\/main\.js"\]$/m);
-    expect(JSON.parse(read('package.json')).scripts.web).toContain('node dist/src/main.js --role web');
+    expect(read('Dockerfile')).toMatch(
+      /^ENTRYPOINT \["node", "--max-semi-space-size=4", "dist\/src\/main\.js"\]$/m,
+    );
+    expect(JSON.parse(read('package.json')).scripts.web).toContain(
+      'node --max-semi-space-size=4 dist/src/main.js --role web',
+    );
   });
 
   it('lets the worker scale: no fixed container name, host port or network identity', () => {
