@@ -3,6 +3,8 @@ import { bestEffort } from '../core/best-effort.js';
 import type { SlackIdentity } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { isBudgetSkip, type Priority } from '../out/slack-budget.js';
+import type { SlackCall } from '../out/slack-call.js';
 import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
 import type { SessionSummary } from '../out/views/sessions.js';
 import type { Prefs } from '../sessions/prefs.js';
@@ -18,8 +20,13 @@ export const permalinkFor = (
     ? `${workspaceUrl.replace(/\/?$/, '/')}archives/${channelId}/p${ts.replace('.', '')}`
     : undefined;
 
+/** A user who opened the Home tab this recently is taken to be looking at it. */
+export const HOME_LOOKING_MS = 10 * 60_000;
+
 export interface OverviewDeps {
   client: Pick<WebClient, 'views' | 'chat'>;
+  /** The shared Slack budget (out/slack-budget.ts); without it, views.publish goes unpaced. */
+  call?: SlackCall | undefined;
   requests: Pick<RequestStore, 'listForUser'>;
   prefs: Prefs;
   identity: Pick<SlackIdentity, 'url' | 'botUserId'>;
@@ -49,7 +56,7 @@ export const createOverviewService = (deps: OverviewDeps) => {
    * web or worker process made it) has no click payload to read it from, and Slack has no way to
    * read a published view back, so `private_metadata` alone cannot carry it.
    */
-  const publish = async (teamId: string, userId: string, page?: number) => {
+  const publish = async (teamId: string, userId: string, page?: number, priority?: Priority) => {
     if (page !== undefined) await deps.prefs.setHomePage(teamId, userId, page);
     const [records, shown, dmOnResult] = await Promise.all([
       deps.requests.listForUser(teamId, userId),
@@ -64,7 +71,8 @@ export const createOverviewService = (deps: OverviewDeps) => {
       hasResult,
       botUserId: deps.identity.botUserId,
     });
-    await deps.client.views.publish({ user_id: userId, view });
+    const send = () => deps.client.views.publish({ user_id: userId, view });
+    await (deps.call ? deps.call('views.publish', userId, send, priority ? { priority } : {}) : send());
   };
 
   /** The `/ask sessions` list: always the given user's own requests. */
@@ -92,11 +100,25 @@ export const createOverviewService = (deps: OverviewDeps) => {
       if (pending.has(key)) return;
       const timer = setTimeout(() => {
         pending.delete(key);
-        // views.publish is Tier 4: spend it only on users who have opened the Home tab.
+        // views.publish is Tier 4: spend it only on users who have opened the Home tab. For one who
+        // opened it lately it waits its turn (background); for one who is likely not looking it is
+        // optional, skipped when the budget is short (the tab is published afresh when they open it).
         deps.prefs
-          .homeSeen(teamId, userId)
-          .then((seen) => (seen ? publish(teamId, userId) : undefined))
-          .catch((err: unknown) => log.warn({ userId, err: errorFields(err) }, 'home publish failed'));
+          .homeOpenedAt(teamId, userId)
+          .then((at) =>
+            at === undefined
+              ? undefined
+              : publish(
+                  teamId,
+                  userId,
+                  undefined,
+                  Date.now() - at < HOME_LOOKING_MS ? 'background' : 'optional',
+                ),
+          )
+          .catch((err: unknown) => {
+            if (isBudgetSkip(err)) log.debug({ userId }, 'home re-publish skipped: slack budget short');
+            else log.warn({ userId, err: errorFields(err) }, 'home publish failed');
+          });
       }, coalesceMs);
       timer.unref();
       pending.set(key, timer);
