@@ -50,6 +50,13 @@ export const createOverviewService = (deps: OverviewDeps) => {
   // Every answered request has its result stored, foreground or background (View result shows it,
   // with the answer's ratings).
   const hasResult = (r: RequestRecord) => r.state === 'done';
+  /** A Slack call through the shared budget, when there is one. */
+  const slack = <T>(
+    method: string,
+    channel: string,
+    fn: () => Promise<T>,
+    priority?: Priority,
+  ): Promise<T> => (deps.call ? deps.call(method, channel, fn, priority ? { priority } : {}) : fn());
 
   /**
    * The page lives in Redis, not in this process: a re-publish after a state change (in whichever
@@ -71,8 +78,12 @@ export const createOverviewService = (deps: OverviewDeps) => {
       hasResult,
       botUserId: deps.identity.botUserId,
     });
-    const send = () => deps.client.views.publish({ user_id: userId, view });
-    await (deps.call ? deps.call('views.publish', userId, send, priority ? { priority } : {}) : send());
+    await slack(
+      'views.publish',
+      userId,
+      () => deps.client.views.publish({ user_id: userId, view }),
+      priority,
+    );
   };
 
   /** The `/ask sessions` list: always the given user's own requests. */
@@ -129,11 +140,13 @@ export const createOverviewService = (deps: OverviewDeps) => {
       if (!(await deps.prefs.dmOnResult(record.teamId, record.userId))) return;
       const link = permalinkFor(deps.identity.url, record.channelId, record.threadTs);
       const title = record.title.replace(/[<>&]/g, ' ');
-      await deps.client.chat.postMessage({
-        channel: record.userId,
-        text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
-        unfurl_links: false,
-      });
+      await slack('chat.postMessage', record.userId, () =>
+        deps.client.chat.postMessage({
+          channel: record.userId,
+          text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
+          unfurl_links: false,
+        }),
+      );
       // The preference is in use: keep it (the DM already went out).
       await bestEffort(log.child({ userId: record.userId }), 'prefs expiry refresh', () =>
         deps.prefs.touch(record.teamId, record.userId),
