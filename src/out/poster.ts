@@ -19,7 +19,7 @@ import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './me
 import { neutralize } from './neutralize.js';
 import { createPacer, type Pacing } from './pacing.js';
 import { createResponder, type Respond } from './respond.js';
-import { createSlackBudget, type SlackBudget } from './slack-budget.js';
+import { createSlackBudget, isBudgetSkip, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
@@ -212,6 +212,14 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     unless('already_reacted', () =>
       badgeCall('reactions.add', channel, () => client.reactions.add({ channel, timestamp: ts, name })),
     );
+  // The ⚙️ running badge is the first write to give way: when reactions.add's budget is short it
+  // is skipped, and the switch with it (⏳ stays on until the answer's ✅).
+  const optionalReact = (channel: string, ts: string, name: string) =>
+    unless('already_reacted', () =>
+      badgeCall('reactions.add', channel, () => client.reactions.add({ channel, timestamp: ts, name }), {
+        priority: 'optional',
+      }),
+    );
   const unreact = (channel: string, ts: string, name: string) =>
     unless('no_reaction', () =>
       badgeCall('reactions.remove', channel, () => client.reactions.remove({ channel, timestamp: ts, name })),
@@ -258,8 +266,15 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       );
       return requireTs(res.ts, 'chat.postMessage');
     },
-    badge: (channel, ts, to, from) =>
-      switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from, log),
+    badge: async (channel, ts, to, from) => {
+      const reactions = { react: to === 'running' ? optionalReact : react, unreact };
+      try {
+        await switchBadge(reactions, deps.badges, { channel, ts }, to, from, log);
+      } catch (err) {
+        if (!isBudgetSkip(err)) throw err;
+        log.debug({ channel, badge: to }, 'badge skipped: slack budget short');
+      }
+    },
     unbadge: (channel, ts, badge) => unreact(channel, ts, deps.badges[badge]),
     react,
     unreact,
