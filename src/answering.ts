@@ -5,8 +5,15 @@ import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import { turnTokens } from './llm/budget.js';
+import { createRedisBudgetStore } from './out/budget-store.js';
 import { createSlackPoster } from './out/poster.js';
-import { createRateGate } from './out/rate-gate.js';
+import {
+  type BudgetMetrics,
+  createSlackBudget,
+  type Priority,
+  type SlackBudget,
+} from './out/slack-budget.js';
+import { createSlackCall } from './out/slack-call.js';
 import { createThreadReader } from './out/threads.js';
 import { createHistoryStore } from './sessions/history.js';
 import type { Keys } from './sessions/keys.js';
@@ -14,19 +21,35 @@ import { createNameCache } from './sessions/names.js';
 import { createSessionSupport } from './sessions/session-support.js';
 
 export interface AnsweringDeps {
-  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji'>;
+  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji' | 'redis' | 'slack'>;
   redis: Redis;
   keys: Keys;
   identity: SlackIdentity;
   logger: Logger;
+  metrics: BudgetMetrics;
 }
 
 /**
  * What a role answers with, on its own Slack client: the poster, the thread reader, the history
- * cache and the context builder. Each role has its own client, so a 429 on one never pauses the
- * other.
+ * cache and the context builder. Every role's Slack calls share one budget per workspace, in Redis,
+ * with every other process's (out/slack-budget.ts); the web role writes at foreground priority, a
+ * worker at background priority.
  */
-export const createAnswering = (deps: AnsweringDeps) => (client: WebClient) => {
+export const createAnswering = (deps: AnsweringDeps) => {
+  const { config, redis, identity, logger } = deps;
+  const store = createRedisBudgetStore({ redis, prefix: config.redis.prefix });
+  const shared = createSlackBudget({
+    store,
+    team: identity.teamId,
+    logger,
+    metrics: deps.metrics,
+    scale: config.slack.budgetScale,
+  });
+  return (client: WebClient, priority: Priority) =>
+    answeringOn(deps, client, shared.withPriority(priority), priority === 'foreground' ? 10_000 : 60_000);
+};
+
+const answeringOn = (deps: AnsweringDeps, client: WebClient, budget: SlackBudget, readWaitMs: number) => {
   const { config, redis, keys, identity, logger } = deps;
   const poster = createSlackPoster({
     client,
@@ -34,9 +57,13 @@ export const createAnswering = (deps: AnsweringDeps) => (client: WebClient) => {
     nativeStreaming: config.nativeStreaming,
     badges: config.emoji,
     sessionSupport: createSessionSupport({ redis, keys }),
+    budget,
   });
-  // History reads wait out a short 429; a longer one fails the read (and the answer says so).
-  const gate = createRateGate({ logger, maxWaitMs: 10_000 });
+  // History reads wait for the budget or a 429 for a while (a user waiting: 10 s, background: 60 s);
+  // longer fails the read, and the answer says so.
+  const gate: Pick<SlackBudget, 'run'> = {
+    run: (method, channel, fn, opts) => budget.run(method, channel, fn, { maxWaitMs: readWaitMs, ...opts }),
+  };
   const names = createNameCache({ redis, keys });
   const reader = createThreadReader({ client, gate, names, identity, logger });
   const history = createHistoryStore({
@@ -48,7 +75,7 @@ export const createAnswering = (deps: AnsweringDeps) => (client: WebClient) => {
     budgetTokens: config.openai.contextTokenBudget,
   });
   const context = createContextBuilder({ history, reader, config: config.openai });
-  return { client, poster, reader, history, context };
+  return { client, poster, reader, history, context, budget, call: createSlackCall(budget) };
 };
 
-export type Answering = ReturnType<ReturnType<typeof createAnswering>>;
+export type Answering = ReturnType<typeof answeringOn>;

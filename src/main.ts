@@ -98,11 +98,12 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     'answers queue',
   );
 
-  // Each role answers on its own Slack client: a 429 on background work never pauses the foreground.
+  // Each role answers on its own Slack client, and every process shares one Slack budget per
+  // workspace in Redis: the web role writes at foreground priority, a worker at background.
   // The worker's client never retries a call itself: a post whose answer was lost would be doubled.
   // BullMQ re-runs the job instead, and the re-run looks for its post before posting again.
-  const answering = createAnswering({ config, redis: producer, keys, identity, logger });
-  const fg = config.role !== 'worker' ? answering(slackClient) : undefined;
+  const answering = createAnswering({ config, redis: producer, keys, identity, logger, metrics });
+  const fg = config.role !== 'worker' ? answering(slackClient, 'foreground') : undefined;
   const bg =
     config.role !== 'web'
       ? answering(
@@ -112,6 +113,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
             logger,
             retries: 0,
           }),
+          'background',
         )
       : undefined;
 
@@ -119,6 +121,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // coalesced, on every change to a user's requests.
   const overview = createOverviewService({
     client: fg?.client ?? bg?.client ?? slackClient,
+    call: (fg ?? bg)?.call,
     requests,
     prefs,
     identity,

@@ -7,7 +7,6 @@ import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import type { Metrics } from './core/metrics.js';
-import { sleep } from './core/time.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerFeedbackActions } from './edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
@@ -20,7 +19,6 @@ import { registerFeedbackComment } from './edge/listeners/views/feedback-comment
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import type { LlmClient } from './llm/client.js';
-import { createSlackCall } from './out/slack-call.js';
 import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
@@ -157,12 +155,15 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     context: createAgentContextStore({ redis, keys }),
     logger,
   });
-  const slackCall = createSlackCall({ logger, now: Date.now, sleep });
   const sessionStop = createSessionStop({
     requests,
     canceller,
     stops,
-    admins: createWorkspaceAdmins({ client, call: slackCall, cache: createAdminCache({ redis, keys }) }),
+    admins: createWorkspaceAdmins({
+      client,
+      call: deps.answering.call,
+      cache: createAdminCache({ redis, keys }),
+    }),
     history: deps.answering.history,
     poster,
     threadSession,

@@ -14,6 +14,7 @@ import { type BenchContext, Fleet } from './bench/procs.js';
 import { printReport } from './bench/report.js';
 import type { Section, SectionRun } from './bench/section.js';
 import type { Row } from './bench/stats.js';
+import { sustainedSection } from './bench/sustained.js';
 import { tokensSection } from './bench/tokens.js';
 
 /**
@@ -31,6 +32,7 @@ const SECTIONS: readonly Section[] = [
   mentionSection,
   burstSection,
   backgroundSection,
+  sustainedSection,
   footprintSection,
 ];
 
@@ -87,7 +89,8 @@ const main = async (): Promise<number> => {
   try {
     const run: SectionRun = { ctx: harness.ctx, fleet: harness.fleet, opts, shared: { bareRates: [] } };
     for (const section of SECTIONS)
-      if (opts.only.size === 0 || opts.only.has(section.key)) await runSection(section, run, rows, failures);
+      if ((opts.only.size === 0 || opts.only.has(section.key)) && !opts.skip.has(section.key))
+        await runSection(section, run, rows, failures);
     rows.push(...memoryRows(harness.fleet));
   } finally {
     await harness.stop();

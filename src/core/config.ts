@@ -45,6 +45,9 @@ const schema = z
         .optional(),
     ),
     SLACK_API_URL: optionalUrl,
+    SLACK_BUDGET_SCALE: optionalStr.pipe(
+      z.coerce.number<string | undefined>().positive().max(10_000).optional(),
+    ),
     OPENAI_API_KEY: optionalStr,
     OPENAI_BASE_URL: optionalUrl,
     OPENAI_MODEL: str('gpt-4o-mini'),
@@ -142,6 +145,11 @@ export interface Config {
     apiUrl: string | undefined;
     socketMode: boolean;
     bodyLimitBytes: number;
+    /**
+     * Multiplies every rate of the shared Slack budget (out/slack-limits.ts): 1 against Slack; more
+     * against a stand-in that enforces no limits, or scales its own (tests, demo, bench).
+     */
+    budgetScale: number;
   };
   /** Where `/metrics` is served: its own port (undefined: the main one), and the bearer token it needs, if any. */
   metrics: { port: number | undefined; token: string | undefined };
@@ -240,6 +248,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
       socketMode: Boolean(e.SLACK_APP_TOKEN),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      budgetScale: e.SLACK_BUDGET_SCALE ?? 1,
     },
     metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
     openai: {

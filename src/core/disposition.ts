@@ -46,7 +46,7 @@ export interface DispositionOptions {
    * The next attempt of the caller's job repeats the failed call itself (a background answer: BullMQ
    * owns its retries, the LLM is called with none). Then a transient failure, one marked `retryable`
    * or a dropped Redis connection, is retried too. Without it the layer that made the call already
-   * retried it (the LLM client, the Slack rate gate), so only storage trouble goes back to the job.
+   * retried it (the LLM client, the Slack budget), so only storage trouble goes back to the job.
    */
   ownsRetries?: boolean;
 }

@@ -63,6 +63,32 @@ export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
     help: 'Promise rejections nobody handled (logged; the process keeps running)',
     registers: [registry],
   });
+  // The shared Slack budget (out/slack-budget.ts). Tokens are sampled on each call this process
+  // makes; a per-channel method (chat.postMessage) shows the last channel's bucket.
+  const slackBudgetTokens = new Gauge({
+    name: 'backchannel_slack_budget_tokens',
+    help: 'Tokens left in the shared Slack budget bucket of a method, as last seen by this process',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
+  const slackBudgetWaits = new Counter({
+    name: 'backchannel_slack_budget_waits_total',
+    help: 'Slack calls that waited for the shared budget (a token or a 429 pause), by method and priority',
+    labelNames: ['method', 'priority'] as const,
+    registers: [registry],
+  });
+  const slackBudgetSkipped = new Counter({
+    name: 'backchannel_slack_budget_skipped_total',
+    help: 'Optional Slack writes skipped because their budget was short, by method',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
+  const slackRateLimited = new Counter({
+    name: 'backchannel_slack_rate_limited_total',
+    help: 'Slack 429 (rate limited) answers received, by method',
+    labelNames: ['method'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     requests,
@@ -74,6 +100,10 @@ export const createMetrics = (opts: { defaultMetrics?: boolean } = {}) => {
     feedback,
     feedbackChanges,
     unhandledRejections,
+    slackBudgetTokens,
+    slackBudgetWaits,
+    slackBudgetSkipped,
+    slackRateLimited,
   };
 };
 

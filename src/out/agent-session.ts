@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { RunOptions } from './rate-gate.js';
+import type { RunOptions } from './slack-budget.js';
 import type { SlackCall } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import type { StatusHandle, StatusKeeper } from './status.js';

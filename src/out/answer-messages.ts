@@ -145,7 +145,6 @@ export class AnswerMessages {
         this.startNext(c.pending);
       } else {
         const ts = c.ts;
-        await this.deps.pacer.acquire('stream');
         try {
           await this.deps.call('chat.appendStream', this.channel, () =>
             this.deps.client.chat.appendStream({ channel: this.channel, ts, markdown_text: c.pending }),
@@ -171,7 +170,6 @@ export class AnswerMessages {
     if (p.ts === undefined) {
       await this.postNew(p.pending);
     } else {
-      await this.deps.pacer.acquire('update');
       await this.update(p.sent + p.pending);
     }
   }
@@ -211,18 +209,11 @@ export class AnswerMessages {
       return;
     }
     // The closing blocks need one more edit even when the text already went out.
-    if (c.placeholder || content !== c.sent || this.closing) {
-      await this.deps.pacer.acquire('update');
-      await this.update(content);
-    }
+    if (c.placeholder || content !== c.sent || this.closing) await this.update(content);
   }
 
   private async startStream(text: string): Promise<boolean> {
     const c = this.cur;
-    if (!(await this.deps.pacer.tryAcquireStart())) {
-      this.deps.log.debug('chat.startStream budget spent; posting instead');
-      return false;
-    }
     const recipients = this.target.isDm
       ? {}
       : { recipient_user_id: this.target.userId, recipient_team_id: this.target.teamId };
@@ -237,7 +228,7 @@ export class AnswerMessages {
             markdown_text: text,
             ...recipients,
           }),
-        // A refused start has a better answer than waiting: a posted message.
+        // A start with no token free now, or refused, has a better answer than waiting: a posted message.
         { retryOnRateLimit: false },
       );
       c.ts = requireTs(res.ts, 'chat.startStream');

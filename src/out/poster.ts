@@ -12,6 +12,7 @@ import {
 } from './agent-session.js';
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
 import { type Badge, type BadgeEmoji, switchBadge } from './badges.js';
+import { createLocalBudgetStore } from './budget-store.js';
 import { createMessageEditor } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
 import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
@@ -19,6 +20,7 @@ import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './me
 import { neutralize } from './neutralize.js';
 import { createPacer, type Pacing } from './pacing.js';
 import { createResponder, type Respond } from './respond.js';
+import { createSlackBudget, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
@@ -35,8 +37,9 @@ export type { StatusHandle, StatusTarget } from './status.js';
  * Everything Backchannel writes to Slack goes through here: thread status (status.ts), answers that
  * grow while the model writes (answer-writer.ts), replies and notes marked with the bot's message
  * metadata (metadata.ts), badges, ephemeral messages and slash-command responses (respond.ts).
- * Slack's errors leave as AppError (`slack_api`, `slack_not_in_channel`); 429s are waited out per
- * method and channel (slack-call.ts) so one busy channel never holds up another.
+ * Slack's errors leave as AppError (`slack_api`, `slack_not_in_channel`). Every call takes its
+ * token from the shared Slack budget (slack-budget.ts) at the poster's priority (the web role's
+ * answers are foreground, a worker's background); badges are background wherever they are written.
  */
 
 export type Block = types.KnownBlock | types.Block;
@@ -50,6 +53,11 @@ export interface SlackPosterDeps {
   badges: BadgeEmoji;
   now?: () => number;
   sleep?: Sleep;
+  /**
+   * The shared Slack budget, at this poster's priority. Default: this process's memory, which only
+   * waits out 429s (for tests of the writing itself; a running process always shares one in Redis).
+   */
+  budget?: SlackBudget;
   pacing?: Partial<Pacing>;
   /** Keepalive for assistant thread status (default 90 s: Slack drops a status after 2 minutes). */
   statusRefreshMs?: number;
@@ -130,8 +138,12 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? realSleep;
   const log = deps.logger.child({ component: 'slack-poster' });
-  const call = createSlackCall({ logger: deps.logger, now, sleep });
-  const pacer = createPacer({ ...(deps.pacing ? { pacing: deps.pacing } : {}), now, sleep });
+  const budget =
+    deps.budget ??
+    createSlackBudget({ store: createLocalBudgetStore(now), team: 'local', logger: deps.logger, now, sleep });
+  const call = createSlackCall(budget);
+  const badgeCall = createSlackCall(budget.withPriority('background'));
+  const pacer = createPacer(deps.pacing ? { pacing: deps.pacing } : {});
   const status = createStatusKeeper({
     client,
     call,
@@ -223,11 +235,11 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
 
   const react = (channel: string, ts: string, name: string) =>
     unless('already_reacted', () =>
-      call('reactions.add', channel, () => client.reactions.add({ channel, timestamp: ts, name })),
+      badgeCall('reactions.add', channel, () => client.reactions.add({ channel, timestamp: ts, name })),
     );
   const unreact = (channel: string, ts: string, name: string) =>
     unless('no_reaction', () =>
-      call('reactions.remove', channel, () => client.reactions.remove({ channel, timestamp: ts, name })),
+      badgeCall('reactions.remove', channel, () => client.reactions.remove({ channel, timestamp: ts, name })),
     );
 
   return {

@@ -1,14 +1,13 @@
 import { AppError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { Sleep } from '../core/time.js';
 import { SpanKind, withSpan } from '../core/tracing.js';
-import { createRateGate, type RunOptions } from './rate-gate.js';
+import { isBudgetSkip, type RunOptions, type SlackBudget } from './slack-budget.js';
 import { toSlackAppError } from './slack-error.js';
 
 /**
- * One WebClient call as the poster makes it: through the rate gate (a 429 waits per method and
- * channel, rate-gate.ts), and with Slack's errors leaving as AppError (`slack_api`,
- * `slack_not_in_channel`; slack-error.ts), so no raw WebClient error leaves out/.
+ * One WebClient call as the poster makes it: through the shared Slack budget (a token per
+ * (team, method), a 429 pausing that method in every process; slack-budget.ts), and with Slack's
+ * errors leaving as AppError (`slack_api`, `slack_not_in_channel`; slack-error.ts), so no raw
+ * WebClient error leaves out/. An optional write the budget skipped leaves as BudgetSkip.
  */
 export type SlackCall = <T>(
   method: string,
@@ -17,16 +16,16 @@ export type SlackCall = <T>(
   opts?: RunOptions,
 ) => Promise<T>;
 
-export const createSlackCall = (deps: { logger: Logger; now: () => number; sleep: Sleep }): SlackCall => {
-  const gate = createRateGate(deps);
+export const createSlackCall = (budget: Pick<SlackBudget, 'run'>): SlackCall => {
   const call: SlackCall = async (method, channel, fn, opts) => {
     try {
-      return await gate.run(method, channel, fn, opts);
+      return await budget.run(method, channel, fn, opts);
     } catch (err) {
+      if (isBudgetSkip(err)) throw err;
       throw toSlackAppError(err, method);
     }
   };
-  // One span per call, its waits for the rate gate included.
+  // One span per call, its waits for the budget included.
   return (method, channel, fn, opts) =>
     withSpan(
       `slack.${method}`,

@@ -5,7 +5,7 @@ import {
   WebAPIRequestError,
 } from '@slack/web-api';
 import { AppError, errorFields, isAppError } from '../core/errors.js';
-import { retryAfterSeconds } from './rate-gate.js';
+import { retryAfterSeconds } from './slack-budget.js';
 
 /** Slack errors worth another try later; every other `ok: false` answer is final. */
 const RETRYABLE_SLACK_ERRORS = new Set([

@@ -3,6 +3,7 @@ import type { ThreadTarget } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import type { Sleep } from '../core/time.js';
 import { pauseUnlessStopped } from './pacing.js';
+import { isBudgetSkip } from './slack-budget.js';
 import type { SlackCall } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
 
@@ -85,7 +86,9 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
       halts?.delete(halt);
       if (halts?.size === 0) keepalives.delete(key);
     };
-    const send = async (text: string): Promise<boolean> => {
+    // A keepalive refresh is optional: when the budget is short it is skipped, never waited for. The
+    // status may then lapse until the next refresh: the first thing to give way under load.
+    const send = async (text: string, refresh = false): Promise<boolean> => {
       try {
         await call(
           'assistant.threads.setStatus',
@@ -98,10 +101,11 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
               // Cleared with the status; a keepalive refresh keeps them rotating.
               ...(text === '' ? {} : loading),
             }),
-          { retryOnRateLimit: false },
+          refresh ? { retryOnRateLimit: false, priority: 'optional' } : { retryOnRateLimit: false },
         );
         return true;
       } catch (err) {
+        if (isBudgetSkip(err)) return true;
         // Not an assistant thread, or no assistant:write scope: the answer's placeholder covers visibility.
         log.debug(
           { channel: target.channelId, slackError: slackErrorCode(err) },
@@ -122,7 +126,7 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
       while (!stopped && available && now() - startedAt < maxMs) {
         await pauseUnlessStopped(sleep, refreshMs, stopSleep.signal);
         if (stopped || !available) break;
-        await send(current);
+        await send(current, true);
       }
       forget();
     })();

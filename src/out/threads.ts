@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { boundName, isPlausibleSlackId } from '../core/text.js';
 import { stripMention, TEXT_SUBTYPES } from './message-text.js';
 import { type ReadMark, readMark } from './metadata.js';
-import type { RateGate } from './rate-gate.js';
+import type { SlackBudget } from './slack-budget.js';
 import { toSlackAppError } from './slack-error.js';
 
 interface SlackMessage {
@@ -49,8 +49,8 @@ const answerTextOf = (m: SlackMessage): string => {
 
 export interface ThreadReaderDeps {
   client: Pick<WebClient, 'conversations' | 'users'>;
-  /** 429s wait per method and channel instead of failing (conversations.replies is rate-limited hard). */
-  gate: Pick<RateGate, 'run'>;
+  /** The shared Slack budget: reads are paced, and a 429 waits instead of failing (conversations.replies is rate-limited hard). */
+  gate: Pick<SlackBudget, 'run'>;
   names: NameCache;
   identity: { botUserId: string; botId: string };
   logger: Logger;
@@ -108,7 +108,7 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     return { role: 'user', userId: m.user, ...(name ? { name } : {}), text, ts: m.ts };
   };
 
-  /** The thread's messages, root first, a page at a time (through the rate gate). */
+  /** The thread's messages, root first, a page at a time (through the Slack budget). */
   async function* pages(channelId: string, threadTs: string): AsyncGenerator<SlackMessage[]> {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {

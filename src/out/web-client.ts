@@ -6,7 +6,8 @@ import { toSlackLogger } from './slack-logger.js';
  * The Web API client for a chat bot. `@slack/web-api` defaults suit batch scripts, not a bot:
  * 10 retries over ~30 minutes, no request timeout, and on a 429 it pauses its whole request queue
  * (one channel's limit then stalls every other call). Here: a 10 s timeout, 2 quick retries for
- * network errors and 5xx, and 429s rejected at once so `rate-gate.ts` waits per method and channel.
+ * network errors and 5xx, and 429s rejected at once so the shared budget (`slack-budget.ts`) pauses
+ * only that method, in every process.
  */
 
 export interface SlackClientOptions {

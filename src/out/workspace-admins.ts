@@ -10,7 +10,7 @@ export interface AdminCache {
 
 export interface WorkspaceAdminsDeps {
   client: Pick<WebClient, 'users'>;
-  /** The poster's kind of call: through a rate gate, Slack's errors as AppError. */
+  /** The poster's kind of call: through the shared Slack budget, Slack's errors as AppError. */
   call: SlackCall;
   cache: AdminCache;
 }

@@ -3,6 +3,8 @@ import { bestEffort } from '../core/best-effort.js';
 import type { SlackIdentity } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { isBudgetSkip, type Priority } from '../out/slack-budget.js';
+import type { SlackCall } from '../out/slack-call.js';
 import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
 import type { SessionSummary } from '../out/views/sessions.js';
 import type { Prefs } from '../sessions/prefs.js';
@@ -18,8 +20,13 @@ export const permalinkFor = (
     ? `${workspaceUrl.replace(/\/?$/, '/')}archives/${channelId}/p${ts.replace('.', '')}`
     : undefined;
 
+/** A user who opened the Home tab this recently is taken to be looking at it. */
+export const HOME_LOOKING_MS = 10 * 60_000;
+
 export interface OverviewDeps {
   client: Pick<WebClient, 'views' | 'chat'>;
+  /** The shared Slack budget (out/slack-budget.ts); without it, views.publish goes unpaced. */
+  call?: SlackCall | undefined;
   requests: Pick<RequestStore, 'listForUser'>;
   prefs: Prefs;
   identity: Pick<SlackIdentity, 'url' | 'botUserId'>;
@@ -43,13 +50,20 @@ export const createOverviewService = (deps: OverviewDeps) => {
   // Every answered request has its result stored, foreground or background (View result shows it,
   // with the answer's ratings).
   const hasResult = (r: RequestRecord) => r.state === 'done';
+  /** A Slack call through the shared budget, when there is one. */
+  const slack = <T>(
+    method: string,
+    channel: string,
+    fn: () => Promise<T>,
+    priority?: Priority,
+  ): Promise<T> => (deps.call ? deps.call(method, channel, fn, priority ? { priority } : {}) : fn());
 
   /**
    * The page lives in Redis, not in this process: a re-publish after a state change (in whichever
    * web or worker process made it) has no click payload to read it from, and Slack has no way to
    * read a published view back, so `private_metadata` alone cannot carry it.
    */
-  const publish = async (teamId: string, userId: string, page?: number) => {
+  const publish = async (teamId: string, userId: string, page?: number, priority?: Priority) => {
     if (page !== undefined) await deps.prefs.setHomePage(teamId, userId, page);
     const [records, shown, dmOnResult] = await Promise.all([
       deps.requests.listForUser(teamId, userId),
@@ -64,7 +78,12 @@ export const createOverviewService = (deps: OverviewDeps) => {
       hasResult,
       botUserId: deps.identity.botUserId,
     });
-    await deps.client.views.publish({ user_id: userId, view });
+    await slack(
+      'views.publish',
+      userId,
+      () => deps.client.views.publish({ user_id: userId, view }),
+      priority,
+    );
   };
 
   /** The `/ask sessions` list: always the given user's own requests. */
@@ -92,11 +111,25 @@ export const createOverviewService = (deps: OverviewDeps) => {
       if (pending.has(key)) return;
       const timer = setTimeout(() => {
         pending.delete(key);
-        // views.publish is Tier 4: spend it only on users who have opened the Home tab.
+        // views.publish is Tier 4: spend it only on users who have opened the Home tab. For one who
+        // opened it lately it waits its turn (background); for one who is likely not looking it is
+        // optional, skipped when the budget is short (the tab is published afresh when they open it).
         deps.prefs
-          .homeSeen(teamId, userId)
-          .then((seen) => (seen ? publish(teamId, userId) : undefined))
-          .catch((err: unknown) => log.warn({ userId, err: errorFields(err) }, 'home publish failed'));
+          .homeOpenedAt(teamId, userId)
+          .then((at) =>
+            at === undefined
+              ? undefined
+              : publish(
+                  teamId,
+                  userId,
+                  undefined,
+                  Date.now() - at < HOME_LOOKING_MS ? 'background' : 'optional',
+                ),
+          )
+          .catch((err: unknown) => {
+            if (isBudgetSkip(err)) log.debug({ userId }, 'home re-publish skipped: slack budget short');
+            else log.warn({ userId, err: errorFields(err) }, 'home publish failed');
+          });
       }, coalesceMs);
       timer.unref();
       pending.set(key, timer);
@@ -107,11 +140,13 @@ export const createOverviewService = (deps: OverviewDeps) => {
       if (!(await deps.prefs.dmOnResult(record.teamId, record.userId))) return;
       const link = permalinkFor(deps.identity.url, record.channelId, record.threadTs);
       const title = record.title.replace(/[<>&]/g, ' ');
-      await deps.client.chat.postMessage({
-        channel: record.userId,
-        text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
-        unfurl_links: false,
-      });
+      await slack('chat.postMessage', record.userId, () =>
+        deps.client.chat.postMessage({
+          channel: record.userId,
+          text: `📬 Your answer to “${title}” is ready${link ? `: ${link}` : ' in its thread.'} Open the Home tab to read it.`,
+          unfurl_links: false,
+        }),
+      );
       // The preference is in use: keep it (the DM already went out).
       await bestEffort(log.child({ userId: record.userId }), 'prefs expiry refresh', () =>
         deps.prefs.touch(record.teamId, record.userId),

@@ -37,13 +37,29 @@ export const createPrefs = (deps: PrefsDeps) => {
     async dmOnResult(teamId: string, userId: string): Promise<boolean> {
       return (await field(teamId, userId, 'dmOnResult')) === '1';
     },
-    /** Whether the user has ever opened the Home tab (only then is it worth re-publishing). */
-    async homeSeen(teamId: string, userId: string): Promise<boolean> {
-      return (await field(teamId, userId, 'homeSeen')) === '1';
+    /**
+     * When the user last opened the Home tab (epoch ms; 0 when unknown), if they ever did (only then
+     * is it worth re-publishing). Slack says when a user
+     * opens the tab, never when they leave it: a recent opening is the best guess that they look.
+     */
+    async homeOpenedAt(teamId: string, userId: string): Promise<number | undefined> {
+      const [seen, at] = await deps.redis.hmget(
+        deps.keys.userPrefs(teamId, userId),
+        'homeSeen',
+        'homeOpenedAt',
+      );
+      if (seen !== '1') return undefined;
+      const t = Number(at);
+      return Number.isFinite(t) && at !== null ? t : 0;
     },
     /** The user opened the Home tab: a write, so it also refreshes the preferences' expiry. */
     async markHomeSeen(teamId: string, userId: string): Promise<void> {
-      await write(teamId, userId, 'homeSeen', '1');
+      const key = deps.keys.userPrefs(teamId, userId);
+      await deps.redis
+        .multi()
+        .hset(key, 'homeSeen', '1', 'homeOpenedAt', String(Date.now()))
+        .expire(key, ttl)
+        .exec();
     },
     async setDmOnResult(teamId: string, userId: string, on: boolean): Promise<void> {
       await write(teamId, userId, 'dmOnResult', on ? '1' : '0');

@@ -12,6 +12,10 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimitRule>> = Obje
   'chat.startStream': { perMinute: 20, burst: 2 }, // Tier 2
   'chat.update': { perMinute: 50, burst: 5 }, // Tier 3
   'reactions.add': { perMinute: 50, burst: 5 }, // Tier 3
+  'reactions.remove': { perMinute: 20, burst: 3 }, // Tier 2 (not 3 like reactions.add)
+  'chat.stopStream': { perMinute: 20, burst: 3 }, // Tier 2
+  'chat.delete': { perMinute: 50, burst: 5 }, // Tier 3
+  'agents.sessions.setStatus': { perMinute: 50, burst: 5 }, // Tier 3
   'conversations.replies': { perMinute: 50, burst: 5 }, // Tier 3
   'views.publish': { perMinute: 100, burst: 10 }, // Tier 4
   'chat.appendStream': { perMinute: 100, burst: 10 }, // Tier 4

@@ -51,7 +51,8 @@ export const e2eEnv = (o: {
     redisUrl: o.redisUrl,
     signingSecret: SIGNING_SECRET,
     logLevel: 'info',
-    extra: { REDIS_PREFIX: o.prefix, ...o.extra },
+    // The stand-in enforces no limits unless a test turns them on (and sets its own budget scale).
+    extra: { REDIS_PREFIX: o.prefix, SLACK_BUDGET_SCALE: '1000', ...o.extra },
   });
 
 export const uniquePrefix = (name: string): string => `{e2e-${name}-${randomBytes(3).toString('hex')}}`;

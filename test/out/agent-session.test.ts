@@ -8,10 +8,10 @@ import {
   SESSION_TITLE_MAX,
   sessionTitle,
 } from '../../src/out/agent-session.js';
-import { createSlackCall } from '../../src/out/slack-call.js';
 import { createStatusKeeper } from '../../src/out/status.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { localCall } from '../support/budget.js';
 import { testClock } from '../support/test-clock.js';
 import { hostileText, liveSyntax } from './hostile.js';
 
@@ -29,11 +29,7 @@ const work = { title: 'A question', initiator: 'U1', status: 'is thinking…' };
 const setup = () => {
   const clock = testClock({ auto: true });
   const client = createSlackClient({ token: 'xoxb-t', apiUrl: slack.apiUrl, logger, retries: 0 });
-  const call = createSlackCall({
-    logger,
-    now: Date.now,
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-  });
+  const call = localCall();
   const status = createStatusKeeper({ client, call, logger, now: clock.now, sleep: clock.sleep });
   return createAgentSessions({ client, call, status, support: memorySessionSupport(), logger });
 };
@@ -83,7 +79,9 @@ describe('agent sessions', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(slack.assistantStatus('C1', thread.threadTs)?.status).toBe('is thinking…');
     await busy.end('active');
-    const ok = await sessions.processing({ ...thread, channelId: 'C2' }, work);
+    // The 429 paused agents.sessions.setStatus for the whole workspace (Slack's limit is per
+    // method); the rest of the test is a fresh process's, after that pause.
+    const ok = await setup().processing({ ...thread, channelId: 'C2' }, work);
     slack.failNext('agents.sessions.setStatus', { status: 429, retryAfter: 1 });
     await ok.end('active');
     expect(slack.sessionHistory('C2', thread.threadTs)).toEqual(['processing', 'active']);

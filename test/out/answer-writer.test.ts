@@ -12,8 +12,8 @@ import {
 } from '../../src/out/answer-writer.js';
 import { MESSAGE_MAX_CHARS } from '../../src/out/format.js';
 import { createPacer, flushIntervalMs } from '../../src/out/pacing.js';
-import { createSlackCall } from '../../src/out/slack-call.js';
 import { feedbackBlock } from '../../src/out/views/feedback.js';
+import { localCall } from '../support/budget.js';
 import { testClock } from '../support/test-clock.js';
 
 const logger = pino({ level: 'silent' });
@@ -54,8 +54,8 @@ const setup = (nativeStreaming: boolean, auto = true) => {
   let posted = 0;
   const writer = createAnswerWriter(target, {
     client: { chat } as unknown as Pick<WebClient, 'chat'>,
-    call: createSlackCall({ logger, now: clock.now, sleep: clock.sleep }),
-    pacer: createPacer({ now: clock.now, sleep: clock.sleep }),
+    call: localCall({ now: clock.now, sleep: clock.sleep }),
+    pacer: createPacer(),
     now: clock.now,
     sleep: clock.sleep,
     log: logger,

@@ -394,11 +394,18 @@ describe('rate limits', () => {
 
   it('gives up with a retryable AppError when Slack asks for a long wait', async () => {
     const { poster } = setup({ auto: false });
-    slack.failNext('reactions.add', { status: 429, retryAfter: 600 });
+    // Badges are background writes, which wait up to 10 minutes for their budget.
+    slack.failNext('reactions.add', { status: 429, retryAfter: 900 });
     await expect(poster.react('C1', '1.1', 'eyes')).rejects.toMatchObject({
       code: 'slack_api',
       retryable: true,
-      retryAfterMs: 600_000,
+      retryAfterMs: 900_000,
+    });
+    // A foreground write gives up sooner (past a minute).
+    slack.failNext('chat.postMessage', { status: 429, retryAfter: 120 });
+    await expect(poster.reply(channelTarget, 'hi')).rejects.toMatchObject({
+      retryable: true,
+      retryAfterMs: 120_000,
     });
   });
 });

@@ -4,12 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { MAX_NAME_CHARS } from '../../src/core/text.js';
 import { toAnswerBlocks } from '../../src/out/format.js';
 import { toMetadata } from '../../src/out/metadata.js';
-import { createRateGate } from '../../src/out/rate-gate.js';
 import { createThreadReader } from '../../src/out/threads.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createNameCache } from '../../src/sessions/names.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { localBudget } from '../support/budget.js';
 
 const logger = pino({ level: 'silent' });
 let redis: Redis;
@@ -30,7 +30,7 @@ const reader = async (opts: Parameters<typeof startSlackApi>[0] = {}) => {
   const client = createSlackClient({ token: 'xoxb-1', apiUrl: slack.apiUrl, logger });
   return createThreadReader({
     client,
-    gate: createRateGate({ logger }),
+    gate: localBudget(),
     names: createNameCache({ redis, keys: createKeys(`threads${Date.now()}`) }),
     identity: { botUserId: 'U0BOT', botId: 'B0BOT' },
     logger,

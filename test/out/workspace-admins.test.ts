@@ -3,14 +3,13 @@ import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { sleep } from '../../src/core/time.js';
-import { createSlackCall } from '../../src/out/slack-call.js';
 import { createWorkspaceAdmins } from '../../src/out/workspace-admins.js';
 import { ADMIN_TTL_SECONDS, createAdminCache } from '../../src/sessions/admin-cache.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { localCall } from '../support/budget.js';
 
-const logger = pino({ level: 'silent' });
+const _logger = pino({ level: 'silent' });
 let slack: SlackApiStandin;
 let redis: Redis;
 beforeAll(async () => {
@@ -27,7 +26,7 @@ afterAll(async () => {
 const admins = () => {
   const keys = createKeys(`adm${randomUUID().slice(0, 8)}`);
   const client = new WebClient('xoxb-test', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-  const call = createSlackCall({ logger, now: Date.now, sleep });
+  const call = localCall();
   return { keys, admins: createWorkspaceAdmins({ client, call, cache: createAdminCache({ redis, keys }) }) };
 };
 

@@ -6,7 +6,6 @@ import { createMetrics } from '../../src/core/metrics.js';
 import { turnTokens } from '../../src/llm/budget.js';
 import { createLlmClient } from '../../src/llm/client.js';
 import { createSlackPoster } from '../../src/out/poster.js';
-import { createRateGate } from '../../src/out/rate-gate.js';
 import { createThreadReader } from '../../src/out/threads.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import {
@@ -22,6 +21,7 @@ import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createNameCache } from '../../src/sessions/names.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
+import { localBudget } from './budget.js';
 import { captureLogs } from './in-process-bot.js';
 import type { Stack } from './stack.js';
 
@@ -56,7 +56,7 @@ export const startAnswerWorker = async (
   });
   const reader = createThreadReader({
     client,
-    gate: createRateGate({ logger, maxWaitMs: 10_000 }),
+    gate: localBudget({ maxWaitMs: 10_000 }),
     names: createNameCache({ redis, keys }),
     identity: { botUserId: s.slack.botUserId, botId: s.slack.botId },
     logger,

@@ -46,6 +46,8 @@ export const startTestBot = async (opts: {
       REDIS_PREFIX: prefix,
       PORT: '0',
       LOG_LEVEL: 'debug',
+      // No Slack limits in these tests: the shared budget paces at 1000 × Slack's rates.
+      SLACK_BUDGET_SCALE: '1000',
       ...opts.env,
     },
     role: opts.role ?? 'all',

@@ -58,6 +58,9 @@ export const startStack = async (opts: StackOptions): Promise<Stack> => {
     PORT: '0',
     LOG_LEVEL: 'debug',
     LLM_TIMEOUT_MS: '10000',
+    // The stand-in enforces no limits unless a test turns them on: the shared Slack budget paces
+    // at 1000 × Slack's rates, so only a test about the budget waits for it (it sets its own scale).
+    SLACK_BUDGET_SCALE: '1000',
     ...opts.env,
   };
   const bot = await startBackchannel({ env, role: opts.role ?? 'all', logger: logs.logger });

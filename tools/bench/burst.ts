@@ -29,7 +29,12 @@ export const benchBurst = async (
   rateLimits: boolean,
 ): Promise<BurstResult> => {
   const prefix = rateLimits ? '{bench-burst-limited}' : '{bench-burst-free}';
-  const web = await fleet.startBot('web', rateLimits ? 'burst, limits on' : 'burst, limits off', prefix);
+  const web = await fleet.startBot(
+    'web',
+    rateLimits ? 'burst, limits on' : 'burst, limits off',
+    prefix,
+    rateLimits ? { SLACK_BUDGET_SCALE: '1' } : {},
+  );
   ctx.openai.configure({
     ttftMs: llm.ttftMs,
     tokensPerSecond: llm.tokensPerSecond,

@@ -15,8 +15,12 @@ export const HELP = `Usage: npm run bench -- [flags]
   --concurrency <n>   WORKER_CONCURRENCY of every worker process, bare ones too (default 4)
   --workers <list>    worker-process counts for the scale-out runs (default 1,2,4)
   --home-records <n>  request records of the heavy Home user (default 500)
+  --sustained-minutes <n>  minutes of offered load per sustained run (default 3; two runs, ~7 min in all)
+  --sustained-rate <n>     background requests offered per minute in those runs (default 30)
   --log-level <l>     the bot's LOG_LEVEL (default info, as deployed)
-  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, background, footprint
+  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, background,
+                      sustained, footprint
+  --skip <list>       leave these sections out (e.g. --skip sustained: it takes about 7 minutes)
   --help`;
 
 const int = (name: string, v: string | undefined, min = 1): number => {
@@ -27,6 +31,14 @@ const int = (name: string, v: string | undefined, min = 1): number => {
   }
   return n;
 };
+
+const list = (v: string | undefined): Set<string> =>
+  new Set(
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 /** The options, or undefined for `--help`; a bad number exits with the usage. */
 export const readOptions = (): BenchOptions | undefined => {
@@ -43,7 +55,10 @@ export const readOptions = (): BenchOptions | undefined => {
       workers: { type: 'string', default: '1,2,4' },
       'home-records': { type: 'string', default: '500' },
       'log-level': { type: 'string', default: 'info' },
+      'sustained-minutes': { type: 'string', default: '3' },
+      'sustained-rate': { type: 'string', default: '30' },
       only: { type: 'string', default: '' },
+      skip: { type: 'string', default: '' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -60,11 +75,9 @@ export const readOptions = (): BenchOptions | undefined => {
     workers: (flags.workers ?? '').split(',').map((w) => int('workers', w.trim())),
     homeRecords: int('home-records', flags['home-records']),
     logLevel: flags['log-level'] ?? 'info',
-    only: new Set(
-      (flags.only ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    sustainedMinutes: int('sustained-minutes', flags['sustained-minutes'], 2),
+    sustainedRate: int('sustained-rate', flags['sustained-rate']),
+    only: list(flags.only),
+    skip: list(flags.skip),
   };
 };

@@ -122,6 +122,9 @@ export class Fleet {
         USER_MAX_QUEUED: '1000000',
         LLM_TIMEOUT_MS: '30000',
         NODE_OPTIONS: BOT_NODE_OPTIONS,
+        // The stand-in enforces Slack's limits only where a section turns them on, and then that
+        // section sets SLACK_BUDGET_SCALE=1; elsewhere the shared budget must not be what is measured.
+        SLACK_BUDGET_SCALE: '1000',
         ...extra,
       },
     });

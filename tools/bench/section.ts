@@ -16,7 +16,11 @@ export interface BenchOptions {
   workers: number[];
   homeRecords: number;
   logLevel: string;
+  /** Minutes of offered load, and requests offered per minute, in each sustained run. */
+  sustainedMinutes: number;
+  sustainedRate: number;
   only: Set<string>;
+  skip: Set<string>;
 }
 
 export interface SectionRun {
