@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { addInstance, answerIn, useStack } from '../support/stack.js';
+import { addInstance, answerIn, pause, useStack } from '../support/stack.js';
 
 const start = useStack();
 let redis: Redis;
@@ -22,20 +22,23 @@ const metricSum = (text: string, name: string, labels: Record<string, string>) =
 
 describe('one Slack budget for two bots on one Redis', () => {
   it('a 429 one bot gets pauses that method in the other too, and no answer is lost', async () => {
-    // A web bot and a worker bot. Real pacing, at 10 × Slack's rates so that the badges of two
-    // answers do not take a minute; the LLM takes 3 s an answer.
-    const s = await start({ role: 'web', env: { SLACK_BUDGET_SCALE: '10' }, llm: { ttftMs: 3_000 } });
-    const worker = await addInstance(s, 'worker');
+    // A web bot and two worker bots of one job each. Real pacing, at 10 × Slack's rates; the LLM
+    // takes 3 s an answer, each ending with a ✅ (reactions.add).
+    const env = { SLACK_BUDGET_SCALE: '10', WORKER_CONCURRENCY: '1' };
+    const s = await start({ role: 'web', env, llm: { ttftMs: 3_000 } });
+    const workers = [await addInstance(s, 'worker'), await addInstance(s, 'worker')];
 
-    // The worker is answering the first request…
+    // The first worker is answering the first request when Slack starts refusing its ✅ for 8 s…
     const one = await s.driver.mention({ channel: 'C1', user: 'U1', text: 'later first question' });
     await s.slack.waitFor(() => s.llm.requests().length === 1 || undefined, 8_000);
-    // …when Slack refuses the next badge for 8 s, and a second request comes in.
     s.slack.failNext('reactions.add', { status: 429, retryAfter: 8 });
+    // …and the second worker takes the second request a moment later: its ✅ falls in the pause.
+    await pause(1_000);
     const two = await s.driver.mention({ channel: 'C2', user: 'U2', text: 'later second question' });
+    await s.slack.waitFor(() => s.llm.requests().length === 2 || undefined, 8_000);
     const refused = await s.slack.waitFor(
       () => s.slack.calls('reactions.add').find((c) => c.status === 429),
-      8_000,
+      10_000,
     );
     // The pause is in Redis, for that method only, where every process looks.
     const pauses = await vi.waitFor(async () => {
@@ -56,17 +59,16 @@ describe('one Slack budget for two bots on one Redis', () => {
     expect(answerIn(s, 'C1', one.ts)).toHaveLength(1);
     expect(answerIn(s, 'C2', two.ts)).toHaveLength(1);
 
-    // Slack refused one call; no reactions.add reached it during the pause, from either bot.
+    // Slack refused one call; no reactions.add reached it during the pause, from either worker.
     expect(s.slack.rateLimitedCount()).toBe(1);
     const during = s.slack
       .calls('reactions.add')
       .filter((c) => c.at > refused.at && c.at < refused.at + 8_000);
     expect(during).toEqual([]);
-    // One bot got the 429 (the web bot's ⏳, or the worker's ⚙️ if it was still writing it); the
-    // other had a reactions.add to make during the pause (the web bot's ⏳, or the worker's ✅ after
-    // its 3 s answer) and waited for it, with no 429 of its own.
+    // One worker got the 429; the other had its ✅ to add during the pause and waited for it, with
+    // no 429 of its own.
     const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const bots = [await metricsOf(s.bot.port), await metricsOf(worker.port)];
+    const bots = await Promise.all(workers.map((w) => metricsOf(w.port)));
     const limited = bots.map((m) =>
       metricSum(m, 'backchannel_slack_rate_limited_total', { method: 'reactions.add' }),
     );

@@ -5,12 +5,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createMetrics } from '../../src/core/metrics.js';
 import { budgetKeys, createRedisBudgetStore } from '../../src/out/budget-store.js';
-import { createSlackPoster } from '../../src/out/poster.js';
 import { createSlackBudget, isBudgetSkip, type SlackBudgetDeps } from '../../src/out/slack-budget.js';
 import type { MethodLimit } from '../../src/out/slack-limits.js';
-import { createSlackClient } from '../../src/out/web-client.js';
-import { startSlackApi } from '../../standins/slack/index.js';
-import { defaultBadges } from '../support/badges.js';
 import { localBudget } from '../support/budget.js';
 import { testClock } from '../support/test-clock.js';
 
@@ -248,32 +244,5 @@ describe('429 handling in one process (the local store)', () => {
     await expect(
       localBudget().run('chat.update', 'C1', async () => Promise.reject(new Error('boom'))),
     ).rejects.toThrow('boom');
-  });
-});
-
-describe('what gives way first, in the poster', () => {
-  it('skips the ⚙️ running badge, keeping ⏳, when reactions.add is short; ✅ still goes on', async () => {
-    const slack = await startSlackApi();
-    try {
-      const { process } = fleet();
-      const { budget } = process({ limits: { 'reactions.add': { tier: 'test', perMinute: 1, burst: 4 } } });
-      const poster = createSlackPoster({
-        client: createSlackClient({ token: 'xoxb-t', apiUrl: slack.apiUrl, logger, retries: 0 }),
-        logger,
-        nativeStreaming: false,
-        badges: defaultBadges,
-        budget,
-      });
-      slack.addMessage({ channel: 'C1', ts: '1.1', user: 'U1', text: 'later summarise the plan' });
-      await poster.badge('C1', '1.1', 'queued', []);
-      await poster.badge('C1', '1.1', 'running', ['queued']);
-      expect(slack.reactions('C1', '1.1')).toEqual([defaultBadges.queued]);
-      expect(slack.calls('reactions.add')).toHaveLength(1);
-      expect(slack.calls('reactions.remove')).toHaveLength(0);
-      await poster.badge('C1', '1.1', 'done', ['running', 'queued']);
-      expect(slack.reactions('C1', '1.1')).toEqual([defaultBadges.done]);
-    } finally {
-      await slack.close();
-    }
   });
 });
