@@ -13,6 +13,8 @@ import { resolveRedis } from './dev-redis.js';
 import { createHttpServer } from './edge/http-server.js';
 import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient } from './llm/client.js';
+import { observeResponses, withGovernor } from './llm/governed.js';
+import { createLlmGovernor } from './llm/governor.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
 import { createOverviewService } from './overview/service.js';
@@ -71,10 +73,29 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const identity = await fetchIdentity(slackClient, logger);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
   await loadTokenizer();
-  const llm = createLlmClient({ config: config.openai, logger, metrics });
+  const keys = createKeys(config.redis.prefix);
+  // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
+  // ones leave the foreground its reserved share.
+  const governor = createLlmGovernor({
+    redis: producer,
+    keys,
+    limits: {
+      rpm: config.llm.maxRpm,
+      tpm: config.llm.maxTpm,
+      concurrency: config.llm.maxConcurrency,
+      foregroundReserve: config.llm.foregroundReserve,
+    },
+  });
+  const rawLlm = createLlmClient({
+    config: config.openai,
+    logger,
+    metrics,
+    onResponse: observeResponses(governor, logger),
+  });
+  const governed = (priority: 'foreground' | 'background') =>
+    withGovernor(rawLlm, { governor, priority, maxAnswerTokens: config.openai.maxAnswerTokens, logger });
 
   // Stores, and the answers queue both roles use.
-  const keys = createKeys(config.redis.prefix);
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
     redis: producer,
@@ -128,7 +149,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     redis: producer,
     workerConnection,
     keys,
-    llm,
     requests,
     fairness,
     watch,
@@ -137,9 +157,19 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const subscriber = createRedis(redisUrl, 'worker', logger);
   connections.push(subscriber);
   const slack = fg
-    ? await createWebRole({ ...shared, subscriber, identity, answering: fg, answersQueue, prefs, overview })
+    ? await createWebRole({
+        ...shared,
+        llm: governed('foreground'),
+        subscriber,
+        identity,
+        answering: fg,
+        answersQueue,
+        prefs,
+        overview,
+      })
     : undefined;
-  if (bg) await startWorkerRole({ ...shared, subscriber, answering: bg, overview });
+  if (bg)
+    await startWorkerRole({ ...shared, llm: governed('background'), subscriber, answering: bg, overview });
   const http = createHttpServer({
     ...(slack?.httpListener
       ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }
