@@ -7,6 +7,7 @@ import { backgroundSection } from './bench/background.js';
 import { bareSection } from './bench/bare.js';
 import { burstSection } from './bench/burst.js';
 import { HELP, readOptions } from './bench/cli.js';
+import { floodSection } from './bench/flood.js';
 import { footprintSection, homeSection } from './bench/home.js';
 import { memoryRows } from './bench/memory.js';
 import { mentionSection } from './bench/mention.js';
@@ -30,6 +31,7 @@ const SECTIONS: readonly Section[] = [
   ackSection,
   mentionSection,
   burstSection,
+  floodSection,
   backgroundSection,
   footprintSection,
 ];

@@ -9,6 +9,7 @@ export const HELP = `Usage: npm run bench -- [flags]
   --rate <n>          events per second during that time (default 100)
   --mentions <n>      sequential mentions timed to first sign / first text (default 8)
   --burst <n>         concurrent streamed answers, rate limits off and on (default 10)
+  --flood <n>         mentions in the burst-drain flood, at 50/s from 250 users (default 1000)
   --idle-jobs <n>     later-requests timed enqueue → start on an idle queue (default 20)
   --jobs <n>          backlog drained by the bot's workers, per run (default 200)
   --bare-jobs <n>     backlog drained by bare BullMQ workers, per run (default 5000)
@@ -16,7 +17,7 @@ export const HELP = `Usage: npm run bench -- [flags]
   --workers <list>    worker-process counts for the scale-out runs (default 1,2,4)
   --home-records <n>  request records of the heavy Home user (default 500)
   --log-level <l>     the bot's LOG_LEVEL (default info, as deployed)
-  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, background, footprint
+  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, flood, background, llm-scale, footprint
   --help`;
 
 const int = (name: string, v: string | undefined, min = 1): number => {
@@ -36,6 +37,7 @@ export const readOptions = (): BenchOptions | undefined => {
       rate: { type: 'string', default: '100' },
       mentions: { type: 'string', default: '8' },
       burst: { type: 'string', default: '10' },
+      flood: { type: 'string', default: '1000' },
       'idle-jobs': { type: 'string', default: '20' },
       jobs: { type: 'string', default: '200' },
       'bare-jobs': { type: 'string', default: '5000' },
@@ -53,6 +55,7 @@ export const readOptions = (): BenchOptions | undefined => {
     rate: int('rate', flags.rate),
     mentions: int('mentions', flags.mentions),
     burst: int('burst', flags.burst),
+    floodN: int('flood', flags.flood),
     idleJobs: int('idle-jobs', flags['idle-jobs']),
     jobs: int('jobs', flags.jobs),
     bareJobs: int('bare-jobs', flags['bare-jobs']),

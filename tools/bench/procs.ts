@@ -19,7 +19,7 @@ export const BARE_BULLMQ = path.join(HERE, 'bare-bullmq.js');
 
 export const SIGNING_SECRET = 'bench-signing-secret';
 
-export type Label = 'web' | 'worker' | 'bare-bolt' | 'bare-bullmq';
+export type Label = 'all' | 'web' | 'worker' | 'bare-bolt' | 'bare-bullmq';
 
 export interface Peak {
   label: Label;
@@ -114,13 +114,16 @@ export class Fleet {
         USER_RATE_LIMIT_PER_MINUTE: '1000000',
         USER_MAX_QUEUED: '1000000',
         LLM_TIMEOUT_MS: '30000',
+        // Nor the LLM governor's per-minute budget (a section that measures it sets its own).
+        LLM_MAX_RPM: '0',
+        LLM_MAX_TPM: '0',
         ...extra,
       },
     });
   }
 
   async startBot(
-    role: 'web' | 'worker',
+    role: 'all' | 'web' | 'worker',
     phase: string,
     prefix: string,
     extra: Record<string, string> = {},

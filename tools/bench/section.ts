@@ -9,6 +9,8 @@ export interface BenchOptions {
   rate: number;
   mentions: number;
   burst: number;
+  /** Mentions in the burst-drain flood. */
+  floodN: number;
   idleJobs: number;
   jobs: number;
   bareJobs: number;
