@@ -13,6 +13,7 @@ import { memoryRows } from './bench/memory.js';
 import { mentionSection } from './bench/mention.js';
 import { type BenchContext, Fleet } from './bench/procs.js';
 import { printReport } from './bench/report.js';
+import { llmScaleSection } from './bench/scale-llm.js';
 import type { Section, SectionRun } from './bench/section.js';
 import type { Row } from './bench/stats.js';
 import { tokensSection } from './bench/tokens.js';
@@ -33,6 +34,7 @@ const SECTIONS: readonly Section[] = [
   burstSection,
   floodSection,
   backgroundSection,
+  llmScaleSection,
   footprintSection,
 ];
 

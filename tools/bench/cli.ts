@@ -10,6 +10,7 @@ export const HELP = `Usage: npm run bench -- [flags]
   --mentions <n>      sequential mentions timed to first sign / first text (default 8)
   --burst <n>         concurrent streamed answers, rate limits off and on (default 10)
   --flood <n>         mentions in the burst-drain flood, at 50/s from 250 users (default 1000)
+  --llm-scale-jobs <n> backlog drained with a 2 s LLM by 1 and 4 worker processes (default 240)
   --idle-jobs <n>     later-requests timed enqueue → start on an idle queue (default 20)
   --jobs <n>          backlog drained by the bot's workers, per run (default 200)
   --bare-jobs <n>     backlog drained by bare BullMQ workers, per run (default 5000)
@@ -38,6 +39,7 @@ export const readOptions = (): BenchOptions | undefined => {
       mentions: { type: 'string', default: '8' },
       burst: { type: 'string', default: '10' },
       flood: { type: 'string', default: '1000' },
+      'llm-scale-jobs': { type: 'string', default: '240' },
       'idle-jobs': { type: 'string', default: '20' },
       jobs: { type: 'string', default: '200' },
       'bare-jobs': { type: 'string', default: '5000' },
@@ -56,6 +58,7 @@ export const readOptions = (): BenchOptions | undefined => {
     mentions: int('mentions', flags.mentions),
     burst: int('burst', flags.burst),
     floodN: int('flood', flags.flood),
+    llmScaleJobs: int('llm-scale-jobs', flags['llm-scale-jobs']),
     idleJobs: int('idle-jobs', flags['idle-jobs']),
     jobs: int('jobs', flags.jobs),
     bareJobs: int('bare-jobs', flags['bare-jobs']),

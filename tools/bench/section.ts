@@ -11,6 +11,8 @@ export interface BenchOptions {
   burst: number;
   /** Mentions in the burst-drain flood. */
   floodN: number;
+  /** Backlog drained in the LLM-bound scale-out runs. */
+  llmScaleJobs: number;
   idleJobs: number;
   jobs: number;
   bareJobs: number;
