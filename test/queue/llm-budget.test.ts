@@ -72,3 +72,27 @@ describe('the LLM governor in the bot', () => {
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(1_000);
   }, 20_000);
 });
+
+describe('queued work and free capacity', () => {
+  it('overflow from the foreground runs at once on the LLM capacity left, not a few at a time', async () => {
+    // Two foreground slots; the rest of a burst is queued. The worker's slots follow the governor's
+    // twelve calls at once, so every queued answer starts while the first ones are still running.
+    const s = await start({
+      env: { FOREGROUND_MAX_IN_FLIGHT: '2', LLM_MAX_CONCURRENCY: '12', LLM_FOREGROUND_RESERVE: '0' },
+      llm: { ttftMs: 5_000 },
+    });
+    const sent = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        s.driver.mention({ channel: `CB${i}`, user: `UB${i}`, text: `burst question ${i}` }),
+      ),
+    );
+    const requests = await s.llm.waitForRequests(12, 20_000);
+    // Every one of the twelve reached the LLM before the first of them could have answered: none
+    // waited for another's slot.
+    const ats = requests.map((r) => r.at);
+    expect(Math.max(...ats) - Math.min(...ats)).toBeLessThan(5_000);
+    for (const [i, m] of sent.entries()) await waitForReplies(s, `CB${i}`, m.ts, 1, 30_000);
+    const queued = sent.filter((m, i) => notesIn(s, `CB${i}`, m.ts).length > 0);
+    expect(queued.length).toBeGreaterThanOrEqual(10);
+  }, 60_000);
+});
