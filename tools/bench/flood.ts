@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RecordedCall } from '../../standins/slack/index.js';
 import { answerOfWords, id, MARKER, type MentionSent, mention } from './answers.js';
-import type { BenchContext, Fleet } from './procs.js';
+import { type BenchContext, type Fleet, vmRssKb } from './procs.js';
 import type { Section } from './section.js';
 import { channelOf, waitForThreads } from './slack-calls.js';
 import { bytes, max, median, ms, percentile, type Row, sleep } from './stats.js';
@@ -30,10 +30,11 @@ export interface FloodResult {
   burstS: number;
   /** Last answer's end − the burst's end. */
   tailS: number;
+  /** Highest VmRSS during the burst and its drain (sampled; VmHWM would count the start-up peak). */
+  peakRssKb: number | undefined;
   /** Most LLM calls in flight at once (the governor's leases), sampled every 200 ms. */
   peakInFlight: number;
   idleRssKb: number | undefined;
-  peakRssKb: number | undefined;
 }
 
 const AFTER_BURST_MS = 60_000;
@@ -65,7 +66,9 @@ export const benchFlood = async (
   let stopped = false;
   let peakInFlight = 0;
   const leases = `${run.prefix}:llm:leases`;
+  let busyRssKb = 0;
   const sampler = setInterval(() => {
+    busyRssKb = Math.max(busyRssKb, vmRssKb(bot.pid) ?? 0);
     redis.zcount(leases, Date.now(), '+inf').then(
       (n) => {
         peakInFlight = Math.max(peakInFlight, n);
@@ -109,7 +112,7 @@ export const benchFlood = async (
       tailS: (last - burstEnd) / 1000,
       peakInFlight,
       idleRssKb,
-      peakRssKb: fleet.peaks.find((p) => p.label === 'all' && p.phase === run.phase)?.kb,
+      peakRssKb: busyRssKb || undefined,
     };
   } finally {
     clearInterval(sampler);
@@ -162,7 +165,7 @@ export const floodSection: Section = {
           section: 'Burst drain',
           figure: `${r.label}: LLM calls in flight at peak; RSS idle → peak`,
           value: `${f.peakInFlight}; ${kib(f.idleRssKb)} → ${kib(f.peakRssKb)}`,
-          how: `the governor's leases, sampled every 200 ms (0 without a governor); ${Number.isFinite(grown) && f.peakInFlight > 0 ? `≈ ${kib(grown / f.peakInFlight)} per call in flight (peak − idle, over the peak in flight)` : 'VmRSS at start, VmHWM'}`,
+          how: `the governor's leases, sampled every 200 ms (0 without a governor); ${Number.isFinite(grown) && f.peakInFlight > 0 ? `≈ ${kib(grown / f.peakInFlight)} per call in flight (peak − idle, over the peak in flight)` : 'VmRSS at start, highest VmRSS sampled every 200 ms'}`,
         },
       );
     }

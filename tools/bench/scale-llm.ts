@@ -5,9 +5,9 @@ import { answerJobId, QUEUES } from '../../src/queue/registry.js';
 import type { BotProcess } from '../../standins/processes.js';
 import { answerOfWords, id, mention } from './answers.js';
 import { type DrainResult, redisPids, timeDrain, waitForCounts, waitUntil } from './drain.js';
-import type { BenchContext, Fleet } from './procs.js';
+import { type BenchContext, type Fleet, vmRssKb } from './procs.js';
 import type { Section } from './section.js';
-import { num, type Row, ratio } from './stats.js';
+import { bytes, num, type Row, ratio } from './stats.js';
 
 /**
  * Scale-out when the LLM is the bottleneck: the LLM stand-in takes 2 s per answer, so a job is
@@ -99,7 +99,15 @@ const drainWithSlowLlm = async (ctx: BenchContext, fleet: Fleet, run: ScaleRun, 
         Array.from({ length: run.workers }, () => fleet.startBot('worker', phase, prefix, env)),
       )),
     );
-    return await timeDrain({
+    const idleKb = workers.map((w) => vmRssKb(w.pid) ?? Number.NaN);
+    // VmHWM would count the start-up peak (the tokenizer's load): sample VmRSS during the drain instead.
+    const busyKb = workers.map(() => 0);
+    const sampler = setInterval(() => {
+      workers.forEach((w, i) => {
+        busyKb[i] = Math.max(busyKb[i] ?? 0, vmRssKb(w.pid) ?? 0);
+      });
+    }, 100);
+    const drained = await timeDrain({
       workers: run.workers,
       jobs,
       concurrency: CONCURRENCY,
@@ -108,7 +116,10 @@ const drainWithSlowLlm = async (ctx: BenchContext, fleet: Fleet, run: ScaleRun, 
       keys,
       pids: { workers: workers.map((w) => w.pid), web: [web.pid], redis: redisPids(ctx) },
       timeoutMs: 300_000,
-    });
+    }).finally(() => clearInterval(sampler));
+    // Memory a job in flight costs: each worker's busiest RSS over its idle one, per slot (all were busy).
+    const perJobKb = workers.map((_, i) => ((busyKb[i] ?? 0) - (idleKb[i] ?? Number.NaN)) / CONCURRENCY);
+    return { ...drained, perJobKb: Math.max(...perJobKb) };
   } finally {
     await Promise.allSettled(workers.map((w) => fleet.stop(w)));
     if (web) await fleet.stop(web);
@@ -124,9 +135,11 @@ export const llmScaleSection: Section = {
     const jobs = opts.llmScaleJobs;
     const rows: Row[] = [];
     let one: DrainResult | undefined;
+    let perJobKb = Number.NaN;
     for (const [i, run] of RUNS.entries()) {
       const r = await drainWithSlowLlm(ctx, fleet, run, jobs, i + 1);
       one ??= r;
+      if (i === 0) perJobKb = r.perJobKb;
       const c = ceilings(run);
       const answersPerMin = r.jobsPerSecond * 60;
       const vsOne = i === 0 ? '' : `; ${ratio(r.jobsPerSecond, one.jobsPerSecond)} one worker's`;
@@ -142,6 +155,12 @@ export const llmScaleSection: Section = {
           .join(', ')}); measured/predicted ${ratio(r.jobsPerSecond, c.rate)}`,
       });
     }
+    rows.push({
+      section: 'Scale-out, LLM-bound',
+      figure: 'memory per job in flight, worker process',
+      value: Number.isFinite(perJobKb) ? bytes(perJobKb * 1024) : 'n/a',
+      how: `(highest RSS during the drain, sampled every 100 ms − RSS before it) / ${CONCURRENCY} slots, one worker, every slot busy for the whole drain`,
+    });
     return rows;
   },
 };
