@@ -15,6 +15,7 @@ import { loadTokenizer } from './llm/budget.js';
 import { createLlmClient } from './llm/client.js';
 import { observeResponses, withGovernor } from './llm/governed.js';
 import { createLlmGovernor } from './llm/governor.js';
+import { createGovernorMetrics } from './llm/governor-metrics.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
 import { createOverviewService } from './overview/service.js';
@@ -86,14 +87,21 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       foregroundReserve: config.llm.foregroundReserve,
     },
   });
+  const governorMetrics = createGovernorMetrics(metrics.registry, governor);
   const rawLlm = createLlmClient({
     config: config.openai,
     logger,
     metrics,
-    onResponse: observeResponses(governor, logger),
+    onResponse: observeResponses(governor, logger, governorMetrics),
   });
   const governed = (priority: 'foreground' | 'background') =>
-    withGovernor(rawLlm, { governor, priority, maxAnswerTokens: config.openai.maxAnswerTokens, logger });
+    withGovernor(rawLlm, {
+      governor,
+      priority,
+      maxAnswerTokens: config.openai.maxAnswerTokens,
+      logger,
+      metrics: governorMetrics,
+    });
 
   // Stores, and the answers queue both roles use.
   const requestChanges = createRequestChanges();

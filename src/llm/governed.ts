@@ -2,6 +2,7 @@ import type { ChatMessage } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import { LlmError } from './errors.js';
 import type { LlmGovernor, LlmPriority } from './governor.js';
+import type { GovernorMetrics } from './governor-metrics.js';
 import { hasHints, rateLimitHints } from './ratelimit-headers.js';
 import type { LlmClient } from './types.js';
 
@@ -26,6 +27,7 @@ export const withGovernor = (
     priority: LlmPriority;
     maxAnswerTokens: number;
     logger: Logger;
+    metrics?: Pick<GovernorMetrics, 'waits' | 'waitSeconds'>;
   },
 ): LlmClient => {
   const log = deps.logger.child({ component: 'llm-governor', priority: deps.priority });
@@ -47,8 +49,12 @@ export const withGovernor = (
           throw new LlmError('cancelled', 'LLM call cancelled while waiting for budget');
         throw err;
       }
-      if (waits > 0)
-        log.debug({ waitedMs: Math.round(performance.now() - startedAt), tokens }, 'llm budget wait over');
+      if (waits > 0) {
+        const waitedMs = performance.now() - startedAt;
+        deps.metrics?.waits.inc({ priority: deps.priority });
+        deps.metrics?.waitSeconds.observe({ priority: deps.priority }, waitedMs / 1000);
+        log.debug({ waitedMs: Math.round(waitedMs), tokens }, 'llm budget wait over');
+      }
       let used: number | undefined;
       try {
         const result = await llm.stream(req);
@@ -66,10 +72,11 @@ export const withGovernor = (
 
 /** What the client tells the governor about each response (`LlmClientDeps.onResponse`). */
 export const observeResponses =
-  (governor: Pick<LlmGovernor, 'observe'>, logger: Logger) =>
+  (governor: Pick<LlmGovernor, 'observe'>, logger: Logger, metrics?: Pick<GovernorMetrics, 'holds'>) =>
   (status: number, headers: Headers): void => {
     const hints = rateLimitHints(status, headers);
     if (!hasHints(hints)) return;
+    if (hints.holdMs !== undefined) metrics?.holds.inc();
     governor.observe(hints).catch((err: unknown) => {
       logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'llm budget update failed');
     });

@@ -51,6 +51,10 @@ describe('the LLM governor in the bot', () => {
     expect(done?.attemptsMade).toBe(1);
     expect(done?.attemptsStarted).toBe(1);
     expect(answerIn(s, 'C2', two.ts)).toHaveLength(1);
+    // The wait shows in /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${s.bot.port}/metrics`)).text();
+    expect(metrics).toMatch(/backchannel_llm_budget_waits_total\{priority="background"\} [1-9]/);
+    expect(metrics).toMatch(/backchannel_llm_in_flight 0/);
   }, 30_000);
 
   it('learns from the provider’s headers: with no request left until a reset, the next call waits for it', async () => {
