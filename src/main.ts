@@ -15,6 +15,9 @@ import { resolveRedis } from './dev-redis.js';
 import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
 import { createLlmClient } from './llm/client.js';
+import { observeResponses, withGovernor } from './llm/governed.js';
+import { createLlmGovernor } from './llm/governor.js';
+import { createGovernorMetrics } from './llm/governor-metrics.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
 import { createOverviewService } from './overview/service.js';
@@ -77,11 +80,37 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   });
   const identity = await fetchIdentity(slackClient, logger);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
-  const llm = createLlmClient({ config: config.openai, logger, metrics });
-
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
   await warnOfUntaggedData(producer, config.redis.prefix, logger);
+  // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
+  // ones leave the foreground its reserved share.
+  const governor = createLlmGovernor({
+    redis: producer,
+    keys,
+    limits: {
+      rpm: config.llm.maxRpm,
+      tpm: config.llm.maxTpm,
+      concurrency: config.llm.maxConcurrency,
+      foregroundReserve: config.llm.foregroundReserve,
+    },
+  });
+  const governorMetrics = createGovernorMetrics(metrics.registry, governor);
+  const rawLlm = createLlmClient({
+    config: config.openai,
+    logger,
+    metrics,
+    onResponse: observeResponses(governor, logger, governorMetrics),
+  });
+  const governed = (priority: 'foreground' | 'background') =>
+    withGovernor(rawLlm, {
+      governor,
+      priority,
+      maxAnswerTokens: config.openai.maxAnswerTokens,
+      logger,
+      metrics: governorMetrics,
+    });
+
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
     redis: producer,
@@ -138,7 +167,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     redis: producer,
     workerConnection,
     keys,
-    llm,
     requests,
     fairness,
     watch,
@@ -148,9 +176,19 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const subscriber = createRedis(redisUrl, 'worker', logger);
   connections.push(subscriber);
   const slack = fg
-    ? await createWebRole({ ...shared, subscriber, identity, answering: fg, answersQueue, prefs, overview })
+    ? await createWebRole({
+        ...shared,
+        llm: governed('foreground'),
+        subscriber,
+        identity,
+        answering: fg,
+        answersQueue,
+        prefs,
+        overview,
+      })
     : undefined;
-  if (bg) await startWorkerRole({ ...shared, subscriber, answering: bg, overview });
+  if (bg)
+    await startWorkerRole({ ...shared, llm: governed('background'), subscriber, answering: bg, overview });
   // The queue dashboard (QUEUE_DASHBOARD, off by default): web processes only, behind basic auth.
   const board = config.dashboard;
   const dashboard =

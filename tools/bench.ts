@@ -7,11 +7,13 @@ import { backgroundSection } from './bench/background.js';
 import { bareSection } from './bench/bare.js';
 import { burstSection } from './bench/burst.js';
 import { HELP, readOptions } from './bench/cli.js';
+import { floodSection } from './bench/flood.js';
 import { footprintSection, homeSection } from './bench/home.js';
 import { memoryRows } from './bench/memory.js';
 import { mentionSection } from './bench/mention.js';
 import { type BenchContext, Fleet } from './bench/procs.js';
 import { printReport } from './bench/report.js';
+import { llmScaleSection } from './bench/scale-llm.js';
 import type { Section, SectionRun } from './bench/section.js';
 import type { Row } from './bench/stats.js';
 import { sustainedSection } from './bench/sustained.js';
@@ -31,8 +33,10 @@ const SECTIONS: readonly Section[] = [
   ackSection,
   mentionSection,
   burstSection,
+  floodSection,
   backgroundSection,
   sustainedSection,
+  llmScaleSection,
   footprintSection,
 ];
 

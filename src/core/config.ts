@@ -74,7 +74,14 @@ const schema = z
     HISTORY_TTL_SECONDS: int(86_400, 60),
     BACKGROUND_TOKEN_THRESHOLD: int(8000, 1),
     FOREGROUND_MAX_IN_FLIGHT: int(16, 1),
-    WORKER_CONCURRENCY: int(4, 1),
+    // Unset: as many as the LLM governor lets run at once (LLM_MAX_CONCURRENCY), or 32 without one.
+    WORKER_CONCURRENCY: optionalStr.pipe(z.coerce.number<string | undefined>().int().min(1).optional()),
+    // One OpenAI key's budget, shared by every process; 0 = no limit. Defaults fit a usage-tier-1
+    // key on gpt-4o-mini (500 RPM, 200,000 TPM): https://platform.openai.com/docs/guides/rate-limits
+    LLM_MAX_RPM: int(500, 0),
+    LLM_MAX_TPM: int(200_000, 0),
+    LLM_MAX_CONCURRENCY: int(32, 0),
+    LLM_FOREGROUND_RESERVE: z.coerce.number().min(0).max(0.9).default(0.25),
     JOB_ATTEMPTS: int(4, 1),
     JOB_RETENTION_SECONDS: int(86_400, 1),
     JOB_LOCK_MS: int(30_000, 1000),
@@ -175,6 +182,8 @@ export interface Config {
     prefix: string;
   };
   sessions: { historyTtlSeconds: number; resultRetentionSeconds: number };
+  /** The LLM governor: one budget per API key across all processes (0: no limit). */
+  llm: { maxRpm: number; maxTpm: number; maxConcurrency: number; foregroundReserve: number };
   queue: {
     backgroundTokenThreshold: number;
     foregroundMaxInFlight: number;
@@ -268,10 +277,16 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       historyTtlSeconds: e.HISTORY_TTL_SECONDS,
       resultRetentionSeconds: e.RESULT_RETENTION_SECONDS,
     },
+    llm: {
+      maxRpm: e.LLM_MAX_RPM,
+      maxTpm: e.LLM_MAX_TPM,
+      maxConcurrency: e.LLM_MAX_CONCURRENCY,
+      foregroundReserve: e.LLM_FOREGROUND_RESERVE,
+    },
     queue: {
       backgroundTokenThreshold: e.BACKGROUND_TOKEN_THRESHOLD,
       foregroundMaxInFlight: e.FOREGROUND_MAX_IN_FLIGHT,
-      workerConcurrency: e.WORKER_CONCURRENCY,
+      workerConcurrency: e.WORKER_CONCURRENCY ?? (e.LLM_MAX_CONCURRENCY > 0 ? e.LLM_MAX_CONCURRENCY : 32),
       attempts: e.JOB_ATTEMPTS,
       retentionSeconds: e.JOB_RETENTION_SECONDS,
       lockMs: e.JOB_LOCK_MS,

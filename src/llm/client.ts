@@ -1,4 +1,4 @@
-import type OpenAI from 'openai';
+import { APIError, type OpenAI } from 'openai';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { sleep } from '../core/time.js';
@@ -29,6 +29,8 @@ export interface LlmClientDeps {
   random?: () => number;
   /** Counts each call by outcome (backchannel_llm_calls_total). */
   metrics?: Pick<Metrics, 'llmCalls'>;
+  /** Told each response's status and headers (errors included): the LLM governor learns from them. */
+  onResponse?: (status: number, headers: Headers) => void;
 }
 
 interface CallState {
@@ -43,7 +45,20 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
   const { config } = deps;
   const log = deps.logger.child({ component: 'llm' });
   const openai = deps.openai ?? createOpenAI(config, deps.logger);
-  const open: OpenStream = (body, options) => openai.chat.completions.create(body, options);
+  const onResponse = deps.onResponse;
+  const open: OpenStream = onResponse
+    ? async (body, options) => {
+        try {
+          const { data, response } = await openai.chat.completions.create(body, options).withResponse();
+          onResponse(response.status, response.headers);
+          return data;
+        } catch (err) {
+          if (err instanceof APIError && err.status !== undefined && err.headers)
+            onResponse(err.status, err.headers);
+          throw err;
+        }
+      }
+    : (body, options) => openai.chat.completions.create(body, options);
   const wait = deps.sleep ?? sleep;
   const random = deps.random ?? Math.random;
   const errorContext = {

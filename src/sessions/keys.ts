@@ -75,6 +75,10 @@ export const createKeys = (prefix: string) => {
     cancelChannel: () => `${prefix}:cancel`,
     /** Pub/sub channel on which stops are announced to the web processes' foreground answers. */
     stopChannel: () => `${prefix}:stop`,
+    /** The LLM governor's calls in flight (sorted set, scored by lease expiry), across all processes. */
+    llmLeases: () => `${prefix}:llm:leases`,
+    /** The LLM governor's request and token buckets, and what the provider's headers taught it (hash). */
+    llmBudget: () => `${prefix}:llm:budget`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
   };

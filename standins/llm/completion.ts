@@ -14,7 +14,7 @@ export const sendCompletion = async (o: {
   res: http.ServerResponse;
   settings: AnswerSettings;
   fault: Extract<OpenAIFault, { kind: 'stall' | 'cut' }> | undefined;
-  json: (status: number, body: unknown) => void;
+  json: (status: number, body: unknown, headers?: Record<string, string>) => void;
   requestId: string;
 }): Promise<void> => {
   const { req: record, res, settings, fault } = o;
@@ -25,6 +25,7 @@ export const sendCompletion = async (o: {
   const created = Math.floor(Date.now() / 1000);
   const { ttftMs, tokensPerSecond } = settings;
   const gapMs = Number.isFinite(tokensPerSecond) && tokensPerSecond > 0 ? 1000 / tokensPerSecond : 0;
+  const extraHeaders = settings.headers?.(record) ?? {};
 
   let clientClosed = false;
   res.on('close', () => {
@@ -43,22 +44,26 @@ export const sendCompletion = async (o: {
     }
     if (clientClosed) return;
     record.outcome ??= 'ok';
-    return o.json(200, {
-      id,
-      object: 'chat.completion',
-      created,
-      model: record.model,
-      system_fingerprint: 'fp_standin',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: tokens.join(''), refusal: null },
-          logprobs: null,
-          finish_reason: finishReason,
-        },
-      ],
-      usage,
-    });
+    return o.json(
+      200,
+      {
+        id,
+        object: 'chat.completion',
+        created,
+        model: record.model,
+        system_fingerprint: 'fp_standin',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: tokens.join(''), refusal: null },
+            logprobs: null,
+            finish_reason: finishReason,
+          },
+        ],
+        usage,
+      },
+      extraHeaders,
+    );
   }
 
   const includeUsage =
@@ -83,6 +88,7 @@ export const sendCompletion = async (o: {
     'cache-control': 'no-cache',
     connection: 'keep-alive',
     'x-request-id': o.requestId,
+    ...extraHeaders,
   });
   res.flushHeaders();
   const start = Date.now();

@@ -51,4 +51,9 @@ export interface AnswerSettings {
   words: number;
   /** An explicit answer instead of echo + filler. */
   text?: string | ((req: CompletionRequest) => string);
+  /**
+   * Extra headers on each successful answer, as OpenAI sends its `x-ratelimit-*` ones
+   * (`x-ratelimit-remaining-requests`, `x-ratelimit-reset-tokens`, …). Default: none.
+   */
+  headers?: (req: CompletionRequest) => Record<string, string>;
 }

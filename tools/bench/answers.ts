@@ -39,10 +39,15 @@ export interface MentionSent {
   sentAt: number;
 }
 
-export const mention = async (ctx: BenchContext, url: string, text: string): Promise<MentionSent> => {
+/** A mention in a channel of its own, by `user` (a new user by default). */
+export const mention = async (
+  ctx: BenchContext,
+  url: string,
+  text: string,
+  user = id('U'),
+): Promise<MentionSent> => {
   const driver = createDriver({ url, signingSecret: SIGNING_SECRET, slack: ctx.slack });
   const channel = id('C');
-  const user = id('U');
   const sentAt = Date.now();
   const r = await driver.mention({ channel, user, text });
   if (r.acks.some((a) => a.status !== 200))

@@ -9,6 +9,8 @@ export const HELP = `Usage: npm run bench -- [flags]
   --rate <n>          events per second during that time (default 100)
   --mentions <n>      sequential mentions timed to first sign / first text (default 8)
   --burst <n>         concurrent streamed answers, rate limits off and on (default 10)
+  --flood <n>         mentions in the burst-drain flood, at 50/s from 250 users (default 1000)
+  --llm-scale-jobs <n> backlog drained with a 2 s LLM by 1 and 4 worker processes (default 240)
   --idle-jobs <n>     later-requests timed enqueue → start on an idle queue (default 20)
   --jobs <n>          backlog drained by the bot's workers, per run (default 200)
   --bare-jobs <n>     backlog drained by bare BullMQ workers, per run (default 5000)
@@ -18,8 +20,8 @@ export const HELP = `Usage: npm run bench -- [flags]
   --sustained-minutes <n>  minutes of offered load per sustained run (default 3; two runs, ~7 min in all)
   --sustained-rate <n>     background requests offered per minute in those runs (default 30)
   --log-level <l>     the bot's LOG_LEVEL (default info, as deployed)
-  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, background,
-                      sustained, footprint
+  --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, flood,
+                      background, sustained, llm-scale, footprint
   --skip <list>       leave these sections out (e.g. --skip sustained: it takes about 7 minutes)
   --help`;
 
@@ -48,6 +50,8 @@ export const readOptions = (): BenchOptions | undefined => {
       rate: { type: 'string', default: '100' },
       mentions: { type: 'string', default: '8' },
       burst: { type: 'string', default: '10' },
+      flood: { type: 'string', default: '1000' },
+      'llm-scale-jobs': { type: 'string', default: '240' },
       'idle-jobs': { type: 'string', default: '20' },
       jobs: { type: 'string', default: '200' },
       'bare-jobs': { type: 'string', default: '5000' },
@@ -68,6 +72,8 @@ export const readOptions = (): BenchOptions | undefined => {
     rate: int('rate', flags.rate),
     mentions: int('mentions', flags.mentions),
     burst: int('burst', flags.burst),
+    floodN: int('flood', flags.flood),
+    llmScaleJobs: int('llm-scale-jobs', flags['llm-scale-jobs']),
     idleJobs: int('idle-jobs', flags['idle-jobs']),
     jobs: int('jobs', flags.jobs),
     bareJobs: int('bare-jobs', flags['bare-jobs']),

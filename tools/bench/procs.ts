@@ -19,7 +19,7 @@ export const BARE_BULLMQ = path.join(HERE, 'bare-bullmq.js');
 
 export const SIGNING_SECRET = 'bench-signing-secret';
 
-export type Label = 'web' | 'worker' | 'bare-bolt' | 'bare-bullmq';
+export type Label = 'all' | 'web' | 'worker' | 'bare-bolt' | 'bare-bullmq';
 
 export interface Peak {
   label: Label;
@@ -125,13 +125,16 @@ export class Fleet {
         // The stand-in enforces Slack's limits only where a section turns them on, and then that
         // section sets SLACK_BUDGET_SCALE=1; elsewhere the shared budget must not be what is measured.
         SLACK_BUDGET_SCALE: '1000',
+        // Nor the LLM governor's per-minute budget (a section that measures it sets its own).
+        LLM_MAX_RPM: '0',
+        LLM_MAX_TPM: '0',
         ...extra,
       },
     });
   }
 
   async startBot(
-    role: 'web' | 'worker',
+    role: 'all' | 'web' | 'worker',
     phase: string,
     prefix: string,
     extra: Record<string, string> = {},

@@ -9,6 +9,10 @@ export interface BenchOptions {
   rate: number;
   mentions: number;
   burst: number;
+  /** Mentions in the burst-drain flood. */
+  floodN: number;
+  /** Backlog drained in the LLM-bound scale-out runs. */
+  llmScaleJobs: number;
   idleJobs: number;
   jobs: number;
   bareJobs: number;
