@@ -14,10 +14,7 @@ import { startTracing } from './core/tracing.js';
 import { resolveRedis } from './dev-redis.js';
 import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
-import { createLlmClient } from './llm/client.js';
-import { observeResponses, withGovernor } from './llm/governed.js';
-import { createLlmGovernor } from './llm/governor.js';
-import { createGovernorMetrics } from './llm/governor-metrics.js';
+import { createGovernedLlm } from './llm/governed-client.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
 import { createOverviewService } from './overview/service.js';
@@ -85,31 +82,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   await warnOfUntaggedData(producer, config.redis.prefix, logger);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
-  const governor = createLlmGovernor({
-    redis: producer,
-    keys,
-    limits: {
-      rpm: config.llm.maxRpm,
-      tpm: config.llm.maxTpm,
-      concurrency: config.llm.maxConcurrency,
-      foregroundReserve: config.llm.foregroundReserve,
-    },
-  });
-  const governorMetrics = createGovernorMetrics(metrics.registry, governor);
-  const rawLlm = createLlmClient({
-    config: config.openai,
-    logger,
-    metrics,
-    onResponse: observeResponses(governor, logger, governorMetrics),
-  });
-  const governed = (priority: 'foreground' | 'background') =>
-    withGovernor(rawLlm, {
-      governor,
-      priority,
-      maxAnswerTokens: config.openai.maxAnswerTokens,
-      logger,
-      metrics: governorMetrics,
-    });
+  const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
 
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
@@ -178,7 +151,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const slack = fg
     ? await createWebRole({
         ...shared,
-        llm: governed('foreground'),
+        llm: llm.forRole('foreground'),
         subscriber,
         identity,
         answering: fg,
@@ -188,7 +161,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
       })
     : undefined;
   if (bg)
-    await startWorkerRole({ ...shared, llm: governed('background'), subscriber, answering: bg, overview });
+    await startWorkerRole({ ...shared, llm: llm.forRole('background'), subscriber, answering: bg, overview });
   // The queue dashboard (QUEUE_DASHBOARD, off by default): web processes only, behind basic auth.
   const board = config.dashboard;
   const dashboard =
