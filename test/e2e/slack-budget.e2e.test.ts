@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import type { BotProcess } from '../../standins/processes.js';
+import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { startBot } from '../support/processes.js';
+import {
+  answerText,
+  e2eEnv,
+  emptyWorkDir,
+  SIGNING_SECRET,
+  sleep,
+  uniqueId,
+  uniquePrefix,
+} from './helpers.js';
+
+/**
+ * One Slack budget per workspace, through the built bot as processes: a web process and two
+ * worker processes (one job each) on one Redis. Slack refuses one worker's ✅ with a 429; the other
+ * worker, whose ✅ falls in the pause, waits for it instead of spending a call Slack would refuse.
+ */
+let slack: SlackApiStandin;
+let openai: OpenAIStandin;
+let redis: Redis;
+let driver: SlackDriver;
+let prefix: string;
+let workers: BotProcess[];
+const cwd = emptyWorkDir();
+
+beforeAll(async () => {
+  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText, ttftMs: 3_000 })]);
+  redis = new Redis(inject('redisUrl'));
+  prefix = uniquePrefix('budget');
+  const env = e2eEnv({
+    slack,
+    openai,
+    redisUrl: inject('redisUrl'),
+    prefix,
+    // Real pacing at 10 × Slack's rates, so two answers' badges do not take a minute.
+    extra: { WORKER_CONCURRENCY: '1', SLACK_BUDGET_SCALE: '10' },
+  });
+  const [web, ...rest] = await Promise.all([
+    startBot({ role: 'web', env, cwd }),
+    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
+    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
+  ]);
+  workers = rest;
+  driver = createDriver({ url: web!.url, signingSecret: SIGNING_SECRET, slack });
+});
+afterAll(async () => {
+  await redis?.quit();
+  await Promise.all([slack?.close(), openai?.close()]);
+});
+
+const answerIn = (channel: string, ts: string) =>
+  slack.messages(channel, ts).filter((m) => m.metadata?.event_type === 'backchannel_answer');
+const metric = async (bot: BotProcess, name: string, method: string) => {
+  const text = await (await fetch(`${bot.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.includes(`method="${method}"`))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+};
+
+describe('one Slack budget shared by processes', () => {
+  it('a 429 one worker gets pauses that method in the other worker too, and no answer is lost', {
+    timeout: 60_000,
+  }, async () => {
+    const [c1, c2] = [uniqueId('C'), uniqueId('C')];
+    const one = await driver.mention({ channel: c1, user: uniqueId('U'), text: 'later first question' });
+    await slack.waitFor(() => openai.requests().length === 1 || undefined, 10_000);
+    // Slack refuses the next reactions.add (the first answer's ✅) for 8 s…
+    slack.failNext('reactions.add', { status: 429, retryAfter: 8 });
+    // …and the other worker takes the second request a moment later: its ✅ falls in the pause.
+    await sleep(1_000);
+    const two = await driver.mention({ channel: c2, user: uniqueId('U'), text: 'later second question' });
+    await slack.waitFor(() => openai.requests().length === 2 || undefined, 10_000);
+    const refused = await slack.waitFor(
+      () => slack.calls('reactions.add').find((c) => c.status === 429),
+      15_000,
+    );
+    // The pause is in Redis, for that method only, where every process looks.
+    const pauses = await redis.keys(`${prefix}:slack-pause:*`);
+    expect(pauses).toHaveLength(1);
+    expect(pauses[0]).toMatch(/:reactions\.add\}$/);
+
+    await slack.waitFor(
+      () =>
+        slack.reactions(c1, one.ts).join() === 'white_check_mark' &&
+        slack.reactions(c2, two.ts).join() === 'white_check_mark',
+      30_000,
+    );
+    // Both answered once; Slack refused one call and no reactions.add reached it during the pause.
+    expect(answerIn(c1, one.ts)).toHaveLength(1);
+    expect(answerIn(c2, two.ts)).toHaveLength(1);
+    expect(slack.rateLimitedCount()).toBe(1);
+    expect(
+      slack.calls('reactions.add').filter((c) => c.at > refused.at && c.at < refused.at + 8_000),
+    ).toEqual([]);
+    // Which worker got the 429, and that the other waited for the pause with none of its own.
+    const limited = await Promise.all(
+      workers.map((w) => metric(w, 'backchannel_slack_rate_limited_total', 'reactions.add')),
+    );
+    expect([...limited].sort()).toEqual([0, 1]);
+    const waiter = workers[limited.indexOf(0)];
+    expect(await metric(waiter!, 'backchannel_slack_budget_waits_total', 'reactions.add')).toBeGreaterThan(0);
+  });
+});
