@@ -18,7 +18,7 @@ export const HELP = `Usage: npm run bench -- [flags]
   --workers <list>    worker-process counts for the scale-out runs (default 1,2,4)
   --home-records <n>  request records of the heavy Home user (default 500)
   --sustained-minutes <n>  minutes of offered load per sustained run (default 3; two runs, ~7 min in all)
-  --sustained-rate <n>     background requests offered per minute in those runs (default 30)
+  --sustained-rate <n>     background requests offered per minute in those runs (default 60, above the ceiling)
   --log-level <l>     the bot's LOG_LEVEL (default info, as deployed)
   --only <list>       run only these sections: tokens, home, bare, ack, mention, burst, flood,
                       background, sustained, llm-scale, footprint
@@ -60,7 +60,7 @@ export const readOptions = (): BenchOptions | undefined => {
       'home-records': { type: 'string', default: '500' },
       'log-level': { type: 'string', default: 'info' },
       'sustained-minutes': { type: 'string', default: '3' },
-      'sustained-rate': { type: 'string', default: '30' },
+      'sustained-rate': { type: 'string', default: '60' },
       only: { type: 'string', default: '' },
       skip: { type: 'string', default: '' },
       help: { type: 'boolean', default: false },

@@ -142,7 +142,7 @@ export const floodSection: Section = {
     for (const [i, r] of RUNS.entries()) {
       const f = await benchFlood(ctx, fleet, shape, {
         phase: `burst drain ${i + 1}`,
-        prefix: `bench-flood-${i + 1}`,
+        prefix: `{bench-flood-${i + 1}}`,
         env: r.env,
       });
       const grown =

@@ -54,7 +54,7 @@ const jobKey = (prefix: string, teamId: string, channel: string, ts: string) =>
 
 /** One web fills a paused queue with `jobs` later-requests; then the workers start and drain it. */
 const drainWithSlowLlm = async (ctx: BenchContext, fleet: Fleet, run: ScaleRun, jobs: number, n: number) => {
-  const prefix = `bench-llm-scale-${n}`;
+  const prefix = `{bench-llm-scale-${n}}`;
   const phase = `llm scale-out, ${run.workers} worker(s), LLM_MAX_CONCURRENCY=${run.llmConcurrency}`;
   const env = {
     WORKER_CONCURRENCY: String(CONCURRENCY),
