@@ -50,13 +50,16 @@ export const escapeMrkdwn = (text: string): string =>
  * screen readers' summaries). `text` is mrkdwn, so `<`, `>` and `&` are escaped.
  */
 export const plainTextFallback = (markdown: string, maxChars = FALLBACK_TEXT_MAX_CHARS): string => {
-  const plain = neutralize(markdown)
+  const unmarked = neutralize(markdown)
     .replace(/^ {0,3}(?:`{3,}|~{3,}).*$/gm, '')
     .replace(/^ {0,3}#{1,6}\s+/gm, '')
     .replace(/^ {0,3}>\s?/gm, '')
     .replace(/(\*\*|__|~~|`)/g, '')
     .replace(/\s+/g, ' ')
     .trim();
+  // Dropping the marks can join what they kept apart (`[ref]` + backtick + `:` becomes `[ref]:`):
+  // the result is neutralised again.
+  const plain = neutralize(unmarked);
   const short =
     plain.length <= maxChars
       ? plain

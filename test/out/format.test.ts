@@ -9,6 +9,7 @@ import {
   toAnswerBlocks,
   WORD_JOINER,
 } from '../../src/out/format.js';
+import { liveSyntax } from './hostile.js';
 
 const WJ = WORD_JOINER;
 
@@ -57,6 +58,12 @@ describe('toAnswerBlocks', () => {
 
   it('keeps the fallback short', () => {
     expect(plainTextFallback('word '.repeat(200), 50).length).toBeLessThanOrEqual(51);
+  });
+
+  it('leaves no link syntax live when dropping code marks joins a bracket to a colon', () => {
+    // Found by the poster's neutralisation property (fast-check): `[ref]`, a lone backtick, `:`.
+    for (const md of ['[ref]`:', '[ref]`(x)', '[a]**:**'])
+      expect(liveSyntax(plainTextFallback(md)), md).toEqual([]);
   });
 });
 
