@@ -19,6 +19,7 @@ import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
 import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
+import { registerQueueMetrics } from './queue/queue-metrics.js';
 import { QUEUES } from './queue/registry.js';
 import { createQueueWatch } from './queue/watch.js';
 import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
@@ -99,6 +100,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     new Queue(QUEUES.answers.name, { connection: producer, prefix: config.redis.prefix, ...traced }),
     'answers queue',
   );
+  registerQueueMetrics(metrics.registry, [answersQueue], logger);
 
   // Each role answers on its own Slack client, and every process shares one Slack budget per
   // workspace in Redis: the web role writes at foreground priority, a worker at background.
