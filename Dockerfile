@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# Multi-stage build on the Node LTS the project pins (package.json: the `node` dev dependency and
-# `engines`); keep the three in step. Only the bot (src/) is built; tests, stand-ins and tools stay
-# out of the image, whose runtime stage has production dependencies only.
+# Multi-stage build on the Node LTS the project pins (package.json: the `node` dev dependency,
+# `@types/node` and `engines`); keep the four in step (README, Runtime). Only the bot (src/) is
+# built; tests, stand-ins and tools stay out of the image, whose runtime stage has production
+# dependencies only.
 ARG NODE_VERSION=24.21.0
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
