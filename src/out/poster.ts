@@ -11,7 +11,7 @@ import {
   type SessionSupport,
 } from './agent-session.js';
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
-import { type Badge, type BadgeEmoji, switchBadge } from './badges.js';
+import type { Badge, BadgeEmoji } from './badges.js';
 import { createLocalBudgetStore } from './budget-store.js';
 import { createMessageEditor } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
@@ -115,8 +115,8 @@ export interface SlackPoster extends MessagesTabWriter {
     channelId: string,
     asked: { requestId: string; userId: string; question: string },
   ): Promise<string>;
-  /** Puts a request's badge `to` on, taking off those in `from` (badges it is known to wear). */
-  badge(channel: string, ts: string, to: Badge, from?: readonly Badge[]): Promise<void>;
+  /** Puts a request's end badge on the message that asked it. */
+  badge(channel: string, ts: string, badge: Badge): Promise<void>;
   /** Takes a badge off (a retried request's ❌ or 🚫, or one put back when queueing failed). */
   unbadge(channel: string, ts: string, badge: Badge): Promise<void>;
   react(channel: string, ts: string, name: string): Promise<void>;
@@ -285,8 +285,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       );
       return requireTs(res.ts, 'chat.postMessage');
     },
-    badge: (channel, ts, to, from = []) =>
-      switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from, log),
+    badge: (channel, ts, badge) => react(channel, ts, deps.badges[badge]),
     unbadge: (channel, ts, badge) => unreact(channel, ts, deps.badges[badge]),
     react,
     unreact,
