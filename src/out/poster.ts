@@ -18,7 +18,7 @@ import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js
 import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
 import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './metadata.js';
 import { neutralize } from './neutralize.js';
-import { createPacer, type Pacing } from './pacing.js';
+import { createPacer } from './pacing.js';
 import { createResponder, type Respond } from './respond.js';
 import { createSlackBudget, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
@@ -58,16 +58,8 @@ export interface SlackPosterDeps {
    * waits out 429s (for tests of the writing itself; a running process always shares one in Redis).
    */
   budget?: SlackBudget;
-  pacing?: Partial<Pacing>;
-  /** Keepalive for assistant thread status (default 90 s: Slack drops a status after 2 minutes). */
-  statusRefreshMs?: number;
-  /** How long a status is kept alive at most (default 10 minutes). */
-  statusMaxMs?: number;
   /** Where a workspace's fallback from agent sessions is remembered (default: this process's memory). */
   sessionSupport?: SessionSupport;
-  /** For `respond`; defaults to the global fetch. */
-  fetch?: typeof fetch;
-  respondTimeoutMs?: number;
 }
 
 export type ReplyTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
@@ -143,16 +135,8 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     createSlackBudget({ store: createLocalBudgetStore(now), team: 'local', logger: deps.logger, now, sleep });
   const call = createSlackCall(budget);
   const badgeCall = createSlackCall(budget.withPriority('background'));
-  const pacer = createPacer(deps.pacing ? { pacing: deps.pacing } : {});
-  const status = createStatusKeeper({
-    client,
-    call,
-    logger: log,
-    now,
-    sleep,
-    ...(deps.statusRefreshMs !== undefined ? { refreshMs: deps.statusRefreshMs } : {}),
-    ...(deps.statusMaxMs !== undefined ? { maxMs: deps.statusMaxMs } : {}),
-  });
+  const pacer = createPacer();
+  const status = createStatusKeeper({ client, call, logger: log, now, sleep });
   const sessions = createAgentSessions({
     client,
     call,
@@ -160,11 +144,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     support: deps.sessionSupport ?? memorySessionSupport(),
     logger: log,
   });
-  const respond = createResponder({
-    now,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.respondTimeoutMs !== undefined ? { timeoutMs: deps.respondTimeoutMs } : {}),
-  });
+  const respond = createResponder({ now });
 
   const postMessage = async (
     target: ReplyTarget,
