@@ -17,8 +17,6 @@ export type StatusTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
 export interface StatusHandle {
   /** Whether Slack accepted the status (it refuses outside assistant threads or without the scope). */
   readonly shown: boolean;
-  /** Changes the status text (kept alive from then on). */
-  update(status: string): Promise<void>;
   /** Stops the keepalive; `clear` also blanks the status (when no reply will clear it). Never rejects. */
   stop(opts?: { clear?: boolean }): Promise<void>;
 }
@@ -38,13 +36,8 @@ export interface StatusDeps {
   maxMs?: number;
 }
 
-/** `loadingMessages`: texts Slack rotates through under the status (at most 10), for a long wait. */
-export interface StatusOptions {
-  loadingMessages?: readonly string[];
-}
-
 export interface StatusKeeper {
-  setStatus(target: StatusTarget, status: string, opts?: StatusOptions): Promise<StatusHandle>;
+  setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
   /** The app posted in this thread: Slack cleared its status, so its keepalives stop. */
   postedIn(channel: string, threadTs: string): void;
 }
@@ -66,13 +59,7 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
     for (const halt of halts) halt();
   };
 
-  const setStatus = async (
-    target: StatusTarget,
-    status: string,
-    opts: StatusOptions = {},
-  ): Promise<StatusHandle> => {
-    const loading = opts.loadingMessages?.length ? { loading_messages: [...opts.loadingMessages] } : {};
-    let current = status;
+  const setStatus = async (target: StatusTarget, status: string): Promise<StatusHandle> => {
     let stopped = false;
     let available = true;
     const stopSleep = new AbortController();
@@ -88,7 +75,7 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
     };
     // A keepalive refresh is optional: when the budget is short it is skipped, never waited for. The
     // status may then lapse until the next refresh: the first thing to give way under load.
-    const send = async (text: string, refresh = false): Promise<boolean> => {
+    const send = async (text: string, refresh = false): Promise<void> => {
       try {
         await call(
           'assistant.threads.setStatus',
@@ -98,21 +85,17 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
               channel_id: target.channelId,
               thread_ts: target.threadTs,
               status: text,
-              // Cleared with the status; a keepalive refresh keeps them rotating.
-              ...(text === '' ? {} : loading),
             }),
           refresh ? { retryOnRateLimit: false, priority: 'optional' } : { retryOnRateLimit: false },
         );
-        return true;
       } catch (err) {
-        if (isBudgetSkip(err)) return true;
+        if (isBudgetSkip(err)) return;
         // Not an assistant thread, or no assistant:write scope: the answer's placeholder covers visibility.
         log.debug(
           { channel: target.channelId, slackError: slackErrorCode(err) },
           'assistant status unavailable',
         );
         available = false;
-        return false;
       }
     };
     await send(status);
@@ -126,17 +109,13 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
       while (!stopped && available && now() - startedAt < maxMs) {
         await pauseUnlessStopped(sleep, refreshMs, stopSleep.signal);
         if (stopped || !available) break;
-        await send(current, true);
+        await send(status, true);
       }
       forget();
     })();
     return {
       get shown() {
         return available;
-      },
-      update: async (next) => {
-        current = next;
-        if (!stopped && available) await send(next);
       },
       stop: async (opts) => {
         if (stopped) return;

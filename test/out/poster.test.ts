@@ -441,15 +441,14 @@ describe('setStatus', () => {
     expect(clock.sleeps).toEqual([90_000]);
     clock.advance(90_000);
     await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(2));
-    await handle.update('is writing…');
     await waitFor(() => expect(clock.pending()).toBe(1));
     clock.advance(90_000);
-    await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(4));
-    expect(callsTo(slack, 'assistant.threads.setStatus').at(-1)?.status).toBe('is writing…');
+    await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(3));
+    expect(callsTo(slack, 'assistant.threads.setStatus').at(-1)?.status).toBe('is thinking…');
     await handle.stop();
     clock.advance(500_000);
     await new Promise((r) => setTimeout(r, 20));
-    expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(4);
+    expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(3);
   });
 
   it('stops refreshing once the app posts in the thread (Slack clears the status then)', async () => {
