@@ -23,7 +23,7 @@ import { createResponder, type Respond } from './respond.js';
 import { createSlackBudget, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
-import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
+import { createStatusKeeper } from './status.js';
 import { feedbackBlock } from './views/feedback.js';
 
 export type { AgentSessions, SessionStatus, SessionThread, SessionWork } from './agent-session.js';
@@ -31,7 +31,6 @@ export { PLACEHOLDER_TEXT } from './answer-messages.js';
 export type { AnswerWriter, FinishOptions, WrittenAnswer } from './answer-writer.js';
 export type { Badge } from './badges.js';
 export type { NoteKind } from './metadata.js';
-export type { StatusHandle, StatusTarget } from './status.js';
 
 /**
  * Everything Backchannel writes to Slack goes through here: thread status (status.ts), answers that
@@ -79,7 +78,6 @@ export interface InPlace {
 }
 
 export interface SlackPoster extends MessagesTabWriter {
-  setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
   /** A request's visible status: its thread's agent session, or the assistant status where there is none. */
   sessions: AgentSessions;
   /**
@@ -223,7 +221,6 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     );
 
   return {
-    setStatus: status.setStatus,
     sessions,
     ...createMessagesTabWriter({ client, call }),
     startAnswer: (target, opts = {}) =>
