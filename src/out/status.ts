@@ -21,8 +21,8 @@ export interface StatusHandle {
   stop(opts?: { clear?: boolean }): Promise<void>;
 }
 
-export const DEFAULT_STATUS_REFRESH_MS = 90_000;
-export const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
+const DEFAULT_STATUS_REFRESH_MS = 90_000;
+const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
 
 export interface StatusDeps {
   client: Pick<WebClient, 'assistant'>;
