@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
+import { isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Sleep } from '../core/time.js';
 import { pauseUnlessStopped } from './pacing.js';
@@ -89,7 +90,8 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
           refresh ? { retryOnRateLimit: false, priority: 'optional' } : { retryOnRateLimit: false },
         );
       } catch (err) {
-        if (isBudgetSkip(err)) return;
+        // Skipped, or refused for now (a 429, a 5xx): the status lapses until the next refresh.
+        if (isBudgetSkip(err) || (refresh && isAppError(err) && err.retryable)) return;
         // Not an assistant thread, or no assistant:write scope: the answer's placeholder covers visibility.
         log.debug(
           { channel: target.channelId, slackError: slackErrorCode(err) },
