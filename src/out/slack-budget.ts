@@ -54,7 +54,6 @@ export interface SlackBudgetDeps {
   team: string;
   logger: Logger;
   metrics?: BudgetMetrics;
-  priority?: Priority;
   /** Slack's limits per method (default: slack-limits.ts). */
   limits?: Readonly<Record<string, MethodLimit>>;
   /** Multiplies every rate (config's SLACK_BUDGET_SCALE; 1 against Slack). */
@@ -196,5 +195,5 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
     };
     return { run, withPriority: build };
   };
-  return build(deps.priority ?? 'foreground');
+  return build('foreground');
 };
