@@ -119,7 +119,7 @@ export interface SlackPoster extends MessagesTabWriter {
     opts?: { threadTs?: string; blocks?: Block[] },
   ): Promise<void>;
   respond: Respond;
-  /** Answers in flight per flush kind (metrics, tests). */
+  /** Answers in flight per flush kind (read by tests only: every answer gives its pacing slot back). */
   activeAnswers(): { stream: number; update: number };
 }
 
