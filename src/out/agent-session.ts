@@ -101,8 +101,6 @@ export interface WorkOptions {
   initiator: string;
   /** The assistant status text where sessions are not available ("is thinking…"). */
   status: string;
-  /** Rotating texts under that status, for a long wait. */
-  loadingMessages?: readonly string[];
 }
 
 export interface AgentSessions {
@@ -279,8 +277,7 @@ export const createAgentSessions = (deps: AgentSessionDeps): AgentSessions => {
         { retryOnRateLimit: false },
       );
       if (sent === 'ok') return sessionWork(thread);
-      const loading = opts.loadingMessages ? { loadingMessages: opts.loadingMessages } : {};
-      return statusWork(await deps.status.setStatus(thread, opts.status, loading));
+      return statusWork(await deps.status.setStatus(thread, opts.status));
     },
     rename: async (thread, title) =>
       (await send(

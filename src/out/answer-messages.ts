@@ -1,7 +1,7 @@
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
-import { MESSAGE_GONE } from './edit-message.js';
+import { createMessageEditor } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, takeFirstPart, toAnswerBlocks } from './format.js';
 import type { FlushKind, Pacer, PacerSlot } from './pacing.js';
 import { requireTs, type SlackCall } from './slack-call.js';
@@ -53,6 +53,7 @@ export class AnswerMessages {
   private closing: KnownBlock[] | undefined;
   private cur: Current;
   private readonly slot: PacerSlot;
+  private readonly edit: ReturnType<typeof createMessageEditor>;
 
   constructor(
     private readonly target: ThreadTarget,
@@ -61,6 +62,7 @@ export class AnswerMessages {
     const mode = deps.nativeStreaming ? 'stream' : 'post';
     this.cur = { mode, ts: undefined, sent: '', pending: '', placeholder: false };
     this.slot = deps.pacer.register(mode === 'stream' ? 'stream' : 'update');
+    this.edit = createMessageEditor(deps);
   }
 
   /** How the current message is flushed (its pacing interval). */
@@ -278,15 +280,8 @@ export class AnswerMessages {
   private async update(content: string): Promise<void> {
     const ts = this.cur.ts;
     if (ts === undefined) return this.postNew(content);
-    const { text, blocks } = this.contentOf(content);
-    try {
-      await this.deps.call('chat.update', this.channel, () =>
-        this.deps.client.chat.update({ channel: this.channel, ts, text, blocks }),
-      );
-    } catch (err) {
-      const code = slackErrorCode(err);
-      if (code === undefined || !MESSAGE_GONE.has(code)) throw err;
-      this.deps.log.info({ slackError: code }, 'answer message gone; posting it again');
+    if (!(await this.edit(this.channel, ts, this.contentOf(content)))) {
+      // Gone (deleted, too old to edit): the answer goes on in a new message.
       const at = this.posted.indexOf(ts);
       if (at !== -1) this.posted.splice(at, 1);
       this.cur.ts = undefined;

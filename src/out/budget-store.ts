@@ -49,7 +49,7 @@ export interface BudgetStore {
  * may empty it; background leaves half of it to foreground; optional writes go only when it is
  * nearly full, so they are the first thing to give way.
  */
-export const FLOOR_SHARE: Readonly<Record<Priority, number>> = {
+const FLOOR_SHARE: Readonly<Record<Priority, number>> = {
   foreground: 0,
   background: 0.5,
   optional: 0.75,

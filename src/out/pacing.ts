@@ -13,26 +13,24 @@ import { SLACK_LIMITS } from './slack-limits.js';
 
 export type FlushKind = 'stream' | 'update';
 
-export interface FlushPace {
+interface FlushPace {
   /** Flushes per minute, for all of this process's answers of the kind together. */
   perMinute: number;
   /** The shortest interval between one answer's flushes. */
   minIntervalMs: number;
 }
 
-export type Pacing = Record<FlushKind, FlushPace>;
-
 const FLUSH_SHARE = 0.8;
 const rateOf = (method: string) => (SLACK_LIMITS[method]?.perMinute ?? 0) * FLUSH_SHARE;
 
-export const DEFAULT_PACING: Pacing = {
+const PACING: Record<FlushKind, FlushPace> = {
   stream: { perMinute: rateOf('chat.appendStream'), minIntervalMs: 1000 },
   update: { perMinute: rateOf('chat.update'), minIntervalMs: 1500 },
 };
 
 /** The flush interval for one answer when `active` answers of this kind are in flight. */
-export const flushIntervalMs = (kind: FlushKind, active: number, pacing: Pacing = DEFAULT_PACING): number => {
-  const p = pacing[kind];
+export const flushIntervalMs = (kind: FlushKind, active: number): number => {
+  const p = PACING[kind];
   return Math.max(p.minIntervalMs, Math.ceil((Math.max(1, active) * 60_000) / p.perMinute));
 };
 
@@ -49,8 +47,7 @@ export interface PacerSlot {
   release(): void;
 }
 
-export const createPacer = (opts: { pacing?: Partial<Pacing> } = {}): Pacer => {
-  const pacing: Pacing = { ...DEFAULT_PACING, ...opts.pacing };
+export const createPacer = (): Pacer => {
   const counts: Record<FlushKind, number> = { stream: 0, update: 0 };
 
   const register = (initial: FlushKind): PacerSlot => {
@@ -77,7 +74,7 @@ export const createPacer = (opts: { pacing?: Partial<Pacing> } = {}): Pacer => {
   return {
     register,
     active: (kind) => counts[kind],
-    interval: (kind) => flushIntervalMs(kind, counts[kind], pacing),
+    interval: (kind) => flushIntervalMs(kind, counts[kind]),
   };
 };
 

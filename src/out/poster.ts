@@ -11,19 +11,19 @@ import {
   type SessionSupport,
 } from './agent-session.js';
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
-import { type Badge, type BadgeEmoji, switchBadge } from './badges.js';
+import type { Badge, BadgeEmoji } from './badges.js';
 import { createLocalBudgetStore } from './budget-store.js';
 import { createMessageEditor } from './edit-message.js';
 import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
 import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
 import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './metadata.js';
 import { neutralize } from './neutralize.js';
-import { createPacer, type Pacing } from './pacing.js';
+import { createPacer } from './pacing.js';
 import { createResponder, type Respond } from './respond.js';
 import { createSlackBudget, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
 import { slackErrorCode } from './slack-error.js';
-import { createStatusKeeper, type StatusHandle, type StatusTarget } from './status.js';
+import { createStatusKeeper } from './status.js';
 import { feedbackBlock } from './views/feedback.js';
 
 export type { AgentSessions, SessionStatus, SessionThread, SessionWork } from './agent-session.js';
@@ -31,7 +31,6 @@ export { PLACEHOLDER_TEXT } from './answer-messages.js';
 export type { AnswerWriter, FinishOptions, WrittenAnswer } from './answer-writer.js';
 export type { Badge } from './badges.js';
 export type { NoteKind } from './metadata.js';
-export type { StatusHandle, StatusTarget } from './status.js';
 
 /**
  * Everything Backchannel writes to Slack goes through here: thread status (status.ts), answers that
@@ -58,16 +57,8 @@ export interface SlackPosterDeps {
    * waits out 429s (for tests of the writing itself; a running process always shares one in Redis).
    */
   budget?: SlackBudget;
-  pacing?: Partial<Pacing>;
-  /** Keepalive for assistant thread status (default 90 s: Slack drops a status after 2 minutes). */
-  statusRefreshMs?: number;
-  /** How long a status is kept alive at most (default 10 minutes). */
-  statusMaxMs?: number;
   /** Where a workspace's fallback from agent sessions is remembered (default: this process's memory). */
   sessionSupport?: SessionSupport;
-  /** For `respond`; defaults to the global fetch. */
-  fetch?: typeof fetch;
-  respondTimeoutMs?: number;
 }
 
 export type ReplyTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
@@ -87,7 +78,6 @@ export interface InPlace {
 }
 
 export interface SlackPoster extends MessagesTabWriter {
-  setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
   /** A request's visible status: its thread's agent session, or the assistant status where there is none. */
   sessions: AgentSessions;
   /**
@@ -115,8 +105,8 @@ export interface SlackPoster extends MessagesTabWriter {
     channelId: string,
     asked: { requestId: string; userId: string; question: string },
   ): Promise<string>;
-  /** Puts a request's badge `to` on, taking off those in `from` (badges it is known to wear). */
-  badge(channel: string, ts: string, to: Badge, from?: readonly Badge[]): Promise<void>;
+  /** Puts a request's end badge on the message that asked it. */
+  badge(channel: string, ts: string, badge: Badge): Promise<void>;
   /** Takes a badge off (a retried request's ❌ or 🚫, or one put back when queueing failed). */
   unbadge(channel: string, ts: string, badge: Badge): Promise<void>;
   react(channel: string, ts: string, name: string): Promise<void>;
@@ -129,7 +119,7 @@ export interface SlackPoster extends MessagesTabWriter {
     opts?: { threadTs?: string; blocks?: Block[] },
   ): Promise<void>;
   respond: Respond;
-  /** Answers in flight per flush kind (metrics, tests). */
+  /** Answers in flight per flush kind (read by tests only: every answer gives its pacing slot back). */
   activeAnswers(): { stream: number; update: number };
 }
 
@@ -143,16 +133,8 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     createSlackBudget({ store: createLocalBudgetStore(now), team: 'local', logger: deps.logger, now, sleep });
   const call = createSlackCall(budget);
   const badgeCall = createSlackCall(budget.withPriority('background'));
-  const pacer = createPacer(deps.pacing ? { pacing: deps.pacing } : {});
-  const status = createStatusKeeper({
-    client,
-    call,
-    logger: log,
-    now,
-    sleep,
-    ...(deps.statusRefreshMs !== undefined ? { refreshMs: deps.statusRefreshMs } : {}),
-    ...(deps.statusMaxMs !== undefined ? { maxMs: deps.statusMaxMs } : {}),
-  });
+  const pacer = createPacer();
+  const status = createStatusKeeper({ client, call, logger: log, now, sleep });
   const sessions = createAgentSessions({
     client,
     call,
@@ -160,11 +142,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     support: deps.sessionSupport ?? memorySessionSupport(),
     logger: log,
   });
-  const respond = createResponder({
-    now,
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    ...(deps.respondTimeoutMs !== undefined ? { timeoutMs: deps.respondTimeoutMs } : {}),
-  });
+  const respond = createResponder({ now });
 
   const postMessage = async (
     target: ReplyTarget,
@@ -243,7 +221,6 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
     );
 
   return {
-    setStatus: status.setStatus,
     sessions,
     ...createMessagesTabWriter({ client, call }),
     startAnswer: (target, opts = {}) =>
@@ -285,8 +262,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       );
       return requireTs(res.ts, 'chat.postMessage');
     },
-    badge: (channel, ts, to, from = []) =>
-      switchBadge({ react, unreact }, deps.badges, { channel, ts }, to, from, log),
+    badge: (channel, ts, badge) => react(channel, ts, deps.badges[badge]),
     unbadge: (channel, ts, badge) => unreact(channel, ts, deps.badges[badge]),
     react,
     unreact,

@@ -54,7 +54,6 @@ export interface SlackBudgetDeps {
   team: string;
   logger: Logger;
   metrics?: BudgetMetrics;
-  priority?: Priority;
   /** Slack's limits per method (default: slack-limits.ts). */
   limits?: Readonly<Record<string, MethodLimit>>;
   /** Multiplies every rate (config's SLACK_BUDGET_SCALE; 1 against Slack). */
@@ -65,13 +64,13 @@ export interface SlackBudgetDeps {
   maxRetries?: number;
   /** Longest wait for a token or a pause (default 60 s); beyond it the caller gets the error. */
   maxWaitMs?: number;
-  /**
-   * The same for background calls (default 10 minutes): a background answer waits for its budget
-   * rather than fail, however many workers queue for the same method; its job's lock is renewed
-   * meanwhile.
-   */
-  backgroundMaxWaitMs?: number;
 }
+
+/**
+ * The same for background calls: a background answer waits for its budget rather than fail,
+ * however many workers queue for the same method; its job's lock is renewed meanwhile.
+ */
+const BACKGROUND_MAX_WAIT_MS = 600_000;
 
 /** An optional write the budget skipped: nothing went to Slack, and nothing is wrong. */
 export class BudgetSkip extends Error {
@@ -110,7 +109,6 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
   const sleep = deps.sleep ?? realSleep;
   const maxRetries = deps.maxRetries ?? 3;
   const defaultMaxWait = deps.maxWaitMs ?? 60_000;
-  const backgroundMaxWait = deps.backgroundMaxWaitMs ?? 600_000;
   const scale = deps.scale ?? 1;
   const limits = Object.fromEntries(
     Object.entries(deps.limits ?? SLACK_LIMITS).map(([m, l]) => [
@@ -174,7 +172,7 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
     const run: BudgetRun = async (method, channel, call, opts = {}) => {
       const wait = opts.retryOnRateLimit ?? true;
       const prio = opts.priority ?? priority;
-      const maxWaitMs = opts.maxWaitMs ?? (prio === 'background' ? backgroundMaxWait : defaultMaxWait);
+      const maxWaitMs = opts.maxWaitMs ?? (prio === 'background' ? BACKGROUND_MAX_WAIT_MS : defaultMaxWait);
       const key = keyOf(method, channel);
       for (let attempt = 0; ; attempt++) {
         await acquire(method, key, prio, wait && prio !== 'optional', maxWaitMs);
@@ -197,5 +195,5 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
     };
     return { run, withPriority: build };
   };
-  return build(deps.priority ?? 'foreground');
+  return build('foreground');
 };

@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import { SpanKind, withSpan } from '../core/tracing.js';
-import { isBudgetSkip, type RunOptions, type SlackBudget } from './slack-budget.js';
+import { type BudgetRun, isBudgetSkip, type SlackBudget } from './slack-budget.js';
 import { toSlackAppError } from './slack-error.js';
 
 /**
@@ -9,12 +9,7 @@ import { toSlackAppError } from './slack-error.js';
  * errors leaving as AppError (`slack_api`, `slack_not_in_channel`; slack-error.ts), so no raw
  * WebClient error leaves out/. An optional write the budget skipped leaves as BudgetSkip.
  */
-export type SlackCall = <T>(
-  method: string,
-  channel: string,
-  fn: () => Promise<T>,
-  opts?: RunOptions,
-) => Promise<T>;
+export type SlackCall = BudgetRun;
 
 export const createSlackCall = (budget: Pick<SlackBudget, 'run'>): SlackCall => {
   const call: SlackCall = async (method, channel, fn, opts) => {

@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
+import { isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Sleep } from '../core/time.js';
 import { pauseUnlessStopped } from './pacing.js';
@@ -17,14 +18,12 @@ export type StatusTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
 export interface StatusHandle {
   /** Whether Slack accepted the status (it refuses outside assistant threads or without the scope). */
   readonly shown: boolean;
-  /** Changes the status text (kept alive from then on). */
-  update(status: string): Promise<void>;
   /** Stops the keepalive; `clear` also blanks the status (when no reply will clear it). Never rejects. */
   stop(opts?: { clear?: boolean }): Promise<void>;
 }
 
-export const DEFAULT_STATUS_REFRESH_MS = 90_000;
-export const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
+const DEFAULT_STATUS_REFRESH_MS = 90_000;
+const DEFAULT_STATUS_MAX_MS = 10 * 60_000;
 
 export interface StatusDeps {
   client: Pick<WebClient, 'assistant'>;
@@ -38,13 +37,8 @@ export interface StatusDeps {
   maxMs?: number;
 }
 
-/** `loadingMessages`: texts Slack rotates through under the status (at most 10), for a long wait. */
-export interface StatusOptions {
-  loadingMessages?: readonly string[];
-}
-
 export interface StatusKeeper {
-  setStatus(target: StatusTarget, status: string, opts?: StatusOptions): Promise<StatusHandle>;
+  setStatus(target: StatusTarget, status: string): Promise<StatusHandle>;
   /** The app posted in this thread: Slack cleared its status, so its keepalives stop. */
   postedIn(channel: string, threadTs: string): void;
 }
@@ -66,13 +60,7 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
     for (const halt of halts) halt();
   };
 
-  const setStatus = async (
-    target: StatusTarget,
-    status: string,
-    opts: StatusOptions = {},
-  ): Promise<StatusHandle> => {
-    const loading = opts.loadingMessages?.length ? { loading_messages: [...opts.loadingMessages] } : {};
-    let current = status;
+  const setStatus = async (target: StatusTarget, status: string): Promise<StatusHandle> => {
     let stopped = false;
     let available = true;
     const stopSleep = new AbortController();
@@ -88,7 +76,7 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
     };
     // A keepalive refresh is optional: when the budget is short it is skipped, never waited for. The
     // status may then lapse until the next refresh: the first thing to give way under load.
-    const send = async (text: string, refresh = false): Promise<boolean> => {
+    const send = async (text: string, refresh = false): Promise<void> => {
       try {
         await call(
           'assistant.threads.setStatus',
@@ -98,21 +86,18 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
               channel_id: target.channelId,
               thread_ts: target.threadTs,
               status: text,
-              // Cleared with the status; a keepalive refresh keeps them rotating.
-              ...(text === '' ? {} : loading),
             }),
           refresh ? { retryOnRateLimit: false, priority: 'optional' } : { retryOnRateLimit: false },
         );
-        return true;
       } catch (err) {
-        if (isBudgetSkip(err)) return true;
+        // Skipped, or refused for now (a 429, a 5xx): the status lapses until the next refresh.
+        if (isBudgetSkip(err) || (refresh && isAppError(err) && err.retryable)) return;
         // Not an assistant thread, or no assistant:write scope: the answer's placeholder covers visibility.
         log.debug(
           { channel: target.channelId, slackError: slackErrorCode(err) },
           'assistant status unavailable',
         );
         available = false;
-        return false;
       }
     };
     await send(status);
@@ -126,17 +111,13 @@ export const createStatusKeeper = (deps: StatusDeps): StatusKeeper => {
       while (!stopped && available && now() - startedAt < maxMs) {
         await pauseUnlessStopped(sleep, refreshMs, stopSleep.signal);
         if (stopped || !available) break;
-        await send(current, true);
+        await send(status, true);
       }
       forget();
     })();
     return {
       get shown() {
         return available;
-      },
-      update: async (next) => {
-        current = next;
-        if (!stopped && available) await send(next);
       },
       stop: async (opts) => {
         if (stopped) return;

@@ -431,30 +431,41 @@ describe('reactions', () => {
   });
 });
 
-describe('setStatus', () => {
-  it('refreshes the status before Slack’s 2-minute expiry until stopped', async () => {
+describe('the assistant status, where a workspace has no agent sessions', () => {
+  const work = { title: 'q', initiator: 'U1', status: 'is thinking…' };
+  const statusWork = (poster: ReturnType<typeof setup>['poster']) => {
+    slack.withoutSessions('not_allowed');
+    return poster.sessions.processing(channelTarget, work);
+  };
+
+  it('refreshes the status before Slack’s 2-minute expiry until the work ends', async () => {
     const { clock, poster } = setup({ auto: false });
-    const handle = await poster.setStatus(channelTarget, 'is thinking…');
+    const handle = await statusWork(poster);
+    expect(handle.shown).toBe(true);
     expect(callsTo(slack, 'assistant.threads.setStatus')).toEqual([
       { channel_id: 'C1', thread_ts: channelTarget.threadTs, status: 'is thinking…' },
     ]);
     expect(clock.sleeps).toEqual([90_000]);
     clock.advance(90_000);
     await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(2));
-    await handle.update('is writing…');
     await waitFor(() => expect(clock.pending()).toBe(1));
     clock.advance(90_000);
-    await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(4));
-    expect(callsTo(slack, 'assistant.threads.setStatus').at(-1)?.status).toBe('is writing…');
-    await handle.stop();
+    await waitFor(() => expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(3));
+    // The end blanks it (no reply will), and nothing refreshes it after.
+    await handle.end(undefined);
     clock.advance(500_000);
     await new Promise((r) => setTimeout(r, 20));
-    expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(4);
+    expect(callsTo(slack, 'assistant.threads.setStatus').map((c) => c.status)).toEqual([
+      'is thinking…',
+      'is thinking…',
+      'is thinking…',
+      '',
+    ]);
   });
 
   it('stops refreshing once the app posts in the thread (Slack clears the status then)', async () => {
     const { clock, poster } = setup({ auto: false });
-    await poster.setStatus(channelTarget, 'is thinking…');
+    await statusWork(poster);
     await poster.reply(channelTarget, 'Here is the answer.');
     clock.advance(90_000);
     await new Promise((r) => setTimeout(r, 20));
@@ -465,9 +476,10 @@ describe('setStatus', () => {
   it('falls back silently when the thread is not an assistant thread', async () => {
     const { clock, poster } = setup({ auto: false });
     slack.failNext('assistant.threads.setStatus', { error: 'missing_scope', times: Infinity });
-    const handle = await poster.setStatus(channelTarget, 'is thinking…');
+    const handle = await statusWork(poster);
+    expect(handle.shown).toBe(false);
     expect(clock.pending()).toBe(0);
-    await handle.stop({ clear: true });
+    await handle.end(undefined);
     expect(callsTo(slack, 'assistant.threads.setStatus')).toHaveLength(1);
   });
 });

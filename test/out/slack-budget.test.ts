@@ -5,7 +5,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createMetrics } from '../../src/core/metrics.js';
 import { budgetKeys, createRedisBudgetStore } from '../../src/out/budget-store.js';
-import { createSlackBudget, isBudgetSkip, type SlackBudgetDeps } from '../../src/out/slack-budget.js';
+import {
+  createSlackBudget,
+  isBudgetSkip,
+  type Priority,
+  type SlackBudgetDeps,
+} from '../../src/out/slack-budget.js';
 import type { MethodLimit } from '../../src/out/slack-limits.js';
 import { localBudget } from '../support/budget.js';
 import { testClock } from '../support/test-clock.js';
@@ -37,7 +42,7 @@ const LIMITS: Record<string, MethodLimit> = {
 /** A fleet's processes: budgets on one Redis and prefix, each with its own metrics. */
 const fleet = () => {
   const prefix = `sb${randomUUID().slice(0, 8)}`;
-  const process = (o: Partial<SlackBudgetDeps> = {}) => {
+  const process = (o: Partial<SlackBudgetDeps> & { priority?: Priority } = {}) => {
     const metrics = createMetrics();
     const budget = createSlackBudget({
       store: createRedisBudgetStore({ redis, prefix }),
@@ -47,7 +52,7 @@ const fleet = () => {
       limits: LIMITS,
       ...o,
     });
-    return { budget, metrics };
+    return { budget: o.priority ? budget.withPriority(o.priority) : budget, metrics };
   };
   return { prefix, process };
 };

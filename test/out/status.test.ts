@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import { AppError } from '../../src/core/errors.js';
 import type { SlackCall } from '../../src/out/slack-call.js';
 import { createStatusKeeper } from '../../src/out/status.js';
 import { testClock } from '../support/test-clock.js';
@@ -9,14 +10,18 @@ const thread = { channelId: 'C1', threadTs: '1.1' };
 const waitFor = <T>(check: () => T) => vi.waitFor(check, { timeout: 2000, interval: 2 });
 
 /** A status keeper on a fake Slack: `refuse` makes every setStatus fail (no assistant thread). */
-const setup = (opts: { refuse?: boolean; maxMs?: number } = {}) => {
+const setup = (opts: { refuse?: boolean; maxMs?: number; rateLimitCall?: number } = {}) => {
   const clock = testClock({ auto: false });
   const sent: string[] = [];
+  let calls = 0;
   const client = {
     assistant: {
       threads: {
         setStatus: async (args: { status: string }) => {
+          calls += 1;
           if (opts.refuse) throw new Error('not an assistant thread');
+          if (calls === opts.rateLimitCall)
+            throw new AppError('slack_api', 'rate limited', { retryable: true, retryAfterMs: 1_000 });
           sent.push(args.status);
           return { ok: true };
         },
@@ -37,21 +42,20 @@ const setup = (opts: { refuse?: boolean; maxMs?: number } = {}) => {
 };
 
 describe('the assistant status keepalive', () => {
-  it('shows the status, refreshes it with the latest text, and stops when told', async () => {
+  it('shows the status, refreshes it, and stops when told', async () => {
     const { clock, sent, keeper } = setup();
     const status = await keeper.setStatus(thread, 'is thinking…');
     expect(status.shown).toBe(true);
     expect(sent).toEqual(['is thinking…']);
     clock.advance(1_000);
     await waitFor(() => expect(sent).toHaveLength(2));
-    await status.update('is writing…');
     await waitFor(() => expect(clock.pending()).toBe(1));
     clock.advance(1_000);
-    await waitFor(() => expect(sent).toEqual(['is thinking…', 'is thinking…', 'is writing…', 'is writing…']));
+    await waitFor(() => expect(sent).toEqual(['is thinking…', 'is thinking…', 'is thinking…']));
     await status.stop();
     expect(clock.pending()).toBe(0);
     clock.advance(10_000);
-    expect(sent).toHaveLength(4);
+    expect(sent).toHaveLength(3);
   });
 
   it('blanks the status on stop when asked to (no reply will clear it)', async () => {
@@ -80,9 +84,20 @@ describe('the assistant status keepalive', () => {
     const status = await keeper.setStatus(thread, 'is thinking…');
     expect(status.shown).toBe(false);
     expect(clock.pending()).toBe(0);
-    await status.update('is writing…');
     await expect(status.stop({ clear: true })).resolves.toBeUndefined();
     expect(sent).toEqual([]);
+  });
+
+  it('keeps refreshing after a refresh Slack refused for now (a 429)', async () => {
+    const { clock, sent, keeper } = setup({ rateLimitCall: 2 });
+    const status = await keeper.setStatus(thread, 'is thinking…');
+    for (let i = 0; i < 2; i++) {
+      await waitFor(() => expect(clock.pending()).toBe(1));
+      clock.advance(1_000);
+    }
+    await waitFor(() => expect(sent).toEqual(['is thinking…', 'is thinking…']));
+    expect(status.shown).toBe(true);
+    await status.stop();
   });
 
   it('stops refreshing a forgotten status after its maximum time', async () => {
