@@ -82,6 +82,7 @@ const AFTER_POST_ATTEMPTS = 3;
  */
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
   const ending = createAnswerEnding(deps);
+  const cancelling = { ...deps, threadSession: ending.threadSession };
 
   return async (job: Job, token?: string): Promise<AnswerJobResult> => {
     const parsed = QUEUES.answers.schema.safeParse(job.data);
@@ -116,7 +117,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         const record = await deps.requests.get(request.id);
         const by = await deps.cancels.cancelledBy(request.id);
         if (record && record.state !== 'cancelled')
-          await announceCancelled(deps, record, log, { by, noteTs: data.noteTs });
+          await announceCancelled(cancelling, record, log, { by, noteTs: data.noteTs });
         return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
@@ -169,7 +170,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         log.info({ err: errorFields(err), disposition }, 'background answer cancelled');
         const record = await deps.requests.get(request.id);
         if (record)
-          await announceCancelled(deps, record, log, {
+          await announceCancelled(cancelling, record, log, {
             by: await deps.cancels.cancelledBy(request.id),
             noteTs: data.noteTs,
           });
