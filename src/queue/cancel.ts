@@ -199,13 +199,14 @@ export const createCancelWatch = (deps: {
     untrack(jobId: string) {
       running.delete(jobId);
     },
-    async isCancelled(requestId: string): Promise<boolean> {
-      return (await deps.redis.exists(deps.keys.cancelled(requestId))) === 1;
-    },
-    /** Who cancelled the request, when the flag says (flags written before it held '1'). */
-    async cancelledBy(requestId: string): Promise<string | undefined> {
+    /**
+     * Whether the request was cancelled, and by whom when the flag says (flags written before it
+     * held '1'): one read.
+     */
+    async cancelled(requestId: string): Promise<{ by: string | undefined } | undefined> {
       const by = await deps.redis.get(deps.keys.cancelled(requestId));
-      return by && by !== '1' ? by : undefined;
+      if (by === null) return undefined;
+      return { by: by && by !== '1' ? by : undefined };
     },
   };
 };
