@@ -110,7 +110,16 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     changes: { notify: overview.schedule },
   });
   const threadSession = createThreadSession({ requests, sessions: poster.sessions, logger });
-  const canceller = createCanceller({ queue, redis, keys, requests, fairness, poster, logger });
+  const canceller = createCanceller({
+    queue,
+    redis,
+    keys,
+    requests,
+    fairness,
+    poster,
+    threadSession,
+    logger,
+  });
   // Every web process hears every stop: the foreground answer may run in any of them.
   const stops = createForegroundStops({ subscriber: deps.subscriber, redis, keys, logger });
   await stops.start();
@@ -191,6 +200,6 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
     },
   );
   watch.worker(intakeWorker, 'intake worker');
-  intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, logger }));
+  intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, threadSession, logger }));
   return slack;
 };

@@ -4,7 +4,7 @@ import { userMessageFor } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
 import { sessionTitle } from '../out/agent-session.js';
-import type { SlackPoster } from '../out/poster.js';
+import type { SlackPoster, WrittenAnswer } from '../out/poster.js';
 import type { ForegroundStops } from '../queue/foreground-stops.js';
 import type { AnswerJob } from '../queue/registry.js';
 import type { FeedbackStore } from '../sessions/feedback.js';
@@ -85,17 +85,12 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
           { requestId: request.id, kind: 'rerun' },
         ),
       );
-    /** What the answer leaves to find later: the message with its feedback buttons, and its result. */
-    const keep = async (o: ForegroundOutcome) => {
-      const { feedbackTs } = o;
+    /** The answer's last message carries its feedback buttons: clicks on it count for this request. */
+    const linkFeedback = async ({ feedbackTs }: WrittenAnswer) => {
       if (feedbackTs)
         await bestEffort(log, 'feedback link', () =>
           deps.feedback.rememberAnswer(request.channelId, feedbackTs, request.id),
         );
-      if (o.ok) {
-        const result = toRequestResult(o.result, { totalMs: Date.now() - request.receivedAt, ts: o.ts[0] });
-        await bestEffort(log, 'result', () => deps.requests.setResult(request.id, result));
-      }
     };
     inFlight++;
     deps.metrics.inFlight.set(inFlight);
@@ -106,6 +101,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
         title: sessionTitle(job.question),
         signal: stop.signal,
         after: () => deps.threadSession.next(target, request.id),
+        written: linkFeedback,
       });
     } catch (err) {
       thrown = err;
@@ -113,7 +109,14 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     } finally {
       inFlight--;
       deps.metrics.inFlight.set(inFlight);
-      if (outcome) await keep(outcome);
+      // A whole answer's result, for View result.
+      if (outcome?.ok) {
+        const result = toRequestResult(outcome.result, {
+          totalMs: Date.now() - request.receivedAt,
+          ts: outcome.ts[0],
+        });
+        await bestEffort(log, 'result', () => deps.requests.setResult(request.id, result));
+      }
       const ok = outcome?.ok === true;
       const error = outcome && !outcome.ok ? outcome.error : thrown;
       const stoppedBy = outcome && !outcome.ok ? outcome.stoppedBy : undefined;

@@ -12,11 +12,10 @@ export interface ForegroundDeps {
   logger: Logger;
 }
 
-/** `feedbackTs`: the answer's last message, which carries the feedback buttons (when it shows text). */
 export type ForegroundOutcome =
-  | { ok: true; result: LlmResult; ts: string[]; feedbackTs?: string }
+  | { ok: true; result: LlmResult; ts: string[] }
   /** `stoppedBy`: someone pressed Slack's stop button; the answer says so, and is no failure. */
-  | { ok: false; error: unknown; ts: string[]; feedbackTs?: string; stoppedBy?: string };
+  | { ok: false; error: unknown; ts: string[]; stoppedBy?: string };
 
 /**
  * Streams one answer into its thread. The user sees the bot at work at once (its agent session
@@ -36,6 +35,11 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       title: string;
       /** The session's status once this answer ends (other work in the thread may go on); else `active`. */
       after?: () => Promise<'active' | 'suspended' | undefined>;
+      /**
+       * Told the moment the answer's messages are final, before the session is settled (which may
+       * be one more Slack call): its feedback buttons show from here on.
+       */
+      written?: (written: WrittenAnswer) => Promise<void>;
     },
   ): Promise<ForegroundOutcome> {
     const work = await deps.poster.sessions.processing(target, {
@@ -58,6 +62,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       const status = await nextStatus();
       const written = await end(work.session && status ? { sessionStatus: status } : {});
       byStream = status !== undefined && written.sessionStatus === status;
+      await opts.written?.(written);
       return written;
     };
     const finish = (how: FinishOptions) => close((extra) => writer.finish({ ...how, ...extra }));
@@ -71,8 +76,8 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         result.finishReason === 'length'
           ? 'The answer reached its length limit. Ask me to continue if you need more.'
           : undefined;
-      const written = await finish(note ? { error: note } : {});
-      return { ok: true, result, ...written };
+      const { ts } = await finish(note ? { error: note } : {});
+      return { ok: true, result, ts };
     } catch (error) {
       // A stop keeps what was shown and says who stopped it: no error, no cut-off note.
       const stopped = stopOf(opts.signal);
@@ -88,10 +93,10 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       if (disposition === 'ignore')
         deps.logger.info({ err: errorFields(error), disposition }, 'foreground answer cancelled');
       else deps.logger.warn({ err: errorFields(error), disposition }, 'foreground answer failed');
-      const written = partial
+      const { ts } = partial
         ? await finish({ error: message, cutOff: true })
         : await close((extra) => writer.fail(message, extra));
-      return { ok: false, error, ...written };
+      return { ok: false, error, ts };
     } finally {
       await work.end(await nextStatus(), { byStream });
     }

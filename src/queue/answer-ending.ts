@@ -124,7 +124,7 @@ export const createAnswerEnding = (deps: AnswerEndingDeps) => {
     return answered ? 'answered' : 'failed';
   };
 
-  return { finish, fail, settleFromEarlier };
+  return { finish, fail, settleFromEarlier, threadSession };
 };
 
 export type AnswerEnding = ReturnType<typeof createAnswerEnding>;

@@ -47,7 +47,7 @@ export interface AnswerProcessorDeps {
   /** Links the answer's last message (its feedback buttons) to the request. */
   feedback: Pick<FeedbackStore, 'rememberAnswer'>;
   fairness: Pick<Fairness, 'acquireRunning' | 'renewRunning' | 'releaseRunning' | 'removeQueued' | 'leaseMs'>;
-  cancels: Pick<CancelWatch, 'track' | 'untrack' | 'isCancelled' | 'cancelledBy'>;
+  cancels: Pick<CancelWatch, 'track' | 'untrack' | 'cancelled'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds'>;
   logger: Logger;
   /** Told when a background result is ready (the optional DM). */
@@ -82,6 +82,7 @@ const AFTER_POST_ATTEMPTS = 3;
  */
 export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
   const ending = createAnswerEnding(deps);
+  const cancelling = { ...deps, threadSession: ending.threadSession };
 
   return async (job: Job, token?: string): Promise<AnswerJobResult> => {
     const parsed = QUEUES.answers.schema.safeParse(job.data);
@@ -112,11 +113,11 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
     const toPost = async (
       abort: AbortController,
     ): Promise<{ posted: { ts: string[]; result: LlmResult } } | { settled: AnswerJobResult }> => {
-      if (await deps.cancels.isCancelled(request.id)) {
+      const cancelled = await deps.cancels.cancelled(request.id);
+      if (cancelled) {
         const record = await deps.requests.get(request.id);
-        const by = await deps.cancels.cancelledBy(request.id);
         if (record && record.state !== 'cancelled')
-          await announceCancelled(deps, record, log, { by, noteTs: data.noteTs });
+          await announceCancelled(cancelling, record, log, { by: cancelled.by, noteTs: data.noteTs });
         return { settled: { ts: [], cancelled: true } };
       }
       // Only a job that ran before (a failed attempt, or a worker that died) can find its own
@@ -169,8 +170,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         log.info({ err: errorFields(err), disposition }, 'background answer cancelled');
         const record = await deps.requests.get(request.id);
         if (record)
-          await announceCancelled(deps, record, log, {
-            by: await deps.cancels.cancelledBy(request.id),
+          await announceCancelled(cancelling, record, log, {
+            by: (await deps.cancels.cancelled(request.id))?.by,
             noteTs: data.noteTs,
           });
         deps.metrics.answers.inc({ path: 'background', outcome: 'cancelled' });

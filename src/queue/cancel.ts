@@ -7,7 +7,7 @@ import { sleep } from '../core/time.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { Keys } from '../sessions/keys.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
-import { createThreadSession } from '../sessions/thread-status.js';
+import type { ThreadSession } from '../sessions/thread-status.js';
 import type { Fairness } from './fairness.js';
 
 export type CancelOutcome =
@@ -23,9 +23,10 @@ export interface CancelDeps {
   queue: Pick<Queue, 'getJob'>;
   redis: Redis;
   keys: Pick<Keys, 'cancelled' | 'cancelChannel'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'inThread' | 'getJob'>;
+  requests: Pick<RequestStore, 'get' | 'update' | 'activeForUser' | 'getJob'>;
   fairness: Pick<Fairness, 'removeQueued'>;
-  poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
+  poster: Pick<SlackPoster, 'badge' | 'note'>;
+  threadSession: Pick<ThreadSession, 'settle'>;
   logger: Logger;
 }
 
@@ -38,9 +39,10 @@ export interface CancelDeps {
  */
 export const announceCancelled = async (
   deps: {
-    poster: Pick<SlackPoster, 'badge' | 'note' | 'sessions'>;
-    requests: Pick<RequestStore, 'update' | 'inThread'>;
+    poster: Pick<SlackPoster, 'badge' | 'note'>;
+    requests: Pick<RequestStore, 'update'>;
     fairness: Pick<Fairness, 'removeQueued'>;
+    threadSession: Pick<ThreadSession, 'settle'>;
   },
   record: RequestRecord,
   log: Logger,
@@ -63,7 +65,7 @@ export const announceCancelled = async (
     deps.poster.badge(record.channelId, record.badgeTs, 'cancelled'),
   );
   await bestEffort(log, 'session status', () =>
-    createThreadSession({ requests: deps.requests, sessions: deps.poster.sessions, logger: log }).settle(
+    deps.threadSession.settle(
       { teamId: record.teamId, channelId: record.channelId, threadTs: record.threadTs },
       undefined,
       { ifShown: true },
@@ -136,7 +138,10 @@ export const createCanceller = (deps: CancelDeps) => {
         },
       );
       if (removed) {
-        await announceCancelled(deps, record, deps.logger, { by: actingUserId, noteTs: noteTsOf(job.data) });
+        await announceCancelled(deps, record, deps.logger, {
+          by: actingUserId,
+          noteTs: noteTsOf(job.data),
+        });
         deps.logger.info({ requestId, jobId: record.jobId, state }, 'queued job cancelled');
         return { ok: true, how: 'removed', record };
       }
@@ -194,13 +199,14 @@ export const createCancelWatch = (deps: {
     untrack(jobId: string) {
       running.delete(jobId);
     },
-    async isCancelled(requestId: string): Promise<boolean> {
-      return (await deps.redis.exists(deps.keys.cancelled(requestId))) === 1;
-    },
-    /** Who cancelled the request, when the flag says (flags written before it held '1'). */
-    async cancelledBy(requestId: string): Promise<string | undefined> {
+    /**
+     * Whether the request was cancelled, and by whom when the flag says (flags written before it
+     * held '1'): one read.
+     */
+    async cancelled(requestId: string): Promise<{ by: string | undefined } | undefined> {
       const by = await deps.redis.get(deps.keys.cancelled(requestId));
-      return by && by !== '1' ? by : undefined;
+      if (by === null) return undefined;
+      return { by: by && by !== '1' ? by : undefined };
     },
   };
 };

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { ThreadReader } from '../out/threads.js';
 import type { RequestStore } from '../sessions/requests.js';
-import { createThreadSession } from '../sessions/thread-status.js';
+import type { ThreadSession } from '../sessions/thread-status.js';
 import { type AnswerEndingDeps, createAnswerEnding } from './answer-ending.js';
 import { answerJobSchema, QUEUES } from './registry.js';
 
@@ -46,8 +46,9 @@ const stalledOutListener =
  */
 export const createAnswerStalledOut = (
   deps: AnswerEndingDeps & { reader: Pick<ThreadReader, 'findEarlierRun'> },
-) =>
-  stalledOutListener(deps.logger, 'answer worker', async (job, jobLog) => {
+) => {
+  const ending = createAnswerEnding(deps);
+  return stalledOutListener(deps.logger, 'answer worker', async (job, jobLog) => {
     const parsed = answerJobSchema.safeParse(job.data);
     if (!parsed.success) {
       jobLog.error({ issues: parsed.error.issues.length }, 'stalled-out answer job has an invalid payload');
@@ -56,7 +57,6 @@ export const createAnswerStalledOut = (
     const data = parsed.data;
     const jobId = String(job.id);
     const log = jobLog.child({ requestId: data.request.id });
-    const ending = createAnswerEnding(deps);
     const thread = { channelId: data.request.channelId, threadTs: data.threadTs };
     const earlier = await bestEffort(log, 'thread read', () => deps.reader.findEarlierRun(thread, jobId));
     if (earlier) {
@@ -65,6 +65,7 @@ export const createAnswerStalledOut = (
     }
     await ending.fail(data, jobId, new Error(STALLED_OUT_REASON), log);
   });
+};
 
 export const INTAKE_STALLED_TEXT =
   '⚠️ I was interrupted twice while working on this, so I gave up on it. Please ask again.';
@@ -75,8 +76,9 @@ export const INTAKE_STALLED_TEXT =
  * request had already been answered or handed to the queue.
  */
 export const createIntakeStalledOut = (deps: {
-  poster: Pick<SlackPoster, 'note' | 'respond' | 'sessions'>;
-  requests: Pick<RequestStore, 'get' | 'update' | 'inThread'>;
+  poster: Pick<SlackPoster, 'note' | 'respond'>;
+  requests: Pick<RequestStore, 'get' | 'update'>;
+  threadSession: Pick<ThreadSession, 'settle'>;
   logger: Logger;
 }) =>
   stalledOutListener(deps.logger, 'intake worker', async (job, jobLog) => {
@@ -98,11 +100,7 @@ export const createIntakeStalledOut = (deps: {
     const threadTs = request.threadTs ?? request.ts;
     // The dead run's session was left `processing` (its record says `answering`).
     if (record?.threadTs)
-      await createThreadSession({
-        requests: deps.requests,
-        sessions: deps.poster.sessions,
-        logger: log,
-      }).settle({
+      await deps.threadSession.settle({
         teamId: request.teamId,
         channelId: request.channelId,
         threadTs: record.threadTs,

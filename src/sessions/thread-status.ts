@@ -40,7 +40,10 @@ export const createThreadSession = (deps: ThreadSessionDeps) => {
     try {
       return statusAfter(await deps.requests.inThread(thread), endingId);
     } catch (err) {
-      deps.logger.warn({ err: errorFields(err) }, 'could not read the thread’s work; session goes active');
+      deps.logger.warn(
+        { threadTs: thread.threadTs, err: errorFields(err) },
+        'could not read the thread’s work; session goes active',
+      );
       return 'active';
     }
   };

@@ -45,6 +45,22 @@ describe('the feedback buttons on every answer', () => {
     expect(await db.answerAt('C2', replies[0]!.ts)).toBeUndefined();
   });
 
+  it('are linked as soon as the answer is written, not after its session is settled', async () => {
+    const s = await start({ env: { NATIVE_STREAMING: 'false' } });
+    const db = redisState(s);
+    // The call that takes the thread out of "is thinking…" after the post hangs for a while.
+    const settling = {
+      delayMs: 4_000,
+      times: Infinity,
+      match: (p: { status?: unknown }) => p.status !== 'is thinking…',
+    };
+    s.slack.failNext('assistant.threads.setStatus', settling);
+    s.slack.failNext('agents.sessions.setStatus', settling);
+    const { ts } = await s.driver.mention({ channel: 'C5', user: 'U5', text: 'a quick one' });
+    const answer = await s.slack.waitFor(() => botReplies(s, 'C5', ts).find(hasButtons), 8_000);
+    expect(await until(() => db.answerAt('C5', answer.ts), 2_000)).toBe(db.idOf('C5', ts));
+  });
+
   it('end a background answer on its last posted message, and never a note', async () => {
     const s = await start(LONG);
     const db = redisState(s);

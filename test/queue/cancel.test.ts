@@ -57,8 +57,8 @@ const setup = (appearsAt = Number.POSITIVE_INFINITY) => {
       note: vi.fn(async (_target: unknown, _text: string, _about: unknown, _opts?: unknown) => ({
         ts: ['1.1'],
       })),
-      sessions: { setSessionStatus: vi.fn(async () => true) },
     },
+    threadSession: { settle: vi.fn(async () => {}) },
     logger: pino({ level: 'silent' }),
   };
   return { deps, job, keys, canceller: createCanceller(deps as never) };
@@ -74,9 +74,9 @@ describe('cancelling a request recorded queued', () => {
     expect(vi.mocked(deps.poster.note).mock.calls[0]?.[3]).toEqual({ replacing: '1.05' });
     expect(deps.poster.badge).toHaveBeenCalledWith('C1', '1.0', 'cancelled');
     // Only a session shown in the thread is settled.
-    expect(deps.poster.sessions.setSessionStatus).toHaveBeenCalledWith(
+    expect(deps.threadSession.settle).toHaveBeenCalledWith(
       { teamId: 'T1', channelId: 'C1', threadTs: '1.0' },
-      'active',
+      undefined,
       { ifShown: true },
     );
   });

@@ -8,6 +8,7 @@ import { QUEUES } from '../../src/queue/registry.js';
 import { createIntakeStalledOut, INTAKE_STALLED_TEXT } from '../../src/queue/stalled.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
+import { createThreadSession } from '../../src/sessions/thread-status.js';
 import { startSlackApi } from '../../standins/slack/index.js';
 import { defaultBadges } from '../support/badges.js';
 import { captureLogs } from '../support/in-process-bot.js';
@@ -103,7 +104,15 @@ describe('a job that stalled twice', () => {
       },
       { connection, prefix, lockDuration: 1_000, stalledInterval: 1_000 },
     );
-    worker.on('failed', createIntakeStalledOut({ poster, requests, logger }));
+    worker.on(
+      'failed',
+      createIntakeStalledOut({
+        poster,
+        requests,
+        threadSession: createThreadSession({ requests, sessions: poster.sessions, logger }),
+        logger,
+      }),
+    );
     onTestFinished(() => worker.close(true));
     const note = await slack.waitFor(
       () => slack.messages('C2', root.ts).find((m) => m.text === INTAKE_STALLED_TEXT),
