@@ -36,12 +36,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, sub: string) => void;
 type Route = {
   method: string;
   pattern: RegExp;
   names: string[];
-  run: (params: Record<string, string>) => Handler;
+  run: (params: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse) => void;
 };
 
 const compile = (route: string) => {
@@ -118,7 +117,7 @@ export class NodeHttpAdapter implements IServerAdapter {
     const { name, params } = route.handler({ basePath: this.basePath, uiConfig: this.uiConfig });
     const page = html(readFileSync(path.join(this.viewsPath, name), 'utf8'), params);
     for (const r of [route.route].flat())
-      this.add(route.method, r, () => (_req, res) => {
+      this.add(route.method, r, (_params, _req, res) => {
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
@@ -133,7 +132,7 @@ export class NodeHttpAdapter implements IServerAdapter {
     for (const route of routes)
       for (const method of [route.method].flat())
         for (const r of [route.route].flat())
-          this.add(method, r, (params) => (req, res) => this.api(route, params, req, res));
+          this.add(method, r, (params, req, res) => this.api(route, params, req, res));
     return this;
   }
 
@@ -152,7 +151,7 @@ export class NodeHttpAdapter implements IServerAdapter {
       } catch {
         return sendJson(res, 400, { error: 'Bad path' });
       }
-      return route.run(params)(req, res, sub);
+      return route.run(params, req, res);
     }
     sendJson(res, 404, { error: 'Not found' });
   }
