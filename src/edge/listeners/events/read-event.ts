@@ -11,7 +11,7 @@ export interface EventDeps {
   metrics: Pick<Metrics, 'requests'>;
 }
 
-export interface ReadEvent<T> {
+interface ReadEvent<T> {
   e: T;
   teamId: string;
   eventId: string;
