@@ -14,7 +14,7 @@ export interface ClickDeps {
 }
 
 /** An interaction's intake id: the click's trigger (unique per click), else who clicked and when. */
-export const clickId = (
+const clickId = (
   teamId: string,
   tag: string,
   p: { trigger_id?: string | undefined; user: { id: string } },
