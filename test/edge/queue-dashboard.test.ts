@@ -158,6 +158,12 @@ describe('the queue dashboard, on', () => {
         responseUrl: '[redacted, 20 characters]',
       },
     });
+    // One job, by its path parameters (percent-encoded like the UI sends them).
+    const one = await fetch(`${bot.base}${DASHBOARD_PATH}/api/queues/answers/dash%2D1`, { headers: GOOD });
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { job: { id: string } }).job.id).toBe('dash-1');
+    const bad = await fetch(`${bot.base}${DASHBOARD_PATH}/api/queues/answers/%E0%A4%A`, { headers: GOOD });
+    expect(bad.status).toBe(400);
   });
 
   it('is read-only by default: a pause or a clean is refused and Redis is unchanged', async () => {

@@ -38,22 +38,9 @@ const CONTENT_TYPES: Record<string, string> = {
 
 type Route = {
   method: string;
-  pattern: RegExp;
-  names: string[];
+  /** bull-board's routes are Express-style (`/api/queues/:queueName`), which URLPattern reads as is. */
+  pattern: URLPattern;
   run: (params: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse) => void;
-};
-
-const compile = (route: string) => {
-  const names: string[] = [];
-  const source = route
-    .split('/')
-    .map((part) => {
-      if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(part.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { pattern: new RegExp(`^${source}$`), names };
 };
 
 const html = (template: string, params: Record<string, string>) => {
@@ -141,13 +128,13 @@ export class NodeHttpAdapter implements IServerAdapter {
     const method = (req.method ?? 'GET').toLowerCase();
     if (method === 'get' && sub.startsWith(`${this.staticRoute}/`)) return this.file(res, sub);
     for (const route of this.routes) {
-      const m = route.method === method ? route.pattern.exec(sub) : null;
+      const m = route.method === method ? route.pattern.exec({ pathname: sub }) : null;
       if (!m) continue;
-      const params: Record<string, string> = {};
+      let params: Record<string, string>;
       try {
-        route.names.forEach((n, i) => {
-          params[n] = decodeURIComponent(m[i + 1] ?? '');
-        });
+        params = Object.fromEntries(
+          Object.entries(m.pathname.groups).map(([k, v]) => [k, decodeURIComponent(v ?? '')]),
+        );
       } catch {
         return sendJson(res, 400, { error: 'Bad path' });
       }
@@ -157,7 +144,7 @@ export class NodeHttpAdapter implements IServerAdapter {
   }
 
   private add(method: string, route: string, run: Route['run']) {
-    this.routes.push({ method, ...compile(route), run });
+    this.routes.push({ method, pattern: new URLPattern({ pathname: route }), run });
   }
 
   private api(
