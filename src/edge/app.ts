@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { App, HTTPReceiver, ReceiverMultipleAckError, SocketModeReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type Receiver, ReceiverMultipleAckError, SocketModeReceiver } from '@slack/bolt';
 import type { Config } from '../core/config.js';
 import { dispositionOf } from '../core/disposition.js';
 import type { SlackIdentity } from '../core/domain.js';
@@ -71,14 +71,18 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   });
 
   const log = logger.child({ component: 'slack' });
-  // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
-  // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
-  // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
-  const onListenerError = (app: App) =>
+  const newApp = (receiver: Receiver) => {
+    const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+    traceRequests(app);
+    // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
+    // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
+    // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
     app.error(async (error) => {
       log.error({ err: errorFields(error) }, 'slack listener error');
       if (wantsRedelivery(error)) throw error;
     });
+    return app;
+  };
 
   if (config.slack.socketMode && config.slack.appToken) {
     const receiver = new SocketModeReceiver({
@@ -87,9 +91,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
       // Bolt ignores clientOptions.slackApiUrl for apps.connections.open.
       installerOptions: { clientOptions },
     });
-    const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
-    traceRequests(app);
-    onListenerError(app);
+    const app = newApp(receiver);
     return {
       app,
       start: async () => {
@@ -116,9 +118,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
       return true;
     },
   });
-  const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
-  traceRequests(app);
-  onListenerError(app);
+  const app = newApp(receiver);
   // A command, click or view no listener acknowledged would hold its HTTP answer until Bolt's 3 s
   // no-ack timer, then get a 404: Slack counts that a failed delivery and shows the user an error.
   // Acknowledged empty once every listener is done instead (a second ack throws: already done).

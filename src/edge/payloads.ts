@@ -74,13 +74,13 @@ export const receivingTeam = (env: EventEnvelope): string | undefined =>
  * What the user is looking at (Agent messaging experience): `context.entities`, most relevant
  * first. Entities of kinds we do not use pass unread; the ones we use are checked where read.
  */
-export const agentContextSchema = z.object({
+const agentContextSchema = z.object({
   entities: z
     .array(z.looseObject({ type: shortName, value: z.unknown() }))
     .max(50)
     .optional(),
 });
-export type AgentContext = z.infer<typeof agentContextSchema>;
+type AgentContext = z.infer<typeof agentContextSchema>;
 
 const channelEntity = z.object({ type: z.literal('slack#/types/channel_id'), value: slackId });
 const messageEntity = z.object({
@@ -157,7 +157,6 @@ export const slashCommandSchema = z.object({
   trigger_id: triggerId,
   response_url: responseUrl,
 });
-export type SlashCommand = z.infer<typeof slashCommandSchema>;
 
 /** The private reply to a slash command the edge could not read. */
 export const COMMAND_UNREADABLE = {
@@ -178,7 +177,6 @@ export const blockActionsSchema = z.object({
     .min(1)
     .max(25),
 });
-export type BlockActions = z.infer<typeof blockActionsSchema>;
 
 /** The workspace of an interaction: where it happened, else (org-wide installs) the user's. */
 export const interactionTeam = (p: {
@@ -215,7 +213,6 @@ export const feedbackClickSchema = z
       .max(25),
   })
   .refine((p) => p.container.channel_id !== undefined || p.channel !== undefined, 'needs a channel');
-export type FeedbackClick = z.infer<typeof feedbackClickSchema>;
 
 /** A text input's state in a submitted view (Slack caps `plain_text_input` at 3,000 characters). */
 const viewStateValue = z.object({ type: shortName, value: z.string().max(3000).nullish() });
@@ -233,4 +230,3 @@ export const viewSubmissionSchema = z.object({
     }),
   }),
 });
-export type ViewSubmission = z.infer<typeof viewSubmissionSchema>;

@@ -47,13 +47,14 @@ export interface IntakeDeps {
   logger: Logger;
   /** Bound on the durable write, well inside Slack's 3 s ack window. */
   writeTimeoutMs?: number;
-  /**
-   * How long a request's deduplication key is kept. Slack redelivers for about 6 minutes; mention
-   * twins arrive within seconds. A day is generous and cheap (one short key per request), and it
-   * outlives the job itself (BullMQ removes finished intake jobs after an hour, or past 10,000).
-   */
-  dedupSeconds?: number;
 }
+
+/**
+ * How long a request's deduplication key is kept. Slack redelivers for about 6 minutes; mention
+ * twins arrive within seconds. A day is generous and cheap (one short key per request), and it
+ * outlives the job itself (BullMQ removes finished intake jobs after an hour, or past 10,000).
+ */
+const DEDUP_MS = 86_400_000;
 
 /**
  * The one thing every request does before the ack, in one Redis round trip: a MULTI that holds
@@ -66,12 +67,7 @@ export interface IntakeDeps {
  * Throws `redis_unavailable` when the write did not happen (events then get a 5xx, `/ask` a
  * "try again").
  */
-export const createIntake = ({
-  queue,
-  logger,
-  writeTimeoutMs = 2_000,
-  dedupSeconds = 86_400,
-}: IntakeDeps) => {
+export const createIntake = ({ queue, logger, writeTimeoutMs = 2_000 }: IntakeDeps) => {
   const write = (
     jobName: string,
     id: string,
@@ -85,54 +81,48 @@ export const createIntake = ({
     withSpan(
       `add ${QUEUES.intake.name}.${jobName}`,
       { 'messaging.system': 'bullmq' },
-      () => writeJob(jobName, id, data, dedupId, order),
+      async () => {
+        const jobId = intakeJobId(id);
+        const metadata = traceMetadata();
+        const opts = {
+          ...intakeJobOptions(id),
+          deduplication: { id: dedupId, ttl: DEDUP_MS },
+          ...(metadata ? { telemetry: { metadata } } : {}),
+        };
+        const job = new Job(queue, jobName, data, opts, jobId);
+        let results: [Error | null, unknown][];
+        try {
+          const client = await withTimeout(queue.getBackend().client, writeTimeoutMs, 'intake connection');
+          // Sent by hash (EVALSHA) after the first call, like BullMQ's own scripts.
+          // The number of keys varies (the thread order is only for messages), so it is passed per call.
+          if (!(TAKEN in client))
+            (client as Pick<Redis, 'defineCommand'>).defineCommand(TAKEN, { lua: TAKEN_SCRIPT });
+          const multi = client.multi();
+          const taken = (multi as unknown as Record<typeof TAKEN, TakenCommand>)[TAKEN].bind(multi);
+          const takenKeys = [`${queue.keys.de}:${dedupId}`, queue.toKey(jobId)];
+          if (order) taken(3, ...takenKeys, order.key, order.score, order.member, order.ttlSeconds);
+          else taken(2, ...takenKeys);
+          // BullMQ queues its add script on `multi` synchronously (its deduplication makes a second
+          // add a no-op); its own promise settles with the transaction, whose results are read below.
+          job.addJob(multi as never).catch(() => undefined);
+          const replies = await withTimeout(multi.exec(), writeTimeoutMs, 'intake write');
+          // Two replies: the check, and the add (had BullMQ not queued it synchronously, it is missing).
+          if (replies?.length !== 2) throw new Error('intake transaction incomplete');
+          results = replies;
+        } catch (cause) {
+          throw new AppError('redis_unavailable', 'could not store the request', { cause, retryable: true });
+        }
+        const failed = results.find(([err]) => err);
+        if (failed)
+          throw new AppError('redis_unavailable', 'could not store the request', { cause: failed[0] });
+        if (Number(results[0]?.[1]) > 0) {
+          logger.debug({ id }, 'duplicate delivery ignored');
+          return 'duplicate';
+        }
+        return 'accepted';
+      },
       SpanKind.PRODUCER,
     );
-  const writeJob = async (
-    jobName: string,
-    id: string,
-    data: AcceptedRequest | IntakeWork[IntakeWorkKind],
-    dedupId: DedupId,
-    order?: ThreadOrder,
-  ): Promise<IntakeResult> => {
-    const jobId = intakeJobId(id);
-    const metadata = traceMetadata();
-    const opts = {
-      ...intakeJobOptions(id),
-      deduplication: { id: dedupId, ttl: dedupSeconds * 1000 },
-      ...(metadata ? { telemetry: { metadata } } : {}),
-    };
-    const job = new Job(queue, jobName, data, opts, jobId);
-    let results: [Error | null, unknown][];
-    try {
-      const client = await withTimeout(queue.getBackend().client, writeTimeoutMs, 'intake connection');
-      // Sent by hash (EVALSHA) after the first call, like BullMQ's own scripts.
-      // The number of keys varies (the thread order is only for messages), so it is passed per call.
-      if (!(TAKEN in client))
-        (client as Pick<Redis, 'defineCommand'>).defineCommand(TAKEN, { lua: TAKEN_SCRIPT });
-      const multi = client.multi();
-      const taken = (multi as unknown as Record<typeof TAKEN, TakenCommand>)[TAKEN].bind(multi);
-      const takenKeys = [`${queue.keys.de}:${dedupId}`, queue.toKey(jobId)];
-      if (order) taken(3, ...takenKeys, order.key, order.score, order.member, order.ttlSeconds);
-      else taken(2, ...takenKeys);
-      // BullMQ queues its add script on `multi` synchronously (its deduplication makes a second add
-      // a no-op); its own promise settles with the transaction, whose results are read below.
-      job.addJob(multi as never).catch(() => undefined);
-      const replies = await withTimeout(multi.exec(), writeTimeoutMs, 'intake write');
-      // Two replies: the check, and the add (had BullMQ not queued it synchronously, it is missing).
-      if (replies?.length !== 2) throw new Error('intake transaction incomplete');
-      results = replies;
-    } catch (cause) {
-      throw new AppError('redis_unavailable', 'could not store the request', { cause, retryable: true });
-    }
-    const failed = results.find(([err]) => err);
-    if (failed) throw new AppError('redis_unavailable', 'could not store the request', { cause: failed[0] });
-    if (Number(results[0]?.[1]) > 0) {
-      logger.debug({ id }, 'duplicate delivery ignored');
-      return 'duplicate';
-    }
-    return 'accepted';
-  };
   return {
     /**
      * A user's request. `order` enters it in its thread's arrival order (in the same transaction

@@ -1,13 +1,17 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConfigError } from '../../src/core/config.js';
+import { createLogger } from '../../src/core/logger.js';
 import { MAX_JOBS_PER_PAGE } from '../../src/edge/dashboard/node-adapter.js';
-import { DASHBOARD_PATH } from '../../src/edge/dashboard/queue-dashboard.js';
+import { createQueueDashboard, DASHBOARD_PATH } from '../../src/edge/dashboard/queue-dashboard.js';
 import { QUEUES } from '../../src/queue/registry.js';
 import { startTestBot, type TestBot } from '../support/in-process-bot.js';
 import { rawExchange } from '../support/raw-http.js';
+import { pause } from '../support/stack.js';
 
 const PASSWORD = 'correct-horse-battery';
 const basic = (user: string, password: string) =>
@@ -154,6 +158,12 @@ describe('the queue dashboard, on', () => {
         responseUrl: '[redacted, 20 characters]',
       },
     });
+    // One job, by its path parameters (percent-encoded like the UI sends them).
+    const one = await fetch(`${bot.base}${DASHBOARD_PATH}/api/queues/answers/dash%2D1`, { headers: GOOD });
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { job: { id: string } }).job.id).toBe('dash-1');
+    const bad = await fetch(`${bot.base}${DASHBOARD_PATH}/api/queues/answers/%E0%A4%A`, { headers: GOOD });
+    expect(bad.status).toBe(400);
   });
 
   it('is read-only by default: a pause or a clean is refused and Redis is unchanged', async () => {
@@ -187,5 +197,45 @@ describe('the queue dashboard, on without a password', () => {
     const start = startTestBot({ redisUrl: inject('redisUrl'), env: { QUEUE_DASHBOARD: 'true' } });
     await expect(start).rejects.toThrow(ConfigError);
     await expect(start).rejects.toThrow(/QUEUE_DASHBOARD_PASSWORD: required when QUEUE_DASHBOARD is on/);
+  });
+});
+
+describe('the queue dashboard under load', () => {
+  it('answers 503 past 8 API calls at once, and frees a place when a caller goes away', async () => {
+    // A "Redis" that takes the connection and never answers: every API call stays in flight until
+    // its caller leaves.
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const connection = new Redis({ port: (silent.address() as AddressInfo).port, host: '127.0.0.1' });
+    connection.on('error', () => {});
+    const queue = new Queue('dashboard-load', { connection });
+    queue.on('error', () => {});
+    const board = createQueueDashboard({
+      queues: [queue],
+      user: 'ops',
+      password: PASSWORD,
+      readOnly: true,
+      logger: createLogger({ level: 'silent' }),
+    });
+    const server = http.createServer((req, res) => board.handle(req, res, req.url ?? '/'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}${DASHBOARD_PATH}/api/queues`;
+    try {
+      const callers = Array.from({ length: 8 }, () => new AbortController());
+      const pending = callers.map((c) => fetch(api, { headers: GOOD, signal: c.signal }).catch(() => {}));
+      await pause(300);
+      expect((await fetch(api, { headers: GOOD, signal: AbortSignal.timeout(2_000) })).status).toBe(503);
+      callers[0]?.abort();
+      await pause(300);
+      // Taken, not refused: it waits on Redis like the others.
+      await expect(fetch(api, { headers: GOOD, signal: AbortSignal.timeout(500) })).rejects.toThrow();
+      for (const c of callers) c.abort();
+      await Promise.all(pending);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      connection.disconnect();
+      silent.close();
+    }
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../src/queue/registry.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createThreadLocks } from '../../src/sessions/thread-lock.js';
+import { until } from '../support/redis-state.js';
 
 const logger = pino({ level: 'silent' });
 let redis: Redis;
@@ -52,6 +53,31 @@ const message = (ts: string): AcceptedRequest & { ts: string } => ({
 });
 
 describe('the intake producer', () => {
+  it('writes a request in one Redis round trip: a single transaction, nothing before or after it', async () => {
+    const { locks, intake } = setup();
+    // The first write on a connection loads the scripts; every later one sends them by hash.
+    const warm = message('1700000001.000100');
+    await intake.accept(warm, `msg:${warm.id}`, locks.order(thread, warm.ts));
+    const monitor = await new Redis(inject('redisUrl')).monitor();
+    const sent: string[] = [];
+    const ours = `${redis.stream.localAddress}:${redis.stream.localPort}`;
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source === ours) sent.push(String(args[0]).toLowerCase());
+    });
+    try {
+      const request = message('1700000001.000300');
+      expect(await intake.accept(request, `msg:${request.id}`, locks.order(thread, request.ts))).toBe(
+        'accepted',
+      );
+      await redis.ping();
+      await until(async () => sent.includes('ping'), 5_000, 'the ping, on the monitor');
+      // The check-and-order script, BullMQ's add script, and the ping that marks the end.
+      expect(sent).toEqual(['multi', 'evalsha', 'evalsha', 'exec', 'ping']);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('writes each kind of work under its registry job name, as the processor’s schema reads it back', async () => {
     const { queue, intake } = setup();
     const opened: HomeOpenedJob = { teamId: 'T1', userId: 'U1' };

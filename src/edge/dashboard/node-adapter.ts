@@ -36,25 +36,11 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-type Handler = (req: http.IncomingMessage, res: http.ServerResponse, sub: string) => void;
 type Route = {
   method: string;
-  pattern: RegExp;
-  names: string[];
-  run: (params: Record<string, string>) => Handler;
-};
-
-const compile = (route: string) => {
-  const names: string[] = [];
-  const source = route
-    .split('/')
-    .map((part) => {
-      if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(part.slice(1));
-      return '([^/]+)';
-    })
-    .join('/');
-  return { pattern: new RegExp(`^${source}$`), names };
+  /** bull-board's routes are Express-style (`/api/queues/:queueName`), which URLPattern reads as is. */
+  pattern: URLPattern;
+  run: (params: Record<string, string>, req: http.IncomingMessage, res: http.ServerResponse) => void;
 };
 
 const html = (template: string, params: Record<string, string>) => {
@@ -118,7 +104,7 @@ export class NodeHttpAdapter implements IServerAdapter {
     const { name, params } = route.handler({ basePath: this.basePath, uiConfig: this.uiConfig });
     const page = html(readFileSync(path.join(this.viewsPath, name), 'utf8'), params);
     for (const r of [route.route].flat())
-      this.add(route.method, r, () => (_req, res) => {
+      this.add(route.method, r, (_params, _req, res) => {
         res.writeHead(200, {
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
@@ -133,7 +119,7 @@ export class NodeHttpAdapter implements IServerAdapter {
     for (const route of routes)
       for (const method of [route.method].flat())
         for (const r of [route.route].flat())
-          this.add(method, r, (params) => (req, res) => this.api(route, params, req, res));
+          this.add(method, r, (params, req, res) => this.api(route, params, req, res));
     return this;
   }
 
@@ -142,23 +128,23 @@ export class NodeHttpAdapter implements IServerAdapter {
     const method = (req.method ?? 'GET').toLowerCase();
     if (method === 'get' && sub.startsWith(`${this.staticRoute}/`)) return this.file(res, sub);
     for (const route of this.routes) {
-      const m = route.method === method ? route.pattern.exec(sub) : null;
+      const m = route.method === method ? route.pattern.exec({ pathname: sub }) : null;
       if (!m) continue;
-      const params: Record<string, string> = {};
+      let params: Record<string, string>;
       try {
-        route.names.forEach((n, i) => {
-          params[n] = decodeURIComponent(m[i + 1] ?? '');
-        });
+        params = Object.fromEntries(
+          Object.entries(m.pathname.groups).map(([k, v]) => [k, decodeURIComponent(v ?? '')]),
+        );
       } catch {
         return sendJson(res, 400, { error: 'Bad path' });
       }
-      return route.run(params)(req, res, sub);
+      return route.run(params, req, res);
     }
     sendJson(res, 404, { error: 'Not found' });
   }
 
   private add(method: string, route: string, run: Route['run']) {
-    this.routes.push({ method, ...compile(route), run });
+    this.routes.push({ method, pattern: new URLPattern({ pathname: route }), run });
   }
 
   private api(

@@ -87,14 +87,8 @@ export const createQueueDashboard = (deps: QueueDashboardDeps): QueueDashboard =
       if (!sub.startsWith('/api/')) return adapter.handle(req, res, sub);
       if (inFlight >= MAX_IN_FLIGHT) return sendJson(res, 503, { error: 'Dashboard busy, try again' });
       inFlight++;
-      let done = false;
-      const release = () => {
-        if (done) return;
-        done = true;
-        inFlight--;
-      };
-      res.once('close', release);
-      res.once('finish', release);
+      // A response emits 'close' exactly once, whether it finished or its connection dropped.
+      res.once('close', () => inFlight--);
       adapter.handle(req, res, sub);
     },
   };

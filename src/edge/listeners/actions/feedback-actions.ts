@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { FEEDBACK_IDS } from '../../../out/views/feedback.js';
 import { blockActionsSchema, feedbackClickSchema } from '../../payloads.js';
-import { type ClickDeps, clickId, readClick, storeClick } from './store-click.js';
+import { type ClickDeps, registerClick, replyHandles } from './store-click.js';
 
 /**
  * The 👍/👎 under an answer (a `feedback_buttons` action) and the "Tell us more" button of the
@@ -9,12 +9,13 @@ import { type ClickDeps, clickId, readClick, storeClick } from './store-click.js
  * ack, for the request whose answer the clicked message is.
  */
 export const registerFeedbackActions = (app: App, deps: ClickDeps) => {
-  app.action(FEEDBACK_IDS.vote, async ({ ack, body }) => {
-    const read = readClick(deps, feedbackClickSchema, body, 'feedback click');
-    if (!read) return ack();
-    const { p, teamId } = read;
-    const action = p.actions[0]!;
-    await storeClick(deps, 'feedback', clickId(teamId, 'fb', p, action.action_ts), {
+  registerClick(app, deps, {
+    actionId: FEEDBACK_IDS.vote,
+    schema: feedbackClickSchema,
+    what: 'feedback click',
+    kind: 'feedback',
+    tag: 'fb',
+    work: (p, teamId, action) => ({
       type: 'vote',
       teamId,
       userId: p.user.id,
@@ -22,23 +23,21 @@ export const registerFeedbackActions = (app: App, deps: ClickDeps) => {
       channelId: p.container.channel_id ?? p.channel?.id ?? '',
       messageTs: p.container.message_ts,
       value: action.value,
-    });
-    await ack();
+    }),
   });
 
-  app.action(FEEDBACK_IDS.more, async ({ ack, body }) => {
-    const read = readClick(deps, blockActionsSchema, body, '"Tell us more" click');
-    if (!read) return ack();
-    const { p, teamId } = read;
-    const action = p.actions[0]!;
-    await storeClick(deps, 'feedback', clickId(teamId, 'fbm', p, action.action_ts), {
+  registerClick(app, deps, {
+    actionId: FEEDBACK_IDS.more,
+    schema: blockActionsSchema,
+    what: '"Tell us more" click',
+    kind: 'feedback',
+    tag: 'fbm',
+    work: (p, teamId, action) => ({
       type: 'more',
       teamId,
       userId: p.user.id,
       value: action.value ?? '',
-      ...(p.trigger_id ? { triggerId: p.trigger_id } : {}),
-      ...(p.response_url ? { responseUrl: p.response_url } : {}),
-    });
-    await ack();
+      ...replyHandles(p),
+    }),
   });
 };

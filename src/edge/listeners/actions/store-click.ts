@@ -1,3 +1,4 @@
+import type { App } from '@slack/bolt';
 import type { z } from 'zod';
 import { errorFields } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
@@ -13,7 +14,7 @@ export interface ClickDeps {
 }
 
 /** An interaction's intake id: the click's trigger (unique per click), else who clicked and when. */
-export const clickId = (
+const clickId = (
   teamId: string,
   tag: string,
   p: { trigger_id?: string | undefined; user: { id: string } },
@@ -21,6 +22,17 @@ export const clickId = (
 ): string => `${teamId}:${tag}:${p.trigger_id ?? `${p.user.id}:${actionTs ?? Date.now()}`}`;
 
 type Interaction = { team?: { id: string } | null; user: { id: string; team_id?: string | null } };
+type ButtonClick = Interaction & {
+  trigger_id?: string | undefined;
+  response_url?: string | undefined;
+  actions: { action_ts?: string | undefined }[];
+};
+
+/** What the worker may answer a click through: its trigger (to open a modal) and response_url. */
+export const replyHandles = (p: ButtonClick) => ({
+  ...(p.trigger_id ? { triggerId: p.trigger_id } : {}),
+  ...(p.response_url ? { responseUrl: p.response_url } : {}),
+});
 
 /**
  * An interaction parsed with `schema`, and its workspace; undefined (logged and counted) when the
@@ -61,3 +73,30 @@ export const storeClick = async <K extends IntakeWorkKind>(
     return false;
   }
 };
+
+/**
+ * A button listener: the click is read with `schema`, written as `kind` intake work (id
+ * `<team>:<tag>:<trigger>`, data from `work`) and acknowledged, whether or not it could be read or
+ * stored.
+ */
+export const registerClick = <T extends ButtonClick, K extends IntakeWorkKind>(
+  app: App,
+  deps: ClickDeps,
+  o: {
+    actionId: string | RegExp;
+    schema: z.ZodType<T>;
+    what: string;
+    kind: K;
+    tag: string;
+    work: (p: T, teamId: string, action: T['actions'][number]) => IntakeWork[K];
+  },
+) =>
+  app.action(o.actionId, async ({ ack, body }) => {
+    const read = readClick(deps, o.schema, body, o.what);
+    const action = read?.p.actions[0];
+    if (read && action) {
+      const id = clickId(read.teamId, o.tag, read.p, action.action_ts);
+      await storeClick(deps, o.kind, id, o.work(read.p, read.teamId, action));
+    }
+    await ack();
+  });

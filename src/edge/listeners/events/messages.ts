@@ -8,7 +8,8 @@ import { stripMention, TEXT_SUBTYPES } from '../../../out/message-text.js';
 import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
 import type { ThreadLocks } from '../../../sessions/thread-lock.js';
-import { eventEnvelopeSchema, type MessageEvent, messageEventSchema, receivingTeam } from '../../payloads.js';
+import { type MessageEvent, messageEventSchema } from '../../payloads.js';
+import { readEvent } from './read-event.js';
 
 export interface MessageListenerDeps {
   intake: Pick<Intake, 'accept'>;
@@ -49,18 +50,9 @@ export const classifyMessage = (
  */
 export const registerMessageListeners = (app: App, deps: MessageListenerDeps) => {
   const handle = async (rawEvent: unknown, rawBody: unknown) => {
-    const env = eventEnvelopeSchema.safeParse(rawBody);
-    const parsed = messageEventSchema.safeParse(rawEvent);
-    const teamId = env.success ? receivingTeam(env.data) : undefined;
-    if (!env.success || !parsed.success || !teamId) {
-      deps.logger.warn(
-        { fields: (parsed.error ?? env.error)?.issues.map((i) => i.path.join('.')).slice(0, 5) },
-        'malformed message event ignored',
-      );
-      deps.metrics.requests.inc({ kind: 'event', outcome: 'rejected' });
-      return;
-    }
-    const event = parsed.data;
+    const read = readEvent(deps, messageEventSchema, rawEvent, rawBody, 'message event');
+    if (!read) return;
+    const { e: event, teamId } = read;
     const decision = classifyMessage(event, deps.identity.botUserId);
     let source: AcceptedRequest['source'];
     if (decision.kind === 'ignore') {
