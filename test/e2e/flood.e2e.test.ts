@@ -1,18 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver } from '../../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot } from '../support/processes.js';
-import {
-  answerText,
-  completeAnswers,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
-  sleep,
-  uniqueId,
-  uniquePrefix,
-} from './helpers.js';
+import { answerText, completeAnswers, deploy, sleep, uniqueId } from './helpers.js';
 
 /**
  * The flood from the hardening issue, through the built bot as processes (`--role web` and
@@ -23,7 +12,6 @@ import {
  */
 let slack: SlackApiStandin;
 let openai: OpenAIStandin;
-const cwd = emptyWorkDir();
 
 beforeAll(async () => {
   [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ ttftMs: 1_000, text: answerText })]);
@@ -42,18 +30,13 @@ describe('one user flooding the bot', () => {
   it('leaves another user’s answers as quick as alone, and answers or refuses every flood message', {
     timeout: 50_000,
   }, async () => {
-    const env = e2eEnv({
+    const { web, driver } = await deploy({
       slack,
       openai,
       redisUrl: inject('redisUrl'),
-      prefix: uniquePrefix('flood'),
+      name: 'flood',
       extra: { USER_RATE_LIMIT_PER_MINUTE: '12' },
     });
-    const [web] = await Promise.all([
-      startBot({ role: 'web', env, cwd }),
-      startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-    ]);
-    const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
     const [channel, carol, flooder, other] = [uniqueId('C'), uniqueId('U'), uniqueId('U'), uniqueId('U')];
 
     /** Sends a DM and resolves with the ms until its complete answer is in Slack. */

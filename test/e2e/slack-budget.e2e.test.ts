@@ -1,19 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
+import type { SlackDriver } from '../../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { BotProcess } from '../../standins/processes.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot } from '../support/processes.js';
-import {
-  answerText,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
-  sleep,
-  uniqueId,
-  uniquePrefix,
-} from './helpers.js';
+import { answerText, deploy, sleep, uniqueId } from './helpers.js';
 
 /**
  * One Slack budget per workspace, through the built bot as processes: a web process and two
@@ -26,27 +17,19 @@ let redis: Redis;
 let driver: SlackDriver;
 let prefix: string;
 let workers: BotProcess[];
-const cwd = emptyWorkDir();
 
 beforeAll(async () => {
   [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText, ttftMs: 3_000 })]);
   redis = new Redis(inject('redisUrl'));
-  prefix = uniquePrefix('budget');
-  const env = e2eEnv({
+  ({ prefix, workers, driver } = await deploy({
     slack,
     openai,
     redisUrl: inject('redisUrl'),
-    prefix,
+    name: 'budget',
+    workers: 2,
     // Real pacing at 10 × Slack's rates, so two answers' badges do not take a minute.
     extra: { WORKER_CONCURRENCY: '1', SLACK_BUDGET_SCALE: '10' },
-  });
-  const [web, ...rest] = await Promise.all([
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  ]);
-  workers = rest;
-  driver = createDriver({ url: web!.url, signingSecret: SIGNING_SECRET, slack });
+  }));
 });
 afterAll(async () => {
   await redis?.quit();
