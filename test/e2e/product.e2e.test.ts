@@ -3,7 +3,7 @@ import { ACTION_IDS } from '../../src/out/views/actions.js';
 import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
 import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startTestRedis } from '../support/processes.js';
+import { startTestRedis, waitFor } from '../support/processes.js';
 import { answerText, completeAnswers, deploy, sleep, uniqueId, uniqueQuestion } from './helpers.js';
 
 /**
@@ -131,11 +131,10 @@ describe('a worker SIGKILLed mid-job', () => {
     openai.configure({ ttftMs: 4_000 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await openai.waitForRequests(openai.requests().length + 1, 15_000).catch(() => {});
-      await slack.waitFor(
-        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
-        15_000,
-      );
+      await waitFor(() => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)), {
+        timeoutMs: 15_000,
+        what: 'the LLM asked',
+      });
       await d.workers[0]!.kill('SIGKILL');
       openai.configure({ ttftMs: 0 });
       await d.startWorker();
@@ -158,10 +157,10 @@ describe('a worker given SIGTERM', () => {
     openai.configure({ ttftMs: 1_500 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await slack.waitFor(
-        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
-        15_000,
-      );
+      await waitFor(() => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)), {
+        timeoutMs: 15_000,
+        what: 'the LLM asked',
+      });
       const exit = await d.workers[0]!.stop(30_000);
       expect(exit.code).toBe(0);
       expect(answerPosts(channel, ts)).toHaveLength(1);

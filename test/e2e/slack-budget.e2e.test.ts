@@ -52,13 +52,13 @@ describe('one Slack budget shared by processes', () => {
   }, async () => {
     const [c1, c2] = [uniqueId('C'), uniqueId('C')];
     const one = await driver.mention({ channel: c1, user: uniqueId('U'), text: 'later first question' });
-    await slack.waitFor(() => openai.requests().length === 1 || undefined, 10_000);
+    await openai.waitForRequests(1, 10_000);
     // Slack refuses the next reactions.add (the first answer's ✅) for 8 s…
     slack.failNext('reactions.add', { status: 429, retryAfter: 8 });
     // …and the other worker takes the second request a moment later: its ✅ falls in the pause.
     await sleep(1_000);
     const two = await driver.mention({ channel: c2, user: uniqueId('U'), text: 'later second question' });
-    await slack.waitFor(() => openai.requests().length === 2 || undefined, 10_000);
+    await openai.waitForRequests(2, 10_000);
     const refused = await slack.waitFor(
       () => slack.calls('reactions.add').find((c) => c.status === 429),
       15_000,
