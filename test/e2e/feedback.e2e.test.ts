@@ -1,10 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { feedbackButtonsOf, type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { feedbackButtonsOf } from '../../standins/slack/index.js';
 import { startTestRedis } from '../support/processes.js';
-import { answerText, completeAnswers, deploy, requestIdOf, uniqueId, uniqueQuestion } from './helpers.js';
+import {
+  answerText,
+  completeAnswers,
+  deploy,
+  fileStandins,
+  requestIdOf,
+  uniqueId,
+  uniqueQuestion,
+} from './helpers.js';
 
 /**
  * 👍 on a foreground answer, through the built bot as processes (`--role web` and `--role worker`
@@ -12,17 +19,10 @@ import { answerText, completeAnswers, deploy, requestIdOf, uniqueId, uniqueQuest
  * their Home tab and in the web process's /metrics.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
 const positives = async (url: string): Promise<number> => {

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { answerText, completeAnswers, deploy, sleep, uniqueId } from './helpers.js';
+import { describe, expect, inject, it } from 'vitest';
+import { answerText, completeAnswers, deploy, fileStandins, sleep, uniqueId } from './helpers.js';
 
 /**
  * The flood from the hardening issue, through the built bot as processes (`--role web` and
@@ -10,15 +8,7 @@ import { answerText, completeAnswers, deploy, sleep, uniqueId } from './helpers.
  * median latency stays within twice its solo baseline plus 1 s, measured first in the same test,
  * and every flood message is answered or refused privately.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ ttftMs: 1_000, text: answerText })]);
-});
-afterAll(async () => {
-  await Promise.all([slack?.close(), openai?.close()]);
-});
+const { slack, openai } = await fileStandins({ ttftMs: 1_000, text: answerText });
 
 const median = (xs: number[]) => quantile(xs, 0.5);
 const quantile = (xs: number[], q: number) => {

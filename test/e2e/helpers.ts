@@ -3,15 +3,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createDriver } from '../../standins/driver/index.js';
-import { contentText, contextEcho, type OpenAIStandin } from '../../standins/llm/index.js';
+import { contentText, contextEcho, type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import {
   botReplies,
   type SlackApiStandin,
   type StoredMessage,
   shownText,
+  startSlackApi,
 } from '../../standins/slack/index.js';
 import { assertBuilt, BOT_ENTRY, botEnv, startBot } from '../support/processes.js';
 
@@ -34,6 +35,18 @@ export const uniqueQuestion = (topic: string): string => `${topic} ${randomBytes
  * (Socket Mode token, real Slack URL…) must not leak into these tests.
  */
 export const emptyWorkDir = (): string => mkdtempSync(path.join(tmpdir(), 'backchannel-e2e-'));
+
+/**
+ * The Slack and OpenAI stand-ins of one test file, started at its top level
+ * (`const { slack, openai } = await fileStandins(…)`) and closed after its tests.
+ */
+export const fileStandins = async (llm?: Parameters<typeof startOpenAI>[0]) => {
+  const [slack, openai] = await Promise.all([startSlackApi(), startOpenAI(llm)]);
+  afterAll(async () => {
+    await Promise.all([slack.close(), openai.close()]);
+  });
+  return { slack, openai };
+};
 
 /** The echo of the context, filler words and ANSWER_END. */
 export const answerText = (req: Parameters<OpenAIStandin['answerFor']>[0]): string =>

@@ -1,10 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startTestRedis, waitFor } from '../support/processes.js';
-import { answerText, completeAnswers, deploy, sleep, uniqueId, uniqueQuestion } from './helpers.js';
+import {
+  answerText,
+  completeAnswers,
+  deploy,
+  fileStandins,
+  sleep,
+  uniqueId,
+  uniqueQuestion,
+} from './helpers.js';
 
 /**
  * The whole product through real processes: one web process (`--role web`, what `npm run web`
@@ -12,17 +18,10 @@ import { answerText, completeAnswers, deploy, sleep, uniqueId, uniqueQuestion } 
  * and OpenAI stand-ins over loopback.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis({ appendonly: true });
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
 /** One deployment: its own key prefix, a web process, and `workers` worker processes. */

@@ -1,10 +1,8 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { type BotProcess, startTestRedis } from '../support/processes.js';
-import { answerText, deploy, uniqueId } from './helpers.js';
+import { answerText, deploy, fileStandins, uniqueId } from './helpers.js';
 
 /**
  * Native agent sessions through the built bot as processes (`--role web` and `--role worker`): the
@@ -12,17 +10,10 @@ import { answerText, deploy, uniqueId } from './helpers.js';
  * workspace without sessions, seen by both processes.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
 const deployAs = (name: string) => deploy({ slack, openai, redisUrl: redis.url, name });

@@ -1,13 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { waitFor } from '../support/processes.js';
 import {
   answerText,
   botReplies,
   deploy,
+  fileStandins,
   requestIdOf,
   shownText,
   sleep,
@@ -19,14 +18,12 @@ import {
  * Slack's native stop button on background answers, through the built bot: two web processes and
  * a worker (one job at a time, so a second job waits in the queue) on one Redis.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let redis: Redis;
 let keys: Awaited<ReturnType<typeof deploy>>['keys'];
 let driver: SlackDriver;
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
   redis = new Redis(inject('redisUrl'));
   ({ keys, driver } = await deploy({
     slack,
@@ -39,7 +36,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
 const stateOf = (channel: string, ts: string) =>

@@ -1,19 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import {
-  type CompletionRequest,
-  contextEcho,
-  type OpenAIStandin,
-  startOpenAI,
-} from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
+import { type CompletionRequest, contextEcho } from '../../standins/llm/index.js';
 import { type BotProcess, type LogLine, startBot, waitFor } from '../support/processes.js';
 import {
   ANSWER_END,
   answerText,
   botReplies,
   deploy,
+  fileStandins,
   requestIdOf,
   SIGNING_SECRET,
   shownText,
@@ -28,8 +23,7 @@ import {
  * driver presses stop as Slack does: the bot's streams in the thread are stopped first, then
  * `agent_session_stopped` names them.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let redis: Redis;
 let deployment: Awaited<ReturnType<typeof deploy>>;
 let web: BotProcess;
@@ -46,7 +40,6 @@ const SLOW = answer(300, 30);
 const FAST = { ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerText };
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
   redis = new Redis(inject('redisUrl'));
   deployment = await deploy({
     slack,
@@ -59,7 +52,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
 const stateOf = (channel: string, ts: string) =>

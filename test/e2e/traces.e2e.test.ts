@@ -1,13 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { type OtlpStandin, type ReceivedSpan, startOtlp } from '../../standins/otlp/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { type BotProcess, waitFor } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
   deploy,
+  fileStandins,
   requestIdOf,
   sleep,
   uniqueId,
@@ -20,22 +19,17 @@ import {
  * through the queue to the worker's job, its LLM call and its Slack writes; the request's log
  * lines and record carry its trace id. Without an endpoint, nothing is traced or exported.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let otlp: OtlpStandin;
 let redis: Redis;
 
 beforeAll(async () => {
-  [slack, openai, otlp] = await Promise.all([
-    startSlackApi(),
-    startOpenAI({ text: answerText }),
-    startOtlp(),
-  ]);
+  otlp = await startOtlp();
   redis = new Redis(inject('redisUrl'));
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close(), otlp?.close()]);
+  await otlp?.close();
 });
 
 /** A web and a worker process on their own key prefix, with the `otel` settings. */
