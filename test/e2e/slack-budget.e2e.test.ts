@@ -1,25 +1,21 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import type { BotProcess } from '../../standins/processes.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { answerText, deploy, sleep, uniqueId } from './helpers.js';
+import { type BotProcess, waitFor } from '../support/processes.js';
+import { answerText, deploy, fileStandins, sleep, uniqueId } from './helpers.js';
 
 /**
  * One Slack budget per workspace, through the built bot as processes: a web process and two
  * worker processes (one job each) on one Redis. Slack refuses one worker's ✅ with a 429; the other
  * worker, whose ✅ falls in the pause, waits for it instead of spending a call Slack would refuse.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText, ttftMs: 3_000 });
 let redis: Redis;
 let driver: SlackDriver;
 let prefix: string;
 let workers: BotProcess[];
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText, ttftMs: 3_000 })]);
   redis = new Redis(inject('redisUrl'));
   ({ prefix, workers, driver } = await deploy({
     slack,
@@ -33,7 +29,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
 const answerIn = (channel: string, ts: string) =>
@@ -63,8 +58,15 @@ describe('one Slack budget shared by processes', () => {
       () => slack.calls('reactions.add').find((c) => c.status === 429),
       15_000,
     );
-    // The pause is in Redis, for that method only, where every process looks.
-    const pauses = await redis.keys(`${prefix}:slack-pause:*`);
+    // The pause is in Redis (written once the worker has read the 429), for that method only, where
+    // every process looks.
+    const pauses = await waitFor(
+      async () => {
+        const found = await redis.keys(`${prefix}:slack-pause:*`);
+        return found.length > 0 && found;
+      },
+      { timeoutMs: 2_000, what: 'the pause in Redis' },
+    );
     expect(pauses).toHaveLength(1);
     expect(pauses[0]).toMatch(/:reactions\.add\}$/);
 
