@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { startTestRedis, waitFor } from '../support/processes.js';
+import { startTestRedis } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
@@ -130,10 +130,11 @@ describe('a worker SIGKILLed mid-job', () => {
     openai.configure({ ttftMs: 4_000 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await waitFor(() => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)), {
-        timeoutMs: 15_000,
-        what: 'the LLM asked',
-      });
+      await openai.waitFor(
+        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
+        15_000,
+        'the LLM asked',
+      );
       await d.workers[0]!.kill('SIGKILL');
       openai.configure({ ttftMs: 0 });
       await d.startWorker();
@@ -156,10 +157,11 @@ describe('a worker given SIGTERM', () => {
     openai.configure({ ttftMs: 1_500 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await waitFor(() => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)), {
-        timeoutMs: 15_000,
-        what: 'the LLM asked',
-      });
+      await openai.waitFor(
+        () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
+        15_000,
+        'the LLM asked',
+      );
       const exit = await d.workers[0]!.stop(30_000);
       expect(exit.code).toBe(0);
       expect(answerPosts(channel, ts)).toHaveLength(1);

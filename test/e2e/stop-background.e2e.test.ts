@@ -65,7 +65,7 @@ describe('the stop button on background work', () => {
       const [alice, carol] = [uniqueId('U'), uniqueId('U')];
       const long = uniqueQuestion('a long report');
       const running = await driver.mention({ channel, user: alice, text: `later ${long}` });
-      await waitFor(() => llmCallFor(long) !== undefined, { timeoutMs: 15_000, what: 'the LLM asked' });
+      await openai.waitFor(() => llmCallFor(long), 15_000, 'the LLM asked');
       const queued = await driver.mention({
         channel,
         user: carol,
@@ -88,10 +88,11 @@ describe('the stop button on background work', () => {
       const requestsBefore = openai.requests().length;
       const clicked = Date.now();
       await driver.sessionStopped({ channel, threadTs: running.ts, user: alice });
-      await waitFor(() => llmCallFor(long)?.outcome === 'client_closed', {
-        timeoutMs: 5_000,
-        what: 'the LLM call aborted',
-      });
+      await openai.waitFor(
+        () => llmCallFor(long)?.outcome === 'client_closed',
+        5_000,
+        'the LLM call aborted',
+      );
       const abortedInMs = Date.now() - clicked;
       await cancelNote(channel, running.ts, alice);
       await slack.waitFor(() => slack.reactions(channel, running.ts).join() === 'no_entry_sign', 5_000);

@@ -116,10 +116,11 @@ describe('the stop button on a foreground answer', () => {
     await driver.sessionStopped({ channel, threadTs: root.ts, user: admin });
     await slack.waitFor(() => shownIn(channel, root.ts).includes(`Stopped by <@${admin}>`), 10_000);
     await stateIs(channel, ts, 'cancelled', 10_000);
-    await waitFor(() => openai.requests().at(-1)?.outcome === 'client_closed', {
-      timeoutMs: 5_000,
-      what: 'the LLM call aborted',
-    });
+    await openai.waitFor(
+      () => openai.requests().at(-1)?.outcome === 'client_closed',
+      5_000,
+      'the LLM call aborted',
+    );
     expect(slack.ephemerals(channel)).toHaveLength(0);
     // Started, then ended once by the answer itself as it stopped.
     expect(statuses(channel, root.ts)).toEqual(['processing', 'active']);
