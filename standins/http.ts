@@ -47,6 +47,12 @@ export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
+ * A synchronous probe over a stand-in's records. A probe that returns a Promise would count as
+ * truthy at once, so the type refuses one: poll async conditions with `waitFor` from processes.ts.
+ */
+export type SyncProbe<T> = () => (T extends PromiseLike<unknown> ? never : T) | undefined | null | false;
+
+/**
  * Promises that settle once a probe over a stand-in's records holds: `notify()` after every change
  * re-checks them, so a test waits exactly as long as the bot takes.
  */
@@ -58,17 +64,13 @@ export class Waiters {
   }
 
   /** Resolves with the probe's first truthy value; rejects after `timeoutMs` with `timeoutMessage()`. */
-  waitFor<T>(
-    probe: () => T | undefined | null | false,
-    timeoutMs: number,
-    timeoutMessage: () => string,
-  ): Promise<T> {
+  waitFor<T>(probe: SyncProbe<T>, timeoutMs: number, timeoutMessage: () => string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const check = (): void => {
         const v = probe();
         if (v === undefined || v === null || v === false) return;
         cleanup();
-        resolve(v);
+        resolve(v as T);
       };
       const timer = setTimeout(() => {
         cleanup();

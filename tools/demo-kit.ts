@@ -1,5 +1,6 @@
 import { ACTION_IDS } from '../src/out/views/actions.js';
 import type { SlackDriver } from '../standins/driver/index.js';
+import type { SyncProbe } from '../standins/http.js';
 import { type CompletionRequest, contentText, type OpenAIStandin } from '../standins/llm/index.js';
 import type { BotProcess } from '../standins/processes.js';
 import { botReplies, type SlackApiStandin, type StoredMessage, settled } from '../standins/slack/index.js';
@@ -87,7 +88,7 @@ export const reactionAdds = (d: Demo, ts: string) =>
 /** The badges a message got, in order: `⏳ → ✅`. */
 export const badges = (reactions: string[]) => reactions.map(emoji).join(' → ');
 
-export const wait = <T>(d: Demo, what: string, probe: () => T | undefined | null | false): Promise<T> =>
+export const wait = <T>(d: Demo, what: string, probe: SyncProbe<T>): Promise<T> =>
   d.slack.waitFor(probe, STEP_TIMEOUT_MS, what);
 
 /**

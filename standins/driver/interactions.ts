@@ -4,7 +4,7 @@ import type { SlackApiStandin } from '../slack/index.js';
 import { feedbackButtonsOf } from '../slack/reading.js';
 import type { Ephemeral, StoredView } from '../slack/types.js';
 import { onMessage } from './actions.js';
-import { blockActionBase, type Workspace } from './payloads.js';
+import { blockActionBase, interactionBase, type Workspace } from './payloads.js';
 
 /**
  * The interactions an AI app's answer gets, as Slack sends them: a click on its 👍/👎
@@ -109,20 +109,9 @@ export const viewSubmissionPayload = (
   const { blocks, ...rest } = o.view;
   return {
     type: 'view_submission',
-    team: { id: w.teamId, domain: w.teamDomain },
-    user: {
-      id: o.user,
-      username: `user-${o.user.toLowerCase()}`,
-      name: `user-${o.user.toLowerCase()}`,
-      team_id: w.teamId,
-    },
-    api_app_id: w.apiAppId,
-    token: 'legacy-verification-token',
-    trigger_id: o.triggerId,
+    ...interactionBase(w, o),
     view: { ...rest, blocks, state: { values: state } },
     response_urls: [],
-    is_enterprise_install: false,
-    enterprise: null,
   };
 };
 

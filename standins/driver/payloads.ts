@@ -102,12 +102,8 @@ export const commandBody = (
     trigger_id: o.triggerId,
   }).toString();
 
-/** The part of a `block_actions` payload that does not depend on where the button was. */
-export const blockActionBase = (
-  w: Workspace,
-  o: { user: string; triggerId: string; action: Record<string, unknown> },
-) => ({
-  type: 'block_actions',
+/** Who acted, in which workspace and app: the same in every interactivity payload (a click, a submitted view). */
+export const interactionBase = (w: Workspace, o: { user: string; triggerId: string }) => ({
   user: {
     id: o.user,
     username: `user-${o.user.toLowerCase()}`,
@@ -120,6 +116,15 @@ export const blockActionBase = (
   team: { id: w.teamId, domain: w.teamDomain },
   enterprise: null,
   is_enterprise_install: false,
+});
+
+/** The part of a `block_actions` payload that does not depend on where the button was. */
+export const blockActionBase = (
+  w: Workspace,
+  o: { user: string; triggerId: string; action: Record<string, unknown> },
+) => ({
+  type: 'block_actions',
+  ...interactionBase(w, o),
   state: { values: {} },
   actions: [o.action],
 });

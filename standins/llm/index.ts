@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
-import { closeServer, createServer, isObject, listenOnLoopback, readBody, Waiters } from '../http.js';
+import {
+  closeServer,
+  createServer,
+  isObject,
+  listenOnLoopback,
+  readBody,
+  type SyncProbe,
+  Waiters,
+} from '../http.js';
 import { answerFor, DEFAULT_SETTINGS } from './answers.js';
 import { sendCompletion } from './completion.js';
 import { errorBody, faultAnswer } from './faults.js';
@@ -78,6 +86,18 @@ export class OpenAIStandin {
     );
   }
 
+  /**
+   * Resolves with the probe's first truthy value, re-checked whenever a request arrives or its
+   * response ends (its `outcome` set); rejects after `timeoutMs` naming what was awaited.
+   */
+  waitFor<T>(probe: SyncProbe<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+    return this.waiters.waitFor(
+      probe,
+      timeoutMs,
+      () => `OpenAI stand-in: timed out after ${timeoutMs} ms waiting for ${what}`,
+    );
+  }
+
   /** The answer a request gets: the explicit text, or the context echo and filler words. */
   answerFor(req: CompletionRequest): string {
     return answerFor(this.settings, req);
@@ -149,6 +169,8 @@ export class OpenAIStandin {
     };
     this.recorded.push(record);
     this.waiters.notify();
+    // Once the response ends or the client goes, after every close listener has set the outcome.
+    res.once('close', () => queueMicrotask(() => this.waiters.notify()));
 
     const fault = this.takeFault();
     if (fault) record.outcome = fault.kind;

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { z } from 'zod';
-import { closeServer, createServer, listenOnLoopback, readBody, Waiters } from '../http.js';
+import { closeServer, createServer, listenOnLoopback, readBody, type SyncProbe, Waiters } from '../http.js';
 
 /**
  * A stand-in for an OpenTelemetry collector's OTLP/HTTP traces endpoint (`POST /v1/traces`), JSON
@@ -117,7 +117,7 @@ export class OtlpStandin {
   }
 
   /** Resolves with the probe's first truthy value, re-checked on every export; rejects after `timeoutMs`. */
-  waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 10_000, what = 'spans'): Promise<T> {
+  waitFor<T>(probe: SyncProbe<T>, timeoutMs = 10_000, what = 'spans'): Promise<T> {
     return this.waiters.waitFor(probe, timeoutMs, () => `timed out waiting for ${what}`);
   }
 

@@ -1,4 +1,4 @@
-import { Waiters } from '../http.js';
+import { type SyncProbe, Waiters } from '../http.js';
 import type { AgentSession, SessionStatus, SessionsRefusal, SuggestedPrompts } from './agent-sessions.js';
 import { FaultQueue } from './faults.js';
 import { SlackIdentity } from './ids.js';
@@ -271,7 +271,7 @@ export class SlackApiStandin extends SlackIdentity {
    * Resolves with the probe's first truthy value, re-checked whenever a call finishes or a
    * message is added; rejects after `timeoutMs` naming what was awaited.
    */
-  waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  waitFor<T>(probe: SyncProbe<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
     return this.waiters.waitFor(
       probe,
       timeoutMs,

@@ -1,14 +1,13 @@
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { type BotProcess, startBot, stopAll, waitFor } from '../support/processes.js';
 import { rawExchange, writeAll } from '../support/raw-http.js';
 import {
   answerText,
   e2eEnv,
   emptyWorkDir,
+  fileStandins,
   llmRequestsFor,
   SIGNING_SECRET,
   uniqueId,
@@ -23,20 +22,16 @@ import {
 
 const BODY_LIMIT = 64 * 1024;
 
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-let workDir: string;
-
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI()]);
-  openai.configure({ ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerText });
-  workDir = emptyWorkDir();
+const { slack, openai } = await fileStandins({
+  ttftMs: 0,
+  tokensPerSecond: Number.POSITIVE_INFINITY,
+  text: answerText,
 });
+const workDir = emptyWorkDir();
 
 afterAll(async () => {
   await stopAll();
-  await Promise.all([slack?.close(), openai?.close()]);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
 });
 
 const startE2EBot = (name: string, extra: Record<string, string> = {}): Promise<BotProcess> =>

@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
-import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { feedbackButtonsOf, type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot, startTestRedis } from '../support/processes.js';
+import { feedbackButtonsOf } from '../../standins/slack/index.js';
+import { startTestRedis } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
+  deploy,
+  fileStandins,
+  requestIdOf,
   uniqueId,
-  uniquePrefix,
   uniqueQuestion,
 } from './helpers.js';
 
@@ -22,18 +19,10 @@ import {
  * their Home tab and in the web process's /metrics.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-const cwd = emptyWorkDir();
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
 const positives = async (url: string): Promise<number> => {
@@ -45,16 +34,13 @@ describe('feedback on an answer, through processes', () => {
   it('stores a 👍 once per user and shows it in the result modal, on Home and in /metrics', {
     timeout: 60_000,
   }, async () => {
-    const env = e2eEnv({
+    const { web, driver } = await deploy({
       slack,
       openai,
       redisUrl: redis.url,
-      prefix: uniquePrefix('feedback'),
+      name: 'feedback',
       extra: { HOME_COALESCE_MS: '100' },
     });
-    const web = await startBot({ role: 'web', env, cwd });
-    await startBot({ role: 'worker', env, cwd, ready: 'healthz' });
-    const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
     const channel = uniqueId('C');
     const [asker, rater] = [uniqueId('U'), uniqueId('U')];
 
@@ -86,7 +72,7 @@ describe('feedback on an answer, through processes', () => {
     await driver.blockAction({
       user: asker,
       actionId: ACTION_IDS.viewResult,
-      value: `${slack.teamId}:${channel}:${ts}`,
+      value: requestIdOf(slack, channel, ts),
       container: 'view',
     });
     const modal = await slack.waitForCall('views.open', undefined, { timeoutMs: 10_000 });

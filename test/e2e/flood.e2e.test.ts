@@ -1,18 +1,5 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot } from '../support/processes.js';
-import {
-  answerText,
-  completeAnswers,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
-  sleep,
-  uniqueId,
-  uniquePrefix,
-} from './helpers.js';
+import { describe, expect, inject, it } from 'vitest';
+import { answerText, completeAnswers, deploy, fileStandins, sleep, uniqueId } from './helpers.js';
 
 /**
  * The flood from the hardening issue, through the built bot as processes (`--role web` and
@@ -21,16 +8,7 @@ import {
  * median latency stays within twice its solo baseline plus 1 s, measured first in the same test,
  * and every flood message is answered or refused privately.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-const cwd = emptyWorkDir();
-
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ ttftMs: 1_000, text: answerText })]);
-});
-afterAll(async () => {
-  await Promise.all([slack?.close(), openai?.close()]);
-});
+const { slack, openai } = await fileStandins({ ttftMs: 1_000, text: answerText });
 
 const median = (xs: number[]) => quantile(xs, 0.5);
 const quantile = (xs: number[], q: number) => {
@@ -42,18 +20,13 @@ describe('one user flooding the bot', () => {
   it('leaves another user’s answers as quick as alone, and answers or refuses every flood message', {
     timeout: 50_000,
   }, async () => {
-    const env = e2eEnv({
+    const { web, driver } = await deploy({
       slack,
       openai,
       redisUrl: inject('redisUrl'),
-      prefix: uniquePrefix('flood'),
+      name: 'flood',
       extra: { USER_RATE_LIMIT_PER_MINUTE: '12' },
     });
-    const [web] = await Promise.all([
-      startBot({ role: 'web', env, cwd }),
-      startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-    ]);
-    const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
     const [channel, carol, flooder, other] = [uniqueId('C'), uniqueId('U'), uniqueId('U'), uniqueId('U')];
 
     /** Sends a DM and resolves with the ms until its complete answer is in Slack. */

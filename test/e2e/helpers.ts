@@ -3,15 +3,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { onTestFinished } from 'vitest';
-import { contentText, contextEcho, type OpenAIStandin } from '../../standins/llm/index.js';
+import { afterAll, onTestFinished } from 'vitest';
+import { createKeys } from '../../src/sessions/keys.js';
+import { createDriver } from '../../standins/driver/index.js';
+import { contentText, contextEcho, type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import {
   botReplies,
   type SlackApiStandin,
   type StoredMessage,
   shownText,
+  startSlackApi,
 } from '../../standins/slack/index.js';
-import { assertBuilt, BOT_ENTRY, botEnv } from '../support/processes.js';
+import { assertBuilt, BOT_ENTRY, botEnv, startBot } from '../support/processes.js';
 
 /** Helpers shared by the end-to-end files: the built bot, talking to the stand-ins over loopback. */
 
@@ -32,6 +35,18 @@ export const uniqueQuestion = (topic: string): string => `${topic} ${randomBytes
  * (Socket Mode token, real Slack URL…) must not leak into these tests.
  */
 export const emptyWorkDir = (): string => mkdtempSync(path.join(tmpdir(), 'backchannel-e2e-'));
+
+/**
+ * The Slack and OpenAI stand-ins of one test file, started at its top level
+ * (`const { slack, openai } = await fileStandins(…)`) and closed after its tests.
+ */
+export const fileStandins = async (llm?: Parameters<typeof startOpenAI>[0]) => {
+  const [slack, openai] = await Promise.all([startSlackApi(), startOpenAI(llm)]);
+  afterAll(async () => {
+    await Promise.all([slack.close(), openai.close()]);
+  });
+  return { slack, openai };
+};
 
 /** The echo of the context, filler words and ANSWER_END. */
 export const answerText = (req: Parameters<OpenAIStandin['answerFor']>[0]): string =>
@@ -56,6 +71,51 @@ export const e2eEnv = (o: {
   });
 
 export const uniquePrefix = (name: string): string => `{e2e-${name}-${randomBytes(3).toString('hex')}}`;
+
+/**
+ * One deployment on a shared Redis: its own key prefix, `webs` web processes (1) and `workers`
+ * worker processes (1) started together in a fresh working directory, and a driver signing
+ * requests to the first web process. `worker` is the first worker.
+ */
+export const deploy = async (o: {
+  slack: SlackApiStandin;
+  openai: OpenAIStandin;
+  redisUrl: string;
+  name: string;
+  webs?: number;
+  workers?: number;
+  extra?: Record<string, string | undefined>;
+}) => {
+  const prefix = uniquePrefix(o.name);
+  const env = e2eEnv({ slack: o.slack, openai: o.openai, redisUrl: o.redisUrl, prefix, extra: o.extra });
+  const cwd = emptyWorkDir();
+  const startWorker = () => startBot({ role: 'worker', env, cwd, ready: 'healthz' });
+  const webCount = o.webs ?? 1;
+  const procs = await Promise.all([
+    ...Array.from({ length: webCount }, () => startBot({ role: 'web', env, cwd })),
+    ...Array.from({ length: o.workers ?? 1 }, startWorker),
+  ]);
+  const webs = procs.slice(0, webCount);
+  const workers = procs.slice(webCount);
+  const web = webs[0]!;
+  const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack: o.slack });
+  return {
+    prefix,
+    keys: createKeys(prefix),
+    env,
+    cwd,
+    web,
+    webs,
+    worker: workers[0]!,
+    workers,
+    driver,
+    startWorker,
+  };
+};
+
+/** The id of the request a message in `channel` at `ts` made (its record's key, its log lines' `requestId`). */
+export const requestIdOf = (slack: SlackApiStandin, channel: string, ts: string): string =>
+  `${slack.teamId}:${channel}:${ts}`;
 
 export { botReplies, shownText };
 

@@ -2,8 +2,6 @@ import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { hostileCase } from '../support/hostile.js';
 import { type BotProcess, startBot, stopAll } from '../support/processes.js';
 import { type RawResult, rawExchange, writeAll } from '../support/raw-http.js';
@@ -12,6 +10,7 @@ import {
   completeAnswers,
   e2eEnv,
   emptyWorkDir,
+  fileStandins,
   SIGNING_SECRET,
   sleep,
   uniqueId,
@@ -30,17 +29,17 @@ const SEED = 20_251_212;
 const BATCH = 50;
 const SIGNED_BATCHES = 42;
 
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-let workDir: string;
+const { slack, openai } = await fileStandins({
+  ttftMs: 0,
+  tokensPerSecond: Number.POSITIVE_INFINITY,
+  text: answerText,
+});
+const workDir = emptyWorkDir();
 let bot: BotProcess;
 let driver: SlackDriver;
 const tally = { raw: 0, signed: 0, fiveHundreds: 0, batches: 0 };
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI()]);
-  openai.configure({ ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerText });
-  workDir = emptyWorkDir();
   bot = await startBot({
     env: e2eEnv({ slack, openai, redisUrl: inject('redisUrl'), prefix: uniquePrefix('fuzz') }),
     cwd: workDir,
@@ -55,8 +54,7 @@ afterAll(async () => {
       `${tally.batches} batches; process exits ${exits}, 5xx ${tally.fiveHundreds}`,
   );
   await stopAll();
-  await Promise.all([slack?.close(), openai?.close()]);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
 });
 
 /** Runs `tasks` with at most `limit` at once. */

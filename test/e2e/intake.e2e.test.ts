@@ -1,8 +1,6 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createDriver, SLACK_ACK_DEADLINE_MS, type SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import {
   type BotProcess,
   startBot,
@@ -18,6 +16,7 @@ import {
   completeAnswers,
   e2eEnv,
   emptyWorkDir,
+  fileStandins,
   llmRequestsFor,
   mentionEnvelope,
   runBotToExit,
@@ -49,23 +48,15 @@ const SETTLE_MS = 1500;
 const CRASH_LOCK_MS = 5000;
 const RECOVERY_BUDGET_MS = 60_000;
 
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-let workDir: string;
-let sharedRedisUrl: string;
+const { slack, openai } = await fileStandins();
+const workDir = emptyWorkDir();
+const sharedRedisUrl = inject('redisUrl');
 const redisDirs: string[] = [];
 const ackLatencies: number[] = [];
 
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI()]);
-  workDir = emptyWorkDir();
-  sharedRedisUrl = inject('redisUrl');
-});
-
 afterAll(async () => {
   await stopAll();
-  await Promise.all([slack?.close(), openai?.close()]);
-  for (const dir of [workDir, ...redisDirs]) if (dir) rmSync(dir, { recursive: true, force: true });
+  for (const dir of [workDir, ...redisDirs]) rmSync(dir, { recursive: true, force: true });
   if (ackLatencies.length > 0) {
     const sorted = [...ackLatencies].sort((a, b) => a - b);
     const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(0);

@@ -1,9 +1,8 @@
 import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { type Ack, createDriver } from '../../standins/driver/index.js';
-import { contentText, type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { contentText } from '../../standins/llm/index.js';
 import { LONG_SHAPES, type LongShape, longInput } from '../../standins/long-inputs.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startBot, stopAll } from '../support/processes.js';
 import {
   ANSWER_END,
@@ -11,6 +10,7 @@ import {
   botReplies,
   e2eEnv,
   emptyWorkDir,
+  fileStandins,
   SIGNING_SECRET,
   shownText,
   sleep,
@@ -32,19 +32,12 @@ const HEALTHZ_LIMIT_MS = 1000;
 /** How long to wait for the long messages' answers: seconds now, over a minute each before. */
 const ANSWER_WAIT_MS = 20_000;
 
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-let workDir: string;
-
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
-  workDir = emptyWorkDir();
-});
+const { slack, openai } = await fileStandins({ text: answerText });
+const workDir = emptyWorkDir();
 
 afterAll(async () => {
   await stopAll();
-  await Promise.all([slack?.close(), openai?.close()]);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  rmSync(workDir, { recursive: true, force: true });
 });
 
 /** GET /healthz every ~100 ms until stopped; each latency, a request that never answers counted as 5 s. */

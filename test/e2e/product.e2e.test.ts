@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
-import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { type BotProcess, startBot, startTestRedis } from '../support/processes.js';
+import { startTestRedis } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
+  deploy,
+  fileStandins,
   sleep,
   uniqueId,
-  uniquePrefix,
   uniqueQuestion,
 } from './helpers.js';
 
@@ -23,42 +18,22 @@ import {
  * and OpenAI stand-ins over loopback.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-const cwd = emptyWorkDir();
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis({ appendonly: true });
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
 /** One deployment: its own key prefix, a web process, and `workers` worker processes. */
-const deploy = async (name: string, workers: number, extra: Record<string, string> = {}) => {
-  const env = e2eEnv({
+const deployWith = (name: string, workers: number) =>
+  deploy({
     slack,
     openai,
     redisUrl: redis.url,
-    prefix: uniquePrefix(name),
-    extra: { JOB_LOCK_MS: '3000', HOME_COALESCE_MS: '100', ...extra },
+    name,
+    workers,
+    extra: { JOB_LOCK_MS: '3000', HOME_COALESCE_MS: '100' },
   });
-  const web = await startBot({ role: 'web', env, cwd });
-  const started: BotProcess[] = [];
-  for (let i = 0; i < workers; i++)
-    started.push(await startBot({ role: 'worker', env, cwd, ready: 'healthz' }));
-  const driver: SlackDriver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
-  return {
-    env,
-    web,
-    workers: started,
-    driver,
-    addWorker: () => startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  };
-};
 
 const answerPosts = (channel: string, threadTs: string) =>
   slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
@@ -79,7 +54,7 @@ describe('web with two workers', () => {
   it('answers in the foreground, and in the background with a badge, an unread mark and the Home tab', {
     timeout: 60_000,
   }, async () => {
-    const d = await deploy('product', 2);
+    const d = await deployWith('product', 2);
     const channel = uniqueId('C');
     const alice = uniqueId('U');
 
@@ -111,7 +86,7 @@ describe('web with two workers', () => {
   });
 
   it('shows the LLM’s failure plainly in the thread', { timeout: 30_000 }, async () => {
-    const d = await deploy('failure', 1);
+    const d = await deployWith('failure', 1);
     const channel = uniqueId('C');
     openai.failNext({ kind: 'insufficient_quota' });
     const { ts } = await d.driver.mention({
@@ -130,7 +105,7 @@ describe('web with two workers', () => {
   });
 
   it('keeps two users in one thread apart on their Home tabs', { timeout: 45_000 }, async () => {
-    const d = await deploy('isolation', 1);
+    const d = await deployWith('isolation', 1);
     const channel = uniqueId('C');
     const [one, two] = [uniqueId('U'), uniqueId('U')];
     const { ts } = await d.driver.mention({ channel, user: one, text: 'later question from one' });
@@ -149,20 +124,20 @@ describe('web with two workers', () => {
 
 describe('a worker SIGKILLed mid-job', () => {
   it('is replaced, and the job is answered exactly once', { timeout: 90_000 }, async () => {
-    const d = await deploy('sigkill', 1);
+    const d = await deployWith('sigkill', 1);
     const channel = uniqueId('C');
     const question = uniqueQuestion('a slow background answer');
     openai.configure({ ttftMs: 4_000 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await openai.waitForRequests(openai.requests().length + 1, 15_000).catch(() => {});
-      await slack.waitFor(
+      await openai.waitFor(
         () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
         15_000,
+        'the LLM asked',
       );
       await d.workers[0]!.kill('SIGKILL');
       openai.configure({ ttftMs: 0 });
-      await d.addWorker();
+      await d.startWorker();
       await slack.waitFor(() => answerPosts(channel, ts)[0], 60_000);
       await slack.waitFor(() => slack.reactions(channel, ts).join() === 'white_check_mark', 10_000);
       await sleep(1_500);
@@ -176,15 +151,16 @@ describe('a worker SIGKILLed mid-job', () => {
 
 describe('a worker given SIGTERM', () => {
   it('finishes the job in flight, posts it once and exits 0', { timeout: 60_000 }, async () => {
-    const d = await deploy('sigterm', 1);
+    const d = await deployWith('sigterm', 1);
     const channel = uniqueId('C');
     const question = uniqueQuestion('finish me before you go');
     openai.configure({ ttftMs: 1_500 });
     try {
       const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
-      await slack.waitFor(
+      await openai.waitFor(
         () => openai.requests().some((r) => JSON.stringify(r.messages).includes(question)),
         15_000,
+        'the LLM asked',
       );
       const exit = await d.workers[0]!.stop(30_000);
       expect(exit.code).toBe(0);

@@ -1,12 +1,8 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeys } from '../../src/sessions/keys.js';
-import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ThrowawayRedis } from '../../standins/redis-server.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { type BotProcess, startBot, startTestRedis } from '../support/processes.js';
-import { answerText, e2eEnv, emptyWorkDir, SIGNING_SECRET, uniqueId, uniquePrefix } from './helpers.js';
+import { type BotProcess, startTestRedis } from '../support/processes.js';
+import { answerText, deploy, fileStandins, uniqueId } from './helpers.js';
 
 /**
  * Native agent sessions through the built bot as processes (`--role web` and `--role worker`): the
@@ -14,28 +10,13 @@ import { answerText, e2eEnv, emptyWorkDir, SIGNING_SECRET, uniqueId, uniquePrefi
  * workspace without sessions, seen by both processes.
  */
 let redis: ThrowawayRedis;
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-const cwd = emptyWorkDir();
+const { slack, openai } = await fileStandins({ text: answerText });
 
 beforeAll(async () => {
   redis = await startTestRedis();
-  slack = await startSlackApi();
-  openai = await startOpenAI({ text: answerText });
-});
-afterAll(async () => {
-  await slack?.close();
-  await openai?.close();
 });
 
-const deploy = async (name: string) => {
-  const prefix = uniquePrefix(name);
-  const env = e2eEnv({ slack, openai, redisUrl: redis.url, prefix });
-  const web = await startBot({ role: 'web', env, cwd });
-  const worker = await startBot({ role: 'worker', env, cwd, ready: 'healthz' });
-  const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
-  return { web, worker, driver, keys: createKeys(prefix) };
-};
+const deployAs = (name: string) => deploy({ slack, openai, redisUrl: redis.url, name });
 
 const historyIs = (channel: string, ts: string, want: string[]) =>
   slack.waitFor(
@@ -50,7 +31,7 @@ describe('agent sessions through real processes', () => {
   it('records a mention’s session (none for a queued one in a thread of its own), and greets on the Messages tab', {
     timeout: 60_000,
   }, async () => {
-    const { web, worker, driver, keys } = await deploy('sessions');
+    const { web, worker, driver, keys } = await deployAs('sessions');
     const channel = uniqueId('C');
     const user = uniqueId('U');
 
@@ -92,7 +73,7 @@ describe('agent sessions through real processes', () => {
   }, async () => {
     slack.withoutSessions('feature_not_enabled');
     try {
-      const { web, worker, driver } = await deploy('fallback');
+      const { web, worker, driver } = await deployAs('fallback');
       const channel = uniqueId('C');
       const user = uniqueId('U');
       const calls = () =>

@@ -1,56 +1,34 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import type { BotProcess } from '../../standins/processes.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot } from '../support/processes.js';
-import {
-  answerText,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
-  sleep,
-  uniqueId,
-  uniquePrefix,
-} from './helpers.js';
+import type { SlackDriver } from '../../standins/driver/index.js';
+import { type BotProcess, waitFor } from '../support/processes.js';
+import { answerText, deploy, fileStandins, sleep, uniqueId } from './helpers.js';
 
 /**
  * One Slack budget per workspace, through the built bot as processes: a web process and two
  * worker processes (one job each) on one Redis. Slack refuses one worker's ✅ with a 429; the other
  * worker, whose ✅ falls in the pause, waits for it instead of spending a call Slack would refuse.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText, ttftMs: 3_000 });
 let redis: Redis;
 let driver: SlackDriver;
 let prefix: string;
 let workers: BotProcess[];
-const cwd = emptyWorkDir();
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText, ttftMs: 3_000 })]);
   redis = new Redis(inject('redisUrl'));
-  prefix = uniquePrefix('budget');
-  const env = e2eEnv({
+  ({ prefix, workers, driver } = await deploy({
     slack,
     openai,
     redisUrl: inject('redisUrl'),
-    prefix,
+    name: 'budget',
+    workers: 2,
     // Real pacing at 10 × Slack's rates, so two answers' badges do not take a minute.
     extra: { WORKER_CONCURRENCY: '1', SLACK_BUDGET_SCALE: '10' },
-  });
-  const [web, ...rest] = await Promise.all([
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  ]);
-  workers = rest;
-  driver = createDriver({ url: web!.url, signingSecret: SIGNING_SECRET, slack });
+  }));
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
 const answerIn = (channel: string, ts: string) =>
@@ -69,19 +47,26 @@ describe('one Slack budget shared by processes', () => {
   }, async () => {
     const [c1, c2] = [uniqueId('C'), uniqueId('C')];
     const one = await driver.mention({ channel: c1, user: uniqueId('U'), text: 'later first question' });
-    await slack.waitFor(() => openai.requests().length === 1 || undefined, 10_000);
+    await openai.waitForRequests(1, 10_000);
     // Slack refuses the next reactions.add (the first answer's ✅) for 8 s…
     slack.failNext('reactions.add', { status: 429, retryAfter: 8 });
     // …and the other worker takes the second request a moment later: its ✅ falls in the pause.
     await sleep(1_000);
     const two = await driver.mention({ channel: c2, user: uniqueId('U'), text: 'later second question' });
-    await slack.waitFor(() => openai.requests().length === 2 || undefined, 10_000);
+    await openai.waitForRequests(2, 10_000);
     const refused = await slack.waitFor(
       () => slack.calls('reactions.add').find((c) => c.status === 429),
       15_000,
     );
-    // The pause is in Redis, for that method only, where every process looks.
-    const pauses = await redis.keys(`${prefix}:slack-pause:*`);
+    // The pause is in Redis (written once the worker has read the 429), for that method only, where
+    // every process looks.
+    const pauses = await waitFor(
+      async () => {
+        const found = await redis.keys(`${prefix}:slack-pause:*`);
+        return found.length > 0 && found;
+      },
+      { timeoutMs: 2_000, what: 'the pause in Redis' },
+    );
     expect(pauses).toHaveLength(1);
     expect(pauses[0]).toMatch(/:reactions\.add\}$/);
 

@@ -1,12 +1,11 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
 import { startBot, stopAll, waitFor } from '../support/processes.js';
 import {
   e2eEnv,
   emptyWorkDir,
+  fileStandins,
   llmRequestsFor,
   SIGNING_SECRET,
   uniqueId,
@@ -20,19 +19,10 @@ import {
  * process must still end the request where the asker can see it.
  */
 
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
-let workDir: string;
+const { slack, openai } = await fileStandins();
+const workDir = emptyWorkDir();
 
-beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI()]);
-  workDir = emptyWorkDir();
-});
-
-afterAll(async () => {
-  await stopAll();
-  await Promise.all([slack?.close(), openai?.close()]);
-});
+afterAll(stopAll);
 
 describe('a request whose process is killed twice mid-answer', () => {
   it('is ended by the next process: the asker is told, and the record is failed', {

@@ -1,20 +1,16 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKeys } from '../../src/sessions/keys.js';
-import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { startBot } from '../support/processes.js';
+import type { SlackDriver } from '../../standins/driver/index.js';
+import { waitFor } from '../support/processes.js';
 import {
   answerText,
   botReplies,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
+  deploy,
+  fileStandins,
+  requestIdOf,
   shownText,
   sleep,
   uniqueId,
-  uniquePrefix,
   uniqueQuestion,
 } from './helpers.js';
 
@@ -22,46 +18,28 @@ import {
  * Slack's native stop button on background answers, through the built bot: two web processes and
  * a worker (one job at a time, so a second job waits in the queue) on one Redis.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let redis: Redis;
-let keys: ReturnType<typeof createKeys>;
+let keys: Awaited<ReturnType<typeof deploy>>['keys'];
 let driver: SlackDriver;
-const cwd = emptyWorkDir();
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
   redis = new Redis(inject('redisUrl'));
-  const prefix = uniquePrefix('stop-bg');
-  keys = createKeys(prefix);
-  const env = e2eEnv({
+  ({ keys, driver } = await deploy({
     slack,
     openai,
     redisUrl: inject('redisUrl'),
-    prefix,
+    name: 'stop-bg',
+    webs: 2,
     extra: { WORKER_CONCURRENCY: '1', HOME_COALESCE_MS: '100' },
-  });
-  const [web] = await Promise.all([
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  ]);
-  driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
+  }));
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
-const stateOf = async (channel: string, ts: string) =>
-  redis.hget(keys.request(`${slack.teamId}:${channel}:${ts}`), 'state');
-const until = async (probe: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition') => {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
+const stateOf = (channel: string, ts: string) =>
+  redis.hget(keys.request(requestIdOf(slack, channel, ts)), 'state');
 const cancelNote = (channel: string, ts: string, user: string) =>
   slack.waitFor(
     () =>
@@ -87,17 +65,16 @@ describe('the stop button on background work', () => {
       const [alice, carol] = [uniqueId('U'), uniqueId('U')];
       const long = uniqueQuestion('a long report');
       const running = await driver.mention({ channel, user: alice, text: `later ${long}` });
-      await until(async () => llmCallFor(long) !== undefined, 15_000, 'the LLM asked');
+      await openai.waitFor(() => llmCallFor(long), 15_000, 'the LLM asked');
       const queued = await driver.mention({
         channel,
         user: carol,
         text: `later ${uniqueQuestion('another')}`,
       });
-      await until(
-        async () => (await stateOf(channel, queued.ts)) === 'queued',
-        10_000,
-        'the second job queued',
-      );
+      await waitFor(async () => (await stateOf(channel, queued.ts)) === 'queued', {
+        timeoutMs: 10_000,
+        what: 'the second job queued',
+      });
 
       // The queued job: removed, never reaches the LLM; badge, note and Home say cancelled.
       await driver.sessionStopped({ channel, threadTs: queued.ts, user: carol });
@@ -111,15 +88,18 @@ describe('the stop button on background work', () => {
       const requestsBefore = openai.requests().length;
       const clicked = Date.now();
       await driver.sessionStopped({ channel, threadTs: running.ts, user: alice });
-      await until(async () => llmCallFor(long)?.outcome === 'client_closed', 5_000, 'the LLM call aborted');
+      await openai.waitFor(
+        () => llmCallFor(long)?.outcome === 'client_closed',
+        5_000,
+        'the LLM call aborted',
+      );
       const abortedInMs = Date.now() - clicked;
       await cancelNote(channel, running.ts, alice);
       await slack.waitFor(() => slack.reactions(channel, running.ts).join() === 'no_entry_sign', 5_000);
-      await until(
-        async () => (await stateOf(channel, running.ts)) === 'cancelled',
-        5_000,
-        'record cancelled',
-      );
+      await waitFor(async () => (await stateOf(channel, running.ts)) === 'cancelled', {
+        timeoutMs: 5_000,
+        what: 'record cancelled',
+      });
       await sleep(500);
       // Background work in threads of its own sets no session status, before or after the stop;
       // each request's one note now says it was cancelled.

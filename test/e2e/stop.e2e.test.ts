@@ -1,26 +1,19 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKeys } from '../../src/sessions/keys.js';
 import { createDriver, type SlackDriver } from '../../standins/driver/index.js';
-import {
-  type CompletionRequest,
-  contextEcho,
-  type OpenAIStandin,
-  startOpenAI,
-} from '../../standins/llm/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { type BotProcess, type LogLine, startBot } from '../support/processes.js';
+import { type CompletionRequest, contextEcho } from '../../standins/llm/index.js';
+import { type BotProcess, type LogLine, startBot, waitFor } from '../support/processes.js';
 import {
   ANSWER_END,
   answerText,
   botReplies,
-  e2eEnv,
-  emptyWorkDir,
+  deploy,
+  fileStandins,
+  requestIdOf,
   SIGNING_SECRET,
   shownText,
   sleep,
   uniqueId,
-  uniquePrefix,
   uniqueQuestion,
 } from './helpers.js';
 
@@ -30,14 +23,11 @@ import {
  * driver presses stop as Slack does: the bot's streams in the thread are stopped first, then
  * `agent_session_stopped` names them.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let redis: Redis;
-let env: Record<string, string | undefined>;
-let keys: ReturnType<typeof createKeys>;
+let deployment: Awaited<ReturnType<typeof deploy>>;
 let web: BotProcess;
 let driver: SlackDriver;
-const cwd = emptyWorkDir();
 
 /** An answer of `words` filler words, ending in ANSWER_END, at `perSecond` tokens a second. */
 const answer = (words: number, perSecond: number) => ({
@@ -50,31 +40,25 @@ const SLOW = answer(300, 30);
 const FAST = { ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerText };
 
 beforeAll(async () => {
-  [slack, openai] = await Promise.all([startSlackApi(), startOpenAI({ text: answerText })]);
   redis = new Redis(inject('redisUrl'));
-  const prefix = uniquePrefix('stop');
-  keys = createKeys(prefix);
-  env = e2eEnv({ slack, openai, redisUrl: inject('redisUrl'), prefix, extra: { HOME_COALESCE_MS: '100' } });
-  [web] = await Promise.all([
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  ]);
-  driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
+  deployment = await deploy({
+    slack,
+    openai,
+    redisUrl: inject('redisUrl'),
+    name: 'stop',
+    extra: { HOME_COALESCE_MS: '100' },
+  });
+  ({ web, driver } = deployment);
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close()]);
 });
 
-const stateOf = async (channel: string, ts: string) =>
-  redis.hget(keys.request(`${slack.teamId}:${channel}:${ts}`), 'state');
-const until = async (probe: () => Promise<boolean>, timeoutMs = 10_000, what = 'condition') => {
-  const end = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
+const stateOf = (channel: string, ts: string) =>
+  redis.hget(deployment.keys.request(requestIdOf(slack, channel, ts)), 'state');
+/** Waits until the request of the message at `ts` is in `state`. */
+const stateIs = (channel: string, ts: string, state: string, timeoutMs: number) =>
+  waitFor(async () => (await stateOf(channel, ts)) === state, { timeoutMs, what: `the record ${state}` });
 const shownIn = (channel: string, threadTs: string) =>
   botReplies(slack, channel, threadTs).map(shownText).join('\n');
 /** The bot is streaming its answer into the thread. */
@@ -108,7 +92,7 @@ describe('the stop button on a foreground answer', () => {
     const eph = await slack.waitFor(() => slack.ephemerals(channel)[0], 10_000);
     expect(eph).toMatchObject({ user: mallory, thread_ts: ts });
     expect(eph.text).toContain(`<@${alice}>'s request`);
-    await until(async () => (await stateOf(channel, ts)) === 'done', 30_000, 'the answer done');
+    await stateIs(channel, ts, 'done', 30_000);
     expect(shownIn(channel, ts)).toContain(ANSWER_END);
     expect(shownIn(channel, ts)).not.toContain('Stopped by');
     expect(openai.requests().at(-1)?.outcome).toBe('ok');
@@ -131,8 +115,12 @@ describe('the stop button on a foreground answer', () => {
     await streaming(channel, root.ts);
     await driver.sessionStopped({ channel, threadTs: root.ts, user: admin });
     await slack.waitFor(() => shownIn(channel, root.ts).includes(`Stopped by <@${admin}>`), 10_000);
-    await until(async () => (await stateOf(channel, ts)) === 'cancelled', 10_000, 'the record cancelled');
-    await slack.waitFor(() => openai.requests().at(-1)?.outcome === 'client_closed', 5_000);
+    await stateIs(channel, ts, 'cancelled', 10_000);
+    await openai.waitFor(
+      () => openai.requests().at(-1)?.outcome === 'client_closed',
+      5_000,
+      'the LLM call aborted',
+    );
     expect(slack.ephemerals(channel)).toHaveLength(0);
     // Started, then ended once by the answer itself as it stopped.
     expect(statuses(channel, root.ts)).toEqual(['processing', 'active']);
@@ -143,7 +131,7 @@ describe('the stop button on a foreground answer', () => {
     const channel = uniqueId('C');
     const alice = uniqueId('U');
     const { ts } = await driver.mention({ channel, user: alice, text: uniqueQuestion('quick') });
-    await until(async () => (await stateOf(channel, ts)) === 'done', 15_000, 'the answer done');
+    await stateIs(channel, ts, 'done', 15_000);
     const before = shownIn(channel, ts);
     const mark = statusCalls(channel, ts).length;
     await driver.sessionStopped({ channel, threadTs: ts, user: alice });
@@ -167,7 +155,7 @@ describe('a stop handled by another web process', () => {
     // Only `web` runs now: the answer is its.
     const { ts } = await driver.mention({ channel, user: alice, text: uniqueQuestion('an essay') });
     const stream = await streaming(channel, ts);
-    const other = await startBot({ role: 'web', env, cwd });
+    const other = await startBot({ role: 'web', env: deployment.env, cwd: deployment.cwd });
     // `web` drains (as in a rolling deploy): it takes no new work, so the stop can only be handled
     // by `other`, while its answer streams on. BullMQ's worker may sit in one more blocking wait for
     // new jobs (up to 5 s) after it stops taking them; past that, every new job goes to `other`.
@@ -193,7 +181,7 @@ describe('a stop handled by another web process', () => {
     expect(shownText(kept!).length).toBeGreaterThan(40);
     expect(shownIn(channel, ts).match(/Stopped by/g)).toHaveLength(1);
     expect(note.ts > stream.ts).toBe(true);
-    await until(async () => (await stateOf(channel, ts)) === 'cancelled', 5_000, 'the record cancelled');
+    await stateIs(channel, ts, 'cancelled', 5_000);
     expect(openai.requests().at(-1)?.outcome).toBe('client_closed');
     // Handled in `other`, stopped in `web`, which then finishes draining.
     const clickHere = (l: LogLine) => l.msg === 'stop clicked' && l.fields.threadTs === ts;

@@ -1,20 +1,15 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createKeys } from '../../src/sessions/keys.js';
-import { createDriver } from '../../standins/driver/index.js';
-import { type OpenAIStandin, startOpenAI } from '../../standins/llm/index.js';
 import { type OtlpStandin, type ReceivedSpan, startOtlp } from '../../standins/otlp/index.js';
-import { type SlackApiStandin, startSlackApi } from '../../standins/slack/index.js';
-import { type BotProcess, startBot, waitFor } from '../support/processes.js';
+import { type BotProcess, waitFor } from '../support/processes.js';
 import {
   answerText,
   completeAnswers,
-  e2eEnv,
-  emptyWorkDir,
-  SIGNING_SECRET,
+  deploy,
+  fileStandins,
+  requestIdOf,
   sleep,
   uniqueId,
-  uniquePrefix,
   uniqueQuestion,
 } from './helpers.js';
 
@@ -24,36 +19,22 @@ import {
  * through the queue to the worker's job, its LLM call and its Slack writes; the request's log
  * lines and record carry its trace id. Without an endpoint, nothing is traced or exported.
  */
-let slack: SlackApiStandin;
-let openai: OpenAIStandin;
+const { slack, openai } = await fileStandins({ text: answerText });
 let otlp: OtlpStandin;
 let redis: Redis;
-const cwd = emptyWorkDir();
 
 beforeAll(async () => {
-  [slack, openai, otlp] = await Promise.all([
-    startSlackApi(),
-    startOpenAI({ text: answerText }),
-    startOtlp(),
-  ]);
+  otlp = await startOtlp();
   redis = new Redis(inject('redisUrl'));
 });
 afterAll(async () => {
   await redis?.quit();
-  await Promise.all([slack?.close(), openai?.close(), otlp?.close()]);
+  await otlp?.close();
 });
 
-/** A web and a worker process on their own key prefix; `service` names them in their spans. */
-const deploy = async (name: string, otel: Record<string, string>) => {
-  const prefix = uniquePrefix(name);
-  const env = e2eEnv({ slack, openai, redisUrl: inject('redisUrl'), prefix, extra: otel });
-  const [web, worker] = await Promise.all([
-    startBot({ role: 'web', env, cwd }),
-    startBot({ role: 'worker', env, cwd, ready: 'healthz' }),
-  ]);
-  const driver = createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack });
-  return { web, worker, driver, keys: createKeys(prefix) };
-};
+/** A web and a worker process on their own key prefix, with the `otel` settings. */
+const deployWith = (name: string, otel: Record<string, string>) =>
+  deploy({ slack, openai, redisUrl: inject('redisUrl'), name, extra: otel });
 
 /** Sends `later <question>` as a new mention and waits for its whole answer in the thread. */
 const askLater = async (d: Awaited<ReturnType<typeof deploy>>, topic: string) => {
@@ -61,7 +42,7 @@ const askLater = async (d: Awaited<ReturnType<typeof deploy>>, topic: string) =>
   const question = uniqueQuestion(topic);
   const { ts } = await d.driver.mention({ channel, user: uniqueId('U'), text: `later ${question}` });
   await slack.waitFor(() => completeAnswers(slack, channel, ts, question)[0], 30_000, 'the answer');
-  const requestId = `${slack.teamId}:${channel}:${ts}`;
+  const requestId = requestIdOf(slack, channel, ts);
   // The worker logs the answer's end just after its last write.
   await d.worker.waitForLog((l) => l.fields.requestId === requestId, 10_000);
   return { channel, ts, requestId };
@@ -76,7 +57,7 @@ describe('traces across processes', () => {
     timeout: 60_000,
   }, async () => {
     const service = `bc-traced-${uniqueId('U')}`;
-    const d = await deploy('traced', {
+    const d = await deployWith('traced', {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_SERVICE_NAME: service,
       // Batches leave every 100 ms instead of 5 s, so the test waits less.
@@ -164,7 +145,7 @@ describe('traces across processes', () => {
     const asked = await d.driver.mention({ channel, user: uniqueId('U'), text: question });
     await slack.waitFor(() => completeAnswers(slack, channel, asked.ts, question)[0], 30_000, 'the answer');
     const fgTrace = await waitFor(
-      () => redis.hget(d.keys.request(`${slack.teamId}:${channel}:${asked.ts}`), 'traceId'),
+      () => redis.hget(d.keys.request(requestIdOf(slack, channel, asked.ts)), 'traceId'),
       { timeoutMs: 10_000, what: 'the foreground record' },
     );
     const fg = await otlp.waitFor(
@@ -189,7 +170,7 @@ describe('traces across processes', () => {
   it('exports nothing and stamps no trace id when no endpoint is set', { timeout: 60_000 }, async () => {
     const service = `bc-untraced-${uniqueId('U')}`;
     // The other OTEL_* settings alone start nothing.
-    const d = await deploy('untraced', { OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    const d = await deployWith('untraced', { OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100' });
     const { requestId } = await askLater(d, 'an untraced question');
 
     expect(await redis.hget(d.keys.request(requestId), 'traceId')).toBeNull();

@@ -49,7 +49,7 @@ describe('the stop button on a foreground answer', () => {
     expect(await until(async () => (await state.record(state.idOf('C1', ts)))?.state === 'cancelled')).toBe(
       true,
     );
-    await s.slack.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
+    await s.llm.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
     // Once, by the answer as it ends: the stop itself leaves that to it.
     await s.slack.waitFor(() => statuses(s, 'C1', ts, mark)[0]);
     await pause(200);
@@ -175,7 +175,7 @@ describe('an admin’s stop of background work', () => {
     await until(async () => (await state.record(state.idOf('C8', ts)))?.state === 'running');
     await s.driver.sessionStopped({ channel: 'C8', threadTs: ts, user: 'UADMIN' });
     await s.slack.waitFor(() => notesIn(s, 'C8', ts).find((m) => /Cancelled at <@UADMIN>/.test(m.text)));
-    await s.slack.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
+    await s.llm.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
     expect((await state.record(state.idOf('C8', ts)))?.state).toBe('cancelled');
   });
 });

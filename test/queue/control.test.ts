@@ -94,7 +94,7 @@ describe('/ask cancel', () => {
     await s.driver.command({ text: 'cancel', user: 'U8', channel: 'C8' });
     await s.slack.waitFor(() => notesIn(s, 'C8', ts).find((m) => /Cancelled/.test(m.text)), 5_000);
     expect(Date.now() - t0).toBeLessThan(3_000);
-    await s.slack.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
+    await s.llm.waitFor(() => s.llm.requests()[0]?.outcome === 'client_closed');
     await s.slack.waitFor(() => s.slack.reactions('C8', ts).join() === 'no_entry_sign');
     expect(answerIn(s, 'C8', ts)).toHaveLength(0);
   });

@@ -250,4 +250,13 @@ describe('faults', () => {
     await openai.chat.completions.create({ model: 'm', messages: thread });
     expect(await waiting).toHaveLength(2);
   });
+
+  it('wakes a waiter when a request ends, not only when one arrives', async () => {
+    llm.configure({ ttftMs: 200 });
+    const answered = openai.chat.completions.create({ model: 'm', messages: thread });
+    await llm.waitFor(() => llm.lastRequest(), 2_000, 'the request');
+    expect(llm.lastRequest()?.outcome).toBeUndefined();
+    await llm.waitFor(() => llm.lastRequest()?.outcome === 'ok', 2_000, 'the outcome');
+    await answered;
+  });
 });

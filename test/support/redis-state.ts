@@ -3,6 +3,7 @@ import { onTestFinished } from 'vitest';
 import { createFeedbackStore } from '../../src/sessions/feedback.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
+import { waitFor } from './processes.js';
 import type { Stack } from './stack.js';
 
 /** What a stack's Redis holds for a user's requests (records, queued cap, running slots). */
@@ -29,17 +30,9 @@ export const redisState = (s: Stack) => {
   };
 };
 
-/** Polls an async probe until it returns something truthy. */
-export const until = async <T>(
+/** Polls an async probe every 100 ms until it returns something truthy (`waitFor` with positional options). */
+export const until = <T>(
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 8_000,
   what = 'condition',
-): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+): Promise<T> => waitFor(probe, { timeoutMs, intervalMs: 100, what: `${what} (${timeoutMs} ms)` });

@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { answerJobId, QUEUES } from '../../src/queue/registry.js';
+import { QUEUES } from '../../src/queue/registry.js';
 import type { BotProcess } from '../../standins/processes.js';
 import { answerOfWords, id, MARKER, mention } from './answers.js';
-import { type DrainResult, redisPids, timeDrain, waitForCounts, waitUntil } from './drain.js';
+import { type DrainResult, fillBacklog, jobKey, redisPids, timeDrain } from './drain.js';
 import type { BenchContext, Fleet } from './procs.js';
 import { perMethod, type Section } from './section.js';
 import { channelOf, isWrite, waitForThreads } from './slack-calls.js';
@@ -20,9 +20,6 @@ const DONE_EMOJI = 'white_check_mark';
 
 const instantLlm = (ctx: BenchContext) =>
   ctx.openai.configure({ ttftMs: 0, tokensPerSecond: Number.POSITIVE_INFINITY, text: answerOfWords(40) });
-
-const jobKey = (prefix: string, teamId: string, channel: string, ts: string) =>
-  `${prefix}:${QUEUES.answers.name}:${answerJobId(`${teamId}:${channel}:${ts}`)}`;
 
 export interface IdleResult {
   n: number;
@@ -131,22 +128,7 @@ export const benchBotDrain = async (
     await answers.pause();
     web = await fleet.startBot('web', phase, prefix);
     const url = web.url;
-    const keys: string[] = [];
-    let next = 0;
-    const feeder = async () => {
-      for (let i = next++; i < opts.jobs; i = next++) {
-        const m = await mention(ctx, url, `later ${id('tp')} summarise the incident (${i})`);
-        keys.push(jobKey(prefix, ctx.slack.teamId, m.channel, m.ts));
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, feeder));
-    await waitForCounts(answers, ['prioritized', 'waiting'], opts.jobs, 120_000);
-    await waitUntil(
-      async () =>
-        Object.values(await intake.getJobCounts('active', 'waiting', 'prioritized')).every((v) => v === 0),
-      60_000,
-      'the web process to finish enqueueing',
-    );
+    const keys = await fillBacklog(ctx, { url, prefix, jobs: opts.jobs, tag: 'tp', answers, intake });
     workers.push(
       ...(await Promise.all(
         Array.from({ length: opts.workers }, () =>

@@ -1,5 +1,7 @@
 import type { JobType, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { answerJobId, QUEUES } from '../../src/queue/registry.js';
+import { id, mention } from './answers.js';
 import { type BenchContext, cpuMeter } from './procs.js';
 import { sleep } from './stats.js';
 
@@ -54,6 +56,37 @@ export const waitForCounts = async (queue: Queue, states: JobType[], atLeast: nu
     timeoutMs,
     `${atLeast} jobs ${states.join('/')}`,
   );
+
+/** The Redis key of the answer job's hash for the message at `ts`. */
+export const jobKey = (prefix: string, teamId: string, channel: string, ts: string) =>
+  `${prefix}:${QUEUES.answers.name}:${answerJobId(`${teamId}:${channel}:${ts}`)}`;
+
+/**
+ * Sends `jobs` `later` mentions (16 at a time) to the web process at `url` and waits until all of
+ * them wait in the paused answers queue, the intake queue empty; the Redis keys of their job hashes.
+ */
+export const fillBacklog = async (
+  ctx: BenchContext,
+  o: { url: string; prefix: string; jobs: number; tag: string; answers: Queue; intake: Queue },
+): Promise<string[]> => {
+  const keys: string[] = [];
+  let next = 0;
+  const feeder = async () => {
+    for (let i = next++; i < o.jobs; i = next++) {
+      const m = await mention(ctx, o.url, `later ${id(o.tag)} summarise the incident (${i})`);
+      keys.push(jobKey(o.prefix, ctx.slack.teamId, m.channel, m.ts));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, feeder));
+  await waitForCounts(o.answers, ['prioritized', 'waiting'], o.jobs, 120_000);
+  await waitUntil(
+    async () =>
+      Object.values(await o.intake.getJobCounts('active', 'waiting', 'prioritized')).every((v) => v === 0),
+    60_000,
+    'the web process to finish enqueueing',
+  );
+  return keys;
+};
 
 /** The throwaway redis-server's pid, for the CPU meter. */
 export const redisPids = (ctx: BenchContext): number[] => (ctx.redis.child.pid ? [ctx.redis.child.pid] : []);

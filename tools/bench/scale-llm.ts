@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { backgroundCap } from '../../src/llm/governor.js';
-import { answerJobId, QUEUES } from '../../src/queue/registry.js';
+import { QUEUES } from '../../src/queue/registry.js';
 import type { BotProcess } from '../../standins/processes.js';
-import { answerOfWords, id, mention } from './answers.js';
-import { type DrainResult, redisPids, timeDrain, waitForCounts, waitUntil } from './drain.js';
+import { answerOfWords } from './answers.js';
+import { type DrainResult, fillBacklog, redisPids, timeDrain } from './drain.js';
 import { type BenchContext, type Fleet, vmRssKb } from './procs.js';
 import type { Section } from './section.js';
 import { bytes, num, type Row, ratio } from './stats.js';
@@ -49,9 +49,6 @@ export const ceilings = (r: ScaleRun) => {
   return { perS, binding, rate };
 };
 
-const jobKey = (prefix: string, teamId: string, channel: string, ts: string) =>
-  `${prefix}:${QUEUES.answers.name}:${answerJobId(`${teamId}:${channel}:${ts}`)}`;
-
 /** One web fills a paused queue with `jobs` later-requests; then the workers start and drain it. */
 const drainWithSlowLlm = async (ctx: BenchContext, fleet: Fleet, run: ScaleRun, jobs: number, n: number) => {
   const prefix = `{bench-llm-scale-${n}}`;
@@ -78,22 +75,7 @@ const drainWithSlowLlm = async (ctx: BenchContext, fleet: Fleet, run: ScaleRun, 
     await answers.pause();
     web = await fleet.startBot('web', phase, prefix, env);
     const url = web.url;
-    const keys: string[] = [];
-    let next = 0;
-    const feeder = async () => {
-      for (let i = next++; i < jobs; i = next++) {
-        const m = await mention(ctx, url, `later ${id('ls')} summarise the incident (${i})`);
-        keys.push(jobKey(prefix, ctx.slack.teamId, m.channel, m.ts));
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, feeder));
-    await waitForCounts(answers, ['prioritized', 'waiting'], jobs, 120_000);
-    await waitUntil(
-      async () =>
-        Object.values(await intake.getJobCounts('active', 'waiting', 'prioritized')).every((v) => v === 0),
-      60_000,
-      'the web process to finish enqueueing',
-    );
+    const keys = await fillBacklog(ctx, { url, prefix, jobs, tag: 'ls', answers, intake });
     workers.push(
       ...(await Promise.all(
         Array.from({ length: run.workers }, () => fleet.startBot('worker', phase, prefix, env)),
