@@ -95,9 +95,7 @@ const schema = z
     METRICS_PORT: optionalStr.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
     METRICS_TOKEN: optionalStr,
     SHUTDOWN_TIMEOUT_MS: int(25_000, 1000),
-    EMOJI_SEEN: emoji('eyes'),
     EMOJI_QUEUED: emoji('hourglass_flowing_sand'),
-    EMOJI_RUNNING: emoji('gear'),
     EMOJI_DONE: emoji('white_check_mark'),
     EMOJI_FAILED: emoji('x'),
     EMOJI_CANCELLED: emoji('no_entry_sign'),
@@ -200,7 +198,8 @@ export interface Config {
     /** Longest a message waits for its thread's turn before it is refused. */
     threadMaxWaitMs: number;
   };
-  emoji: { seen: string; queued: string; running: string; done: string; failed: string; cancelled: string };
+  /** EMOJI_SEEN and EMOJI_RUNNING of earlier versions are ignored: nothing shows them any more. */
+  emoji: { queued: string; done: string; failed: string; cancelled: string };
   nativeStreaming: boolean;
   /** Home re-publishes for one user within this window are coalesced into one. */
   homeCoalesceMs: number;
@@ -297,9 +296,7 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
       threadMaxWaitMs: e.THREAD_MAX_WAIT_MS,
     },
     emoji: {
-      seen: e.EMOJI_SEEN,
       queued: e.EMOJI_QUEUED,
-      running: e.EMOJI_RUNNING,
       done: e.EMOJI_DONE,
       failed: e.EMOJI_FAILED,
       cancelled: e.EMOJI_CANCELLED,

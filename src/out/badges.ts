@@ -8,9 +8,9 @@ import type { Logger } from '../core/logger.js';
  * 🚫): one `reactions.add`, nothing to take off. Where it waits (⏳ and its place in the queue) is
  * said by the request's one note in the thread, which becomes the answer in place; a badge switch
  * would cost an add and a remove per state (and `reactions.remove` is the scarcer method).
- * `queued` and `running` name the states for that note and the settings; `running` shows nowhere.
+ * `queued` names that note's emoji.
  */
-export type Badge = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type Badge = 'queued' | 'done' | 'failed' | 'cancelled';
 
 export type BadgeEmoji = Pick<Config['emoji'], Badge>;
 

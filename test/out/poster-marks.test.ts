@@ -155,7 +155,7 @@ describe('badges', () => {
     const p = poster({ ...defaultBadges, failed: 'warning', cancelled: 'warning' });
     const ts = asked();
     await p.badge('C1', ts, 'failed', []);
-    await p.badge('C1', ts, 'cancelled', ['failed', 'running']);
+    await p.badge('C1', ts, 'cancelled', ['failed']);
     expect(slack.reactions('C1', ts)).toEqual(['warning']);
   });
 });
