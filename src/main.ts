@@ -150,7 +150,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
   const subscriber = createRedis(redisUrl, 'worker', logger);
   connections.push(subscriber);
-  const slack = fg
+  const web = fg
     ? await createWebRole({
         ...shared,
         llm: llm.forRole('foreground'),
@@ -162,23 +162,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         overview,
       })
     : undefined;
+  const slack = web?.slack;
   if (bg)
     await startWorkerRole({ ...shared, llm: llm.forRole('background'), subscriber, answering: bg, overview });
   // The queue dashboard (QUEUE_DASHBOARD, off by default): web processes only, behind basic auth.
   const board = config.dashboard;
   const dashboard =
-    fg && board.enabled
-      ? createQueueDashboard({
-          ...board,
-          queues: [
-            answersQueue,
-            watch.queue(
-              new Queue(QUEUES.intake.name, { connection: producer, prefix: config.redis.prefix }),
-              'dashboard intake queue',
-            ),
-          ],
-          logger,
-        })
+    web && board.enabled
+      ? createQueueDashboard({ ...board, queues: [answersQueue, web.intakeQueue], logger })
       : undefined;
   const http = createHttpServer({
     ...(dashboard ? { dashboard } : {}),

@@ -49,9 +49,10 @@ export interface WebRoleDeps extends RoleDeps {
 /**
  * The web role: Slack's requests in (Bolt and its listeners, each writing intake work before the
  * ack), and the intake worker that turns them into answers (foreground, or queued for the worker
- * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server.
+ * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server, and
+ * the intake queue for the dashboard.
  */
-export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
+export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackApp; intakeQueue: Queue }> => {
   const { config, logger, metrics, redis, keys, identity, requests, fairness, overview, watch } = deps;
   const { poster, client } = deps.answering;
   const prefix = config.redis.prefix;
@@ -160,5 +161,5 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
   );
   watch.worker(intakeWorker, 'intake worker');
   intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, logger }));
-  return slack;
+  return { slack, intakeQueue };
 };
