@@ -173,7 +173,6 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
 
 /** The settings as the app reads them, grouped by what uses them. */
 const toConfig = (e: Env, role: Role) => ({
-  env: e.NODE_ENV,
   production: e.NODE_ENV === 'production',
   logLevel: e.LOG_LEVEL,
   port: e.PORT,
