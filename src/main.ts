@@ -76,11 +76,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     apiUrl: config.slack.apiUrl,
     logger,
   });
-  const identity = await fetchIdentity(slackClient, logger);
+  // Meanwhile, a check of Redis for an older version's queues (a warning, once).
+  const [identity] = await Promise.all([
+    fetchIdentity(slackClient, logger),
+    warnOfUntaggedData(producer, config.redis.prefix, logger),
+  ]);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
-  await warnOfUntaggedData(producer, config.redis.prefix, logger);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
   const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
