@@ -4,7 +4,9 @@ import { createContextBuilder } from './answer/context.js';
 import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
+import type { Metrics } from './core/metrics.js';
 import { turnTokens } from './llm/budget.js';
+import type { LlmClient } from './llm/client.js';
 import { createRedisBudgetStore } from './out/budget-store.js';
 import { createSlackPoster } from './out/poster.js';
 import {
@@ -15,9 +17,13 @@ import {
 } from './out/slack-budget.js';
 import { createSlackCall } from './out/slack-call.js';
 import { createThreadReader } from './out/threads.js';
+import type { Fairness } from './queue/fairness.js';
+import type { QueueTracing } from './queue/registry.js';
+import type { QueueWatch } from './queue/watch.js';
 import { createHistoryStore } from './sessions/history.js';
 import type { Keys } from './sessions/keys.js';
 import { createNameCache } from './sessions/names.js';
+import type { RequestStore } from './sessions/requests.js';
 import { createSessionSupport } from './sessions/session-support.js';
 
 export interface AnsweringDeps {
@@ -79,3 +85,35 @@ const answeringOn = (deps: AnsweringDeps, client: WebClient, budget: SlackBudget
 };
 
 export type Answering = ReturnType<typeof answeringOn>;
+
+/** What main.ts gives both roles (web-role.ts, worker-role.ts). */
+export interface RoleDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  /** The fail-fast producer connection, and the blocking one BullMQ workers need. */
+  redis: Redis;
+  workerConnection: Redis;
+  /** A connection of its own for the stop and cancel channels (a subscribed client does nothing else). */
+  subscriber: Redis;
+  keys: Keys;
+  /** The LLM at the role's priority. */
+  llm: LlmClient;
+  /** The role's own Slack client and what answers with it. */
+  answering: Answering;
+  requests: RequestStore;
+  fairness: Fairness;
+  watch: QueueWatch;
+  /** BullMQ's telemetry option (tracing on) or nothing. */
+  traced: QueueTracing;
+}
+
+/** A role's BullMQ worker options: a dead worker's job is re-run after its lock lapses and the stalled check sees it. */
+export const workerOptions = (deps: RoleDeps, concurrency: number) => ({
+  connection: deps.workerConnection,
+  prefix: deps.config.redis.prefix,
+  ...deps.traced,
+  concurrency,
+  lockDuration: deps.config.queue.lockMs,
+  stalledInterval: deps.config.queue.lockMs,
+});

@@ -76,11 +76,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     apiUrl: config.slack.apiUrl,
     logger,
   });
-  const identity = await fetchIdentity(slackClient, logger);
+  // Meanwhile, a check of Redis for an older version's queues (a warning, once).
+  const [identity] = await Promise.all([
+    fetchIdentity(slackClient, logger),
+    warnOfUntaggedData(producer, config.redis.prefix, logger),
+  ]);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
-  await warnOfUntaggedData(producer, config.redis.prefix, logger);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
   const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
@@ -150,7 +153,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
   const subscriber = createRedis(redisUrl, 'worker', logger);
   connections.push(subscriber);
-  const slack = fg
+  const web = fg
     ? await createWebRole({
         ...shared,
         llm: llm.forRole('foreground'),
@@ -162,23 +165,14 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         overview,
       })
     : undefined;
+  const slack = web?.slack;
   if (bg)
     await startWorkerRole({ ...shared, llm: llm.forRole('background'), subscriber, answering: bg, overview });
   // The queue dashboard (QUEUE_DASHBOARD, off by default): web processes only, behind basic auth.
   const board = config.dashboard;
   const dashboard =
-    fg && board.enabled
-      ? createQueueDashboard({
-          ...board,
-          queues: [
-            answersQueue,
-            watch.queue(
-              new Queue(QUEUES.intake.name, { connection: producer, prefix: config.redis.prefix }),
-              'dashboard intake queue',
-            ),
-          ],
-          logger,
-        })
+    web && board.enabled
+      ? createQueueDashboard({ ...board, queues: [answersQueue, web.intakeQueue], logger })
       : undefined;
   const http = createHttpServer({
     ...(dashboard ? { dashboard } : {}),

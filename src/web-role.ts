@@ -1,12 +1,8 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
-import type { Answering } from './answering.js';
-import type { Config } from './core/config.js';
+import { type RoleDeps, workerOptions } from './answering.js';
 import type { SlackIdentity } from './core/domain.js';
-import type { Logger } from './core/logger.js';
-import type { Metrics } from './core/metrics.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerFeedbackActions } from './edge/listeners/actions/feedback-actions.js';
 import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
@@ -18,7 +14,6 @@ import { registerMessageListeners } from './edge/listeners/events/messages.js';
 import { registerFeedbackComment } from './edge/listeners/views/feedback-comment.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
-import type { LlmClient } from './llm/client.js';
 import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
@@ -29,54 +24,35 @@ import type { OverviewService } from './overview/service.js';
 import { createSessionStop } from './overview/session-stop.js';
 import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
-import { createRateLimiter, type Fairness } from './queue/fairness.js';
+import { createRateLimiter } from './queue/fairness.js';
 import { createForegroundStops } from './queue/foreground-stops.js';
-import { QUEUES, type QueueTracing } from './queue/registry.js';
+import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
-import type { QueueWatch } from './queue/watch.js';
 import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
-import type { Keys } from './sessions/keys.js';
 import type { Prefs } from './sessions/prefs.js';
-import type { RequestStore } from './sessions/requests.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { createThreadSession } from './sessions/thread-status.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
 const FOLLOW_TTL_SECONDS = 30 * 86_400;
 
-export interface WebRoleDeps {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  /** The fail-fast producer connection, and the blocking one BullMQ workers need. */
-  redis: Redis;
-  workerConnection: Redis;
-  /** A connection of its own for the stop channel (a subscribed client does nothing else). */
-  subscriber: Redis;
-  keys: Keys;
+export interface WebRoleDeps extends RoleDeps {
   identity: SlackIdentity;
-  llm: LlmClient;
-  /** The web role's own Slack client and what answers with it. */
-  answering: Answering;
   answersQueue: Queue;
-  requests: RequestStore;
   prefs: Prefs;
-  fairness: Fairness;
   overview: OverviewService;
-  watch: QueueWatch;
-  /** BullMQ's telemetry option (tracing on) or nothing. */
-  traced: QueueTracing;
 }
 
 /**
  * The web role: Slack's requests in (Bolt and its listeners, each writing intake work before the
  * ack), and the intake worker that turns them into answers (foreground, or queued for the worker
- * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server.
+ * role) and runs the overview's commands and buttons. Returns the Bolt app for the HTTP server, and
+ * the intake queue for the dashboard.
  */
-export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
+export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackApp; intakeQueue: Queue }> => {
   const { config, logger, metrics, redis, keys, identity, requests, fairness, overview, watch } = deps;
   const { poster, client } = deps.answering;
   const prefix = config.redis.prefix;
@@ -190,16 +166,9 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<SlackApp> => {
       sessionStop,
     }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
-    {
-      connection: deps.workerConnection,
-      prefix,
-      ...deps.traced,
-      concurrency: Math.max(64, config.queue.foregroundMaxInFlight * 2),
-      lockDuration: config.queue.lockMs,
-      stalledInterval: config.queue.lockMs,
-    },
+    workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),
   );
   watch.worker(intakeWorker, 'intake worker');
   intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, threadSession, logger }));
-  return slack;
+  return { slack, intakeQueue };
 };

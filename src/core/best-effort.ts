@@ -2,26 +2,21 @@ import { errorFields } from './errors.js';
 import type { Logger } from './logger.js';
 import { sleep } from './time.js';
 
-export interface BestEffortOptions {
-  /** Tries in all (default 1). A Redis blip is usually over within a second. */
-  attempts?: number;
-  /** Pause before the second try; doubled for each try after it (default 200 ms). */
-  delayMs?: number;
-}
+/** Pause before the second try, doubled for each try after it: a Redis blip is usually over within a second. */
+const RETRY_DELAY_MS = 200;
 
 /**
  * A step whose failure must not change the outcome: bookkeeping after an answer was posted, a note
- * or badge that only decorates a result already decided. It is tried up to `attempts` times; a
- * last failure is logged (with `what`) and swallowed, and the result is then undefined.
+ * or badge that only decorates a result already decided. It is tried up to `attempts` times
+ * (default 1); a last failure is logged (with `what`) and swallowed, and the result is then undefined.
  */
 export const bestEffort = async <T>(
   log: Logger,
   what: string,
   step: () => Promise<T>,
-  opts: BestEffortOptions = {},
+  opts: { attempts?: number } = {},
 ): Promise<T | undefined> => {
   const attempts = Math.max(1, opts.attempts ?? 1);
-  const delayMs = opts.delayMs ?? 200;
   for (let attempt = 1; ; attempt++) {
     try {
       return await step();
@@ -30,7 +25,7 @@ export const bestEffort = async <T>(
         log.warn({ what, attempts, err: errorFields(err) }, 'best-effort step failed; carrying on');
         return undefined;
       }
-      await sleep(delayMs * 2 ** (attempt - 1));
+      await sleep(RETRY_DELAY_MS * 2 ** (attempt - 1));
     }
   }
 };

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { TracingConfig } from './tracing.js';
 import { toTracingConfig, tracingSettings } from './tracing-settings.js';
 
 /**
@@ -95,9 +94,7 @@ const schema = z
     METRICS_PORT: optionalStr.pipe(z.coerce.number<string | undefined>().int().min(0).max(65535).optional()),
     METRICS_TOKEN: optionalStr,
     SHUTDOWN_TIMEOUT_MS: int(25_000, 1000),
-    EMOJI_SEEN: emoji('eyes'),
     EMOJI_QUEUED: emoji('hourglass_flowing_sand'),
-    EMOJI_RUNNING: emoji('gear'),
     EMOJI_DONE: emoji('white_check_mark'),
     EMOJI_FAILED: emoji('x'),
     EMOJI_CANCELLED: emoji('no_entry_sign'),
@@ -139,78 +136,6 @@ type Env = z.infer<typeof schema>;
 
 export type Role = 'all' | 'web' | 'worker';
 
-export interface Config {
-  env: string;
-  production: boolean;
-  logLevel: Env['LOG_LEVEL'];
-  port: number;
-  role: Role;
-  slack: {
-    botToken: string;
-    signingSecret: string | undefined;
-    appToken: string | undefined;
-    apiUrl: string | undefined;
-    socketMode: boolean;
-    bodyLimitBytes: number;
-    /**
-     * Multiplies every rate of the shared Slack budget (out/slack-limits.ts): 1 against Slack; more
-     * against a stand-in that enforces no limits, or scales its own (tests, demo, bench).
-     */
-    budgetScale: number;
-  };
-  /** Where `/metrics` is served: its own port (undefined: the main one), and the bearer token it needs, if any. */
-  metrics: { port: number | undefined; token: string | undefined };
-  openai: {
-    apiKey: string | undefined;
-    baseUrl: string | undefined;
-    model: string;
-    systemPrompt: string;
-    maxAnswerTokens: number;
-    contextTokenBudget: number;
-    timeoutMs: number;
-    maxRetries: number;
-    /** How long a call may go without its first piece of text, retries included. */
-    firstTokenTimeoutMs: number;
-    /** How long a stream may pause between pieces of text once it has started. */
-    idleTimeoutMs: number;
-  };
-  redis: {
-    /** Undefined when REDIS_URL was not set: the default address is used (and, outside production, a local child may be started). */
-    url: string | undefined;
-    defaultUrl: string;
-    /** Prefix of every key and queue this app writes, so several deployments can share one Redis. */
-    prefix: string;
-  };
-  sessions: { historyTtlSeconds: number; resultRetentionSeconds: number };
-  /** The LLM governor: one budget per API key across all processes (0: no limit). */
-  llm: { maxRpm: number; maxTpm: number; maxConcurrency: number; foregroundReserve: number };
-  queue: {
-    backgroundTokenThreshold: number;
-    foregroundMaxInFlight: number;
-    workerConcurrency: number;
-    attempts: number;
-    retentionSeconds: number;
-    /** BullMQ lock of a running job, renewed at half-time; also the stalled-job check interval. */
-    lockMs: number;
-    userMaxQueued: number;
-    userMaxRunning: number;
-    userRateLimitPerMinute: number;
-    /** Messages one thread may hold waiting for their turn (the one being answered included). */
-    threadMaxWaiting: number;
-    /** Longest a message waits for its thread's turn before it is refused. */
-    threadMaxWaitMs: number;
-  };
-  emoji: { seen: string; queued: string; running: string; done: string; failed: string; cancelled: string };
-  nativeStreaming: boolean;
-  /** Home re-publishes for one user within this window are coalesced into one. */
-  homeCoalesceMs: number;
-  /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */
-  dashboard: { enabled: false } | { enabled: true; user: string; password: string; readOnly: boolean };
-  shutdownTimeoutMs: number;
-  /** OpenTelemetry traces: exported over OTLP/HTTP when `url` is set, else not started at all. */
-  tracing: TracingConfig;
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid settings:\n${problems.map((p) => `  ${p}`).join('\n')}`);
@@ -243,83 +168,104 @@ export const loadConfig = (env: Record<string, string | undefined>, role: Role =
     }
     throw new ConfigError([...lines.values()]);
   }
-  const e = parsed.data;
-  const config: Config = {
-    env: e.NODE_ENV,
-    production: e.NODE_ENV === 'production',
-    logLevel: e.LOG_LEVEL,
-    port: e.PORT,
-    role,
-    slack: {
-      botToken: e.SLACK_BOT_TOKEN,
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
-      socketMode: Boolean(e.SLACK_APP_TOKEN),
-      bodyLimitBytes: e.BODY_LIMIT_BYTES,
-      budgetScale: e.SLACK_BUDGET_SCALE ?? 1,
-    },
-    metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
-    openai: {
-      apiKey: e.OPENAI_API_KEY,
-      baseUrl: e.OPENAI_BASE_URL,
-      model: e.OPENAI_MODEL,
-      systemPrompt: e.SYSTEM_PROMPT,
-      maxAnswerTokens: e.MAX_ANSWER_TOKENS,
-      contextTokenBudget: e.CONTEXT_TOKEN_BUDGET,
-      timeoutMs: e.LLM_TIMEOUT_MS,
-      maxRetries: e.LLM_MAX_RETRIES,
-      firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
-      idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
-    },
-    redis: { url: e.REDIS_URL, defaultUrl: DEFAULT_REDIS_URL, prefix: e.REDIS_PREFIX },
-    sessions: {
-      historyTtlSeconds: e.HISTORY_TTL_SECONDS,
-      resultRetentionSeconds: e.RESULT_RETENTION_SECONDS,
-    },
-    llm: {
-      maxRpm: e.LLM_MAX_RPM,
-      maxTpm: e.LLM_MAX_TPM,
-      maxConcurrency: e.LLM_MAX_CONCURRENCY,
-      foregroundReserve: e.LLM_FOREGROUND_RESERVE,
-    },
-    queue: {
-      backgroundTokenThreshold: e.BACKGROUND_TOKEN_THRESHOLD,
-      foregroundMaxInFlight: e.FOREGROUND_MAX_IN_FLIGHT,
-      workerConcurrency: e.WORKER_CONCURRENCY ?? (e.LLM_MAX_CONCURRENCY > 0 ? e.LLM_MAX_CONCURRENCY : 32),
-      attempts: e.JOB_ATTEMPTS,
-      retentionSeconds: e.JOB_RETENTION_SECONDS,
-      lockMs: e.JOB_LOCK_MS,
-      userMaxQueued: e.USER_MAX_QUEUED,
-      userMaxRunning: e.USER_MAX_RUNNING,
-      userRateLimitPerMinute: e.USER_RATE_LIMIT_PER_MINUTE,
-      threadMaxWaiting: e.THREAD_MAX_WAITING,
-      threadMaxWaitMs: e.THREAD_MAX_WAIT_MS,
-    },
-    emoji: {
-      seen: e.EMOJI_SEEN,
-      queued: e.EMOJI_QUEUED,
-      running: e.EMOJI_RUNNING,
-      done: e.EMOJI_DONE,
-      failed: e.EMOJI_FAILED,
-      cancelled: e.EMOJI_CANCELLED,
-    },
-    nativeStreaming: e.NATIVE_STREAMING,
-    homeCoalesceMs: e.HOME_COALESCE_MS,
-    dashboard:
-      e.QUEUE_DASHBOARD && e.QUEUE_DASHBOARD_PASSWORD
-        ? {
-            enabled: true,
-            user: e.QUEUE_DASHBOARD_USER,
-            password: e.QUEUE_DASHBOARD_PASSWORD,
-            readOnly: e.QUEUE_DASHBOARD_READ_ONLY,
-          }
-        : { enabled: false },
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    tracing: toTracingConfig(e),
-  };
-  return deepFreeze(config);
+  return deepFreeze(toConfig(parsed.data, role));
 };
+
+/** The settings as the app reads them, grouped by what uses them. */
+const toConfig = (e: Env, role: Role) => ({
+  production: e.NODE_ENV === 'production',
+  logLevel: e.LOG_LEVEL,
+  port: e.PORT,
+  role,
+  slack: {
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    appToken: e.SLACK_APP_TOKEN,
+    apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
+    socketMode: Boolean(e.SLACK_APP_TOKEN),
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    /**
+     * Multiplies every rate of the shared Slack budget (out/slack-limits.ts): 1 against Slack; more
+     * against a stand-in that enforces no limits, or scales its own (tests, demo, bench).
+     */
+    budgetScale: e.SLACK_BUDGET_SCALE ?? 1,
+  },
+  /** Where `/metrics` is served: its own port (undefined: the main one), and the bearer token it needs, if any. */
+  metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },
+  openai: {
+    apiKey: e.OPENAI_API_KEY,
+    baseUrl: e.OPENAI_BASE_URL,
+    model: e.OPENAI_MODEL,
+    systemPrompt: e.SYSTEM_PROMPT,
+    maxAnswerTokens: e.MAX_ANSWER_TOKENS,
+    contextTokenBudget: e.CONTEXT_TOKEN_BUDGET,
+    timeoutMs: e.LLM_TIMEOUT_MS,
+    maxRetries: e.LLM_MAX_RETRIES,
+    /** How long a call may go without its first piece of text, retries included. */
+    firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+    /** How long a stream may pause between pieces of text once it has started. */
+    idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
+  },
+  redis: {
+    /** Undefined when REDIS_URL was not set: the default address is used (and, outside production, a local child may be started). */
+    url: e.REDIS_URL,
+    defaultUrl: DEFAULT_REDIS_URL,
+    /** Prefix of every key and queue this app writes, so several deployments can share one Redis. */
+    prefix: e.REDIS_PREFIX,
+  },
+  sessions: {
+    historyTtlSeconds: e.HISTORY_TTL_SECONDS,
+    resultRetentionSeconds: e.RESULT_RETENTION_SECONDS,
+  },
+  /** The LLM governor: one budget per API key across all processes (0: no limit). */
+  llm: {
+    maxRpm: e.LLM_MAX_RPM,
+    maxTpm: e.LLM_MAX_TPM,
+    maxConcurrency: e.LLM_MAX_CONCURRENCY,
+    foregroundReserve: e.LLM_FOREGROUND_RESERVE,
+  },
+  queue: {
+    backgroundTokenThreshold: e.BACKGROUND_TOKEN_THRESHOLD,
+    foregroundMaxInFlight: e.FOREGROUND_MAX_IN_FLIGHT,
+    workerConcurrency: e.WORKER_CONCURRENCY ?? (e.LLM_MAX_CONCURRENCY > 0 ? e.LLM_MAX_CONCURRENCY : 32),
+    attempts: e.JOB_ATTEMPTS,
+    retentionSeconds: e.JOB_RETENTION_SECONDS,
+    /** BullMQ lock of a running job, renewed at half-time; also the stalled-job check interval. */
+    lockMs: e.JOB_LOCK_MS,
+    userMaxQueued: e.USER_MAX_QUEUED,
+    userMaxRunning: e.USER_MAX_RUNNING,
+    userRateLimitPerMinute: e.USER_RATE_LIMIT_PER_MINUTE,
+    /** Messages one thread may hold waiting for their turn (the one being answered included). */
+    threadMaxWaiting: e.THREAD_MAX_WAITING,
+    /** Longest a message waits for its thread's turn before it is refused. */
+    threadMaxWaitMs: e.THREAD_MAX_WAIT_MS,
+  },
+  /** EMOJI_SEEN and EMOJI_RUNNING of earlier versions are ignored: nothing shows them any more. */
+  emoji: {
+    queued: e.EMOJI_QUEUED,
+    done: e.EMOJI_DONE,
+    failed: e.EMOJI_FAILED,
+    cancelled: e.EMOJI_CANCELLED,
+  },
+  nativeStreaming: e.NATIVE_STREAMING,
+  /** Home re-publishes for one user within this window are coalesced into one. */
+  homeCoalesceMs: e.HOME_COALESCE_MS,
+  /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */
+  dashboard:
+    e.QUEUE_DASHBOARD && e.QUEUE_DASHBOARD_PASSWORD
+      ? {
+          enabled: true as const,
+          user: e.QUEUE_DASHBOARD_USER,
+          password: e.QUEUE_DASHBOARD_PASSWORD,
+          readOnly: e.QUEUE_DASHBOARD_READ_ONLY,
+        }
+      : { enabled: false as const },
+  shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  /** OpenTelemetry traces: exported over OTLP/HTTP when `url` is set, else not started at all. */
+  tracing: toTracingConfig(e),
+});
+
+export type Config = ReturnType<typeof toConfig>;
 
 const deepFreeze = <T>(obj: T): Readonly<T> => {
   for (const v of Object.values(obj as object)) if (v && typeof v === 'object') deepFreeze(v);

@@ -57,9 +57,6 @@ let enabled = false;
 /** Longest a stopping process waits for its last spans to leave. */
 const SHUTDOWN_GRACE_MS = 3_000;
 
-/** True once `startTracing` started the SDK in this process. */
-export const tracingEnabled = (): boolean => enabled;
-
 /**
  * Runs `fn` in a new span, a child of the active one, ended when `fn` settles. A failure marks
  * the span with the error's code or name only: messages can quote users or providers, and spans
@@ -88,16 +85,6 @@ export const withSpan = <T>(
 };
 
 /**
- * The active trace's id, when tracing is on and a span is active. An unsampled trace has one too
- * (its spans are not exported, but its log lines still correlate across processes).
- */
-export const currentTraceId = (): string | undefined => {
-  if (!enabled) return undefined;
-  const sc = trace.getActiveSpan()?.spanContext();
-  return sc && isSpanContextValid(sc) ? sc.traceId : undefined;
-};
-
-/**
  * Fields for a log line: the active trace and span (nothing when tracing is off or no span is
  * active). A new object each time: pino writes the line's own fields into it.
  */
@@ -106,6 +93,12 @@ export const traceLogFields = (): { traceId?: string; spanId?: string } => {
   const sc = trace.getActiveSpan()?.spanContext();
   return sc && isSpanContextValid(sc) ? { traceId: sc.traceId, spanId: sc.spanId } : {};
 };
+
+/**
+ * The active trace's id, when tracing is on and a span is active. An unsampled trace has one too
+ * (its spans are not exported, but its log lines still correlate across processes).
+ */
+export const currentTraceId = (): string | undefined => traceLogFields().traceId;
 
 /**
  * The active context as BullMQ's telemetry metadata (bullmq-otel's format: the W3C `traceparent`

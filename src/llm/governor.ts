@@ -11,8 +11,8 @@ import type { RateLimitHints } from './ratelimit-headers.js';
  *
  * - requests and tokens per minute: token buckets that refill continuously (a full minute's worth
  *   at most), the way OpenAI replenishes its own limits;
- * - calls at once: leases in a sorted set scored by expiry, renewed while the call runs, so a dead
- *   process's slots lapse on their own.
+ * - calls at once: leases in a sorted set scored by expiry, renewed while the call runs (one timer
+ *   and one trip per process for all its calls), so a dead process's slots lapse on their own.
  *
  * Foreground calls (a user is watching) may use the whole budget; background calls leave a reserved
  * share of each limit untouched. The provider's `x-ratelimit-*` headers tighten the buckets (and a
@@ -90,10 +90,14 @@ end
 return {1, 0}
 `;
 
-/** ARGV: 1 now, 2 id, 3 leaseMs. Moves a running call's lease on (and takes back one that had lapsed). */
+/**
+ * ARGV: 1 now, 2 leaseMs, 3… ids. Moves this process's running calls' leases on, all in one trip
+ * (and takes back one that had lapsed).
+ */
 const RENEW = `
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+local expiry = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], expiry, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
 return 1
 `;
 
@@ -172,21 +176,33 @@ export const createLlmGovernor = (deps: GovernorDeps) => {
   const leases = deps.keys.llmLeases();
   const budget = deps.keys.llmBudget();
 
+  // The leases of this process's running calls, renewed together by one timer at a third of the
+  // lease (two late renewals still keep a slot); no timer while none runs.
+  const running = new Set<string>();
+  let renewal: ReturnType<typeof setInterval> | undefined;
+  const renew = () => {
+    redis.eval(RENEW, 1, leases, String(now()), String(leaseMs), ...running).catch(() => undefined);
+  };
+
   const lease = (id: string, tokens: number, concurrency: boolean): GovernorLease => {
-    // Renewed at a third of the lease: two late renewals still keep the slot.
-    const timer = concurrency
-      ? setInterval(() => {
-          redis.eval(RENEW, 1, leases, String(now()), id, String(leaseMs)).catch(() => undefined);
-        }, leaseMs / 3)
-      : undefined;
-    timer?.unref();
+    if (concurrency) {
+      running.add(id);
+      renewal ??= setInterval(renew, leaseMs / 3);
+      renewal.unref();
+    }
     let released = false;
     return {
       async release(usedTokens) {
         if (released) return;
         released = true;
-        clearInterval(timer);
+        running.delete(id);
+        if (running.size === 0) {
+          clearInterval(renewal);
+          renewal = undefined;
+        }
         const back = usedTokens === undefined ? 0 : Math.max(0, tokens - usedTokens);
+        // Nothing to take back: no slot was held and no tokens are returned.
+        if (!concurrency && back === 0) return;
         await redis.eval(RELEASE, 2, leases, budget, id, String(back));
       },
     };

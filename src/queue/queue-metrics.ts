@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { metricsOn } from '../core/metrics.js';
 
 /** The job states a queue's depth is read in (BullMQ 6 has no `paused` state). */
 export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'failed'] as const;
@@ -12,12 +13,11 @@ export const QUEUE_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'fai
  * depth. A scrape while Redis is away keeps the last values and logs at debug.
  */
 export const registerQueueMetrics = (registry: Registry, queues: readonly Queue[], logger: Logger) =>
-  new Gauge({
-    name: 'backchannel_queue_jobs',
-    help: 'Jobs in each queue by state, fleet-wide (read from Redis at scrape time)',
-    labelNames: ['queue', 'state'],
-    registers: [registry],
-    async collect() {
+  metricsOn(registry).gauge(
+    'backchannel_queue_jobs',
+    'Jobs in each queue by state, fleet-wide (read from Redis at scrape time)',
+    ['queue', 'state'],
+    async function () {
       for (const queue of queues) {
         try {
           const counts = await queue.getJobCounts(...QUEUE_STATES);
@@ -27,4 +27,4 @@ export const registerQueueMetrics = (registry: Registry, queues: readonly Queue[
         }
       }
     },
-  });
+  );

@@ -22,6 +22,16 @@ describe('settings', () => {
     expect(Object.isFrozen(config.slack)).toBe(true);
   });
 
+  it('ignores the emoji settings nothing shows any more (EMOJI_SEEN, EMOJI_RUNNING)', () => {
+    const config = loadConfig({ ...base, EMOJI_RUNNING: ':gear:', EMOJI_SEEN: 'eyes', EMOJI_DONE: 'tada' });
+    expect(config.emoji).toEqual({
+      queued: 'hourglass_flowing_sand',
+      done: 'tada',
+      failed: 'x',
+      cancelled: 'no_entry_sign',
+    });
+  });
+
   it('names each missing or malformed setting on its own line', () => {
     const err = problemsOf({ PORT: 'eighty', REDIS_URL: 'not a url', MAX_ANSWER_TOKENS: '-5' });
     expect(err.problems).toEqual(

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { backgroundCap, createLlmGovernor, type GovernorLimits } from '../../src/llm/governor.js';
 import { parseResetMs, rateLimitHints } from '../../src/llm/ratelimit-headers.js';
 import { createKeys } from '../../src/sessions/keys.js';
@@ -94,6 +94,31 @@ describe('the LLM governor across processes', () => {
     expect(taken(await b.governor.tryAcquire('foreground', 1))).toBe(false);
     if (live.ok) await live.lease.release();
     if (after.ok) await after.lease.release();
+  });
+
+  it('renews all of a process’s slots in one trip, and releases a call that held nothing without one', async () => {
+    const { a, clock } = twoProcesses({ concurrency: 3 }, 300);
+    const evals = vi.spyOn(a.redis, 'eval');
+    const held = [await a.governor.tryAcquire('foreground', 1), await a.governor.tryAcquire('foreground', 1)];
+    evals.mockClear();
+    clock.t += 1_000;
+    const leases = createKeys(a.prefix).llmLeases();
+    for (let i = 0; i < 100 && evals.mock.calls.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(evals.mock.calls[0]?.slice(2)).toEqual([
+      leases,
+      String(clock.t),
+      '300',
+      expect.any(String),
+      expect.any(String),
+    ]);
+    for (const h of held) if (h.ok) await h.lease.release();
+
+    const { a: unlimited } = twoProcesses({});
+    const free = await unlimited.governor.tryAcquire('foreground', 10);
+    const calls = vi.spyOn(unlimited.redis, 'eval');
+    if (free.ok) await free.lease.release();
+    expect(calls).not.toHaveBeenCalled();
   });
 
   it('keeps the foreground’s share: background stops at its cap while a foreground call still goes', async () => {

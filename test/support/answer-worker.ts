@@ -1,12 +1,9 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createContextBuilder } from '../../src/answer/context.js';
+import { createAnswering } from '../../src/answering.js';
 import { loadConfig } from '../../src/core/config.js';
 import { createMetrics } from '../../src/core/metrics.js';
-import { turnTokens } from '../../src/llm/budget.js';
 import { createLlmClient } from '../../src/llm/client.js';
-import { createSlackPoster } from '../../src/out/poster.js';
-import { createThreadReader } from '../../src/out/threads.js';
 import { createSlackClient } from '../../src/out/web-client.js';
 import {
   type AnswerProcessorDeps,
@@ -17,17 +14,15 @@ import { createCancelWatch } from '../../src/queue/cancel.js';
 import { createFairness, type FairnessDeps } from '../../src/queue/fairness.js';
 import { QUEUES } from '../../src/queue/registry.js';
 import { createFeedbackStore } from '../../src/sessions/feedback.js';
-import { createHistoryStore } from '../../src/sessions/history.js';
 import { createKeys } from '../../src/sessions/keys.js';
-import { createNameCache } from '../../src/sessions/names.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
-import { localBudget } from './budget.js';
 import { captureLogs } from './in-process-bot.js';
 import type { Stack } from './stack.js';
 
 /**
  * A background answer worker on a stack's Redis and prefix, built from the real parts (Slack and
- * LLM clients against the stack's stand-ins, real stores, real BullMQ), as worker-role.ts builds it, so a
+ * LLM clients against the stack's stand-ins, real stores, the shared Slack budget, real BullMQ), as
+ * worker-role.ts builds it (its Slack side from answering.ts, the same function), so a
  * test can swap one dependency of the processor (a store that fails, a short fairness lease).
  * Start the stack with `role: 'web'`, so this is the only answer worker.
  */
@@ -48,39 +43,27 @@ export const startAnswerWorker = async (
   const subscriber = new Redis(url);
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const keys = createKeys(s.prefix);
-  const client = createSlackClient({
-    token: config.slack.botToken,
-    apiUrl: config.slack.apiUrl,
-    logger,
-    retries: 0,
-  });
-  const reader = createThreadReader({
-    client,
-    gate: localBudget({ maxWaitMs: 10_000 }),
-    names: createNameCache({ redis, keys }),
-    identity: { botUserId: s.slack.botUserId, botId: s.slack.botId },
-    logger,
-  });
-  const history = createHistoryStore({
+  const metrics = createMetrics();
+  // The worker role's Slack side, as main.ts builds it: its own client that never retries a call.
+  const answering = createAnswering({
+    config,
     redis,
     keys,
-    ttlSeconds: config.sessions.historyTtlSeconds,
-    reader,
-    count: turnTokens,
-    budgetTokens: config.openai.contextTokenBudget,
+    identity: { botUserId: s.slack.botUserId, botId: s.slack.botId, teamId: s.slack.teamId },
+    logger,
+    metrics,
   });
+  const { poster, reader, context, history } = answering(
+    createSlackClient({ token: config.slack.botToken, apiUrl: config.slack.apiUrl, logger, retries: 0 }),
+    'background',
+  );
   const cancels = createCancelWatch({ subscriber, redis, keys, logger });
   await cancels.start();
   const real: AnswerProcessorDeps = {
     llm: createLlmClient({ config: config.openai, logger }),
-    poster: createSlackPoster({
-      client,
-      logger,
-      nativeStreaming: config.nativeStreaming,
-      badges: config.emoji,
-    }),
+    poster,
     reader,
-    context: createContextBuilder({ history, reader, config: config.openai }),
+    context,
     history,
     requests: createRequestStore({ redis, keys, retentionSeconds: config.sessions.resultRetentionSeconds }),
     feedback: createFeedbackStore({ redis, keys, retentionSeconds: config.sessions.resultRetentionSeconds }),
@@ -92,7 +75,7 @@ export const startAnswerWorker = async (
       ...opts.fairness,
     }),
     cancels,
-    metrics: createMetrics(),
+    metrics,
     logger,
   };
   const worker = new Worker(QUEUES.answers.name, createAnswerProcessor({ ...real, ...opts.deps?.(real) }), {
