@@ -4,14 +4,7 @@ import { createRequestHandler } from './answer/handle-request.js';
 import { type RoleDeps, workerOptions } from './answering.js';
 import type { SlackIdentity } from './core/domain.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
-import { registerFeedbackActions } from './edge/listeners/actions/feedback-actions.js';
-import { registerOverviewActions } from './edge/listeners/actions/overview-actions.js';
-import { registerAskCommand } from './edge/listeners/commands/ask.js';
-import { registerAgentSessionStopped } from './edge/listeners/events/agent-session-stopped.js';
-import { registerAppContextChanged } from './edge/listeners/events/app-context-changed.js';
-import { registerAppHomeOpened } from './edge/listeners/events/app-home-opened.js';
-import { registerMessageListeners } from './edge/listeners/events/messages.js';
-import { registerFeedbackComment } from './edge/listeners/views/feedback-comment.js';
+import { registerListeners } from './edge/listeners/index.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import { createWorkspaceAdmins } from './out/workspace-admins.js';
@@ -67,14 +60,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
   const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
   const threadLocks = createThreadLocks({ redis, keys, ttlMs, maxWaiting, maxWaitMs, logger });
   const slack = createSlackApp({ config, identity, logger });
-  registerMessageListeners(slack.app, { intake, followed, identity, threadLocks, logger, metrics });
-  registerAskCommand(slack.app, { intake, logger, metrics });
-  registerAppHomeOpened(slack.app, { intake, logger, metrics });
-  registerAppContextChanged(slack.app, { intake, logger, metrics });
-  registerOverviewActions(slack.app, { intake, logger, metrics });
-  registerFeedbackActions(slack.app, { intake, logger, metrics });
-  registerFeedbackComment(slack.app, { intake, logger, metrics });
-  registerAgentSessionStopped(slack.app, { intake, logger, metrics });
+  registerListeners(slack.app, { intake, followed, identity, threadLocks, logger, metrics });
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;

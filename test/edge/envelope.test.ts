@@ -5,14 +5,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { createMetrics } from '../../src/core/metrics.js';
 import { createSlackApp } from '../../src/edge/app.js';
 import { parseSlackBody, screenSlackBody, screenSlackRequest } from '../../src/edge/envelope.js';
-import { registerFeedbackActions } from '../../src/edge/listeners/actions/feedback-actions.js';
-import { registerOverviewActions } from '../../src/edge/listeners/actions/overview-actions.js';
-import { registerAskCommand } from '../../src/edge/listeners/commands/ask.js';
-import { registerAgentSessionStopped } from '../../src/edge/listeners/events/agent-session-stopped.js';
-import { registerAppContextChanged } from '../../src/edge/listeners/events/app-context-changed.js';
-import { registerAppHomeOpened } from '../../src/edge/listeners/events/app-home-opened.js';
-import { registerMessageListeners } from '../../src/edge/listeners/events/messages.js';
-import { registerFeedbackComment } from '../../src/edge/listeners/views/feedback-comment.js';
+import { registerListeners } from '../../src/edge/listeners/index.js';
 import { slackSignature } from '../../standins/driver/index.js';
 import { hostileCase } from '../support/hostile.js';
 
@@ -237,7 +230,7 @@ describe('Bolt behind the screen', () => {
     });
     const metrics = createMetrics();
     const intake = { accept: async () => 'accepted' as const, acceptWork: async () => 'accepted' as const };
-    registerMessageListeners(slack.app, {
+    registerListeners(slack.app, {
       intake,
       followed: { isFollowed: async () => true },
       identity: { botUserId: 'U0BOT', botId: 'B0BOT' },
@@ -245,13 +238,6 @@ describe('Bolt behind the screen', () => {
       logger,
       metrics,
     });
-    registerAskCommand(slack.app, { intake, logger, metrics });
-    registerAppHomeOpened(slack.app, { intake, logger, metrics });
-    registerAppContextChanged(slack.app, { intake, logger, metrics });
-    registerOverviewActions(slack.app, { intake, logger, metrics });
-    registerFeedbackActions(slack.app, { intake, logger, metrics });
-    registerFeedbackComment(slack.app, { intake, logger, metrics });
-    registerAgentSessionStopped(slack.app, { intake, logger, metrics });
     return { app: slack.app, lines };
   };
 

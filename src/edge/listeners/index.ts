@@ -1,0 +1,33 @@
+import type { App } from '@slack/bolt';
+import type { Intake } from '../../intake/intake.js';
+import { registerFeedbackActions } from './actions/feedback-actions.js';
+import { registerOverviewActions } from './actions/overview-actions.js';
+import { registerAskCommand } from './commands/ask.js';
+import { registerAgentSessionStopped } from './events/agent-session-stopped.js';
+import { registerAppContextChanged } from './events/app-context-changed.js';
+import { registerAppHomeOpened } from './events/app-home-opened.js';
+import { type MessageListenerDeps, registerMessageListeners } from './events/messages.js';
+import { registerFeedbackComment } from './views/feedback-comment.js';
+
+/**
+ * Every listener the bot puts on its Bolt app: each reads its payload and writes it durably before
+ * the ack. One list, so the web role and the edge's fuzz test register the same ones.
+ */
+export type ListenerDeps = Omit<MessageListenerDeps, 'intake'> & {
+  intake: Pick<Intake, 'accept' | 'acceptWork'>;
+};
+
+export const registerListeners = (app: App, deps: ListenerDeps): void => {
+  const { intake, logger, metrics } = deps;
+  registerMessageListeners(app, deps);
+  for (const register of [
+    registerAskCommand,
+    registerAppHomeOpened,
+    registerAppContextChanged,
+    registerOverviewActions,
+    registerFeedbackActions,
+    registerFeedbackComment,
+    registerAgentSessionStopped,
+  ])
+    register(app, { intake, logger, metrics });
+};
