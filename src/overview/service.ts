@@ -9,6 +9,7 @@ import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
 import type { SessionSummary } from '../out/views/sessions.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import { buildSections, type HomeSection } from './home-sections.js';
 
 /** A thread's permalink, built from the workspace URL (no Slack call per session). */
 export const permalinkFor = (
@@ -33,6 +34,8 @@ export interface OverviewDeps {
   logger: Logger;
   /** Re-publishes within this window are coalesced into one (views.publish is Tier 4, ~100/min). */
   coalesceMs?: number;
+  /** The Home tab's other sections (usage, Admin), in order. */
+  sections?: readonly HomeSection[];
 }
 
 /**
@@ -65,10 +68,11 @@ export const createOverviewService = (deps: OverviewDeps) => {
    */
   const publish = async (teamId: string, userId: string, page?: number, priority?: Priority) => {
     if (page !== undefined) await deps.prefs.setHomePage(teamId, userId, page);
-    const [records, shown, dmOnResult] = await Promise.all([
+    const [records, shown, dmOnResult, sections] = await Promise.all([
       deps.requests.listForUser(teamId, userId),
       page ?? deps.prefs.homePage(teamId, userId),
       deps.prefs.dmOnResult(teamId, userId),
+      buildSections(deps.sections ?? [], { teamId, userId }, log),
     ]);
     const view = buildHomeView(records, {
       now: Date.now(),
@@ -77,6 +81,7 @@ export const createOverviewService = (deps: OverviewDeps) => {
       permalinks,
       hasResult,
       botUserId: deps.identity.botUserId,
+      sections,
     });
     await slack(
       'views.publish',

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ACTION_IDS } from '../../src/out/views/actions.js';
+import { HOME_SESSIONS_PER_PAGE } from '../../src/out/views/home-view.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { HOME_PAGE_TTL_SECONDS, PREFS_TTL_SECONDS } from '../../src/sessions/prefs.js';
 import { createRequestStore } from '../../src/sessions/requests.js';
@@ -121,7 +122,7 @@ describe('Home tab state', () => {
     await pause(300);
     const view = s.slack.homeView('UHOME');
     expect(view?.private_metadata).toBe('1');
-    expect(shownRange(view)).toBe('24–31 of 31');
+    expect(shownRange(view)).toBe(`${HOME_SESSIONS_PER_PAGE + 1}–31 of 31`);
 
     const pageKey = createKeys(s.prefix).userHomePage(TEAM, 'UHOME');
     const ttl = await redis.ttl(pageKey);

@@ -19,9 +19,14 @@ export type HomeView = types.HomeView & { blocks: Block[] };
 export const HOME_FIXED_BLOCKS = 6;
 /** `/ask sessions` blocks besides the rows: summary, divider; paging context and actions. */
 export const MESSAGE_FIXED_BLOCKS = 4;
-/** Sessions per Home page: as many rows as fit in 100 blocks next to the fixed ones (23). */
+/**
+ * Blocks the Home tab keeps for its other sections (src/overview/home-sections.ts: the user's usage,
+ * and for admins the Admin section); more are cut.
+ */
+export const HOME_SECTION_BLOCKS = 24;
+/** Sessions per Home page: as many rows as fit in 100 blocks next to the fixed ones and the sections (17). */
 export const HOME_SESSIONS_PER_PAGE = Math.floor(
-  (SLACK_LIMITS.viewBlocks - HOME_FIXED_BLOCKS) / BLOCKS_PER_SESSION,
+  (SLACK_LIMITS.viewBlocks - HOME_FIXED_BLOCKS - HOME_SECTION_BLOCKS) / BLOCKS_PER_SESSION,
 );
 /** Sessions per `/ask sessions` page: as many rows as fit in 50 blocks (11). */
 export const MESSAGE_SESSIONS_PER_PAGE = Math.floor(
@@ -31,7 +36,19 @@ export const MESSAGE_SESSIONS_PER_PAGE = Math.floor(
 export interface HomeViewOptions extends SessionListOptions {
   /** The user's "DM me when a background result is ready" preference. */
   dmOnResult: boolean;
+  /**
+   * The Home tab's other sections (home-sections.ts), already built: `top` goes under the header,
+   * `bottom` after the sessions. At most HOME_SECTION_BLOCKS of them in all, `top` first.
+   */
+  sections?: { top: Block[]; bottom: Block[] };
 }
+
+/** The sections' blocks, within their share of the view. */
+const sectionBlocks = (sections: HomeViewOptions['sections']) => {
+  const top = (sections?.top ?? []).slice(0, HOME_SECTION_BLOCKS);
+  const bottom = (sections?.bottom ?? []).slice(0, HOME_SECTION_BLOCKS - top.length);
+  return { top, bottom };
+};
 
 // The bot's user id, validated before it goes inside `<@…>`.
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -77,15 +94,18 @@ const dmPreferenceBlock = (on: boolean): Block => ({
  */
 export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewOptions): HomeView => {
   const sessions = groupSessions(records);
+  const { top, bottom } = sectionBlocks(opts.sections);
   if (sessions.length === 0) {
     return {
       type: 'home',
       private_metadata: '0',
       blocks: [
         { type: 'header', text: ownPlainText('Welcome to Backchannel 👋', SLACK_LIMITS.headerChars) },
+        ...top,
         { type: 'section', text: mrkdwn(onboardingText(opts.botUserId)) },
         { type: 'divider' },
         dmPreferenceBlock(opts.dmOnResult),
+        ...bottom,
       ],
     };
   }
@@ -96,10 +116,12 @@ export const buildHomeView = (records: readonly RequestRecord[], opts: HomeViewO
     blocks: [
       { type: 'header', text: ownPlainText('Your Backchannel sessions', SLACK_LIMITS.headerChars) },
       { type: 'context', elements: [mrkdwn(countsLine(countRequests(records)))] },
+      ...top,
       dmPreferenceBlock(opts.dmOnResult),
       { type: 'divider' },
       ...page.items.flatMap((s) => sessionRow(s, opts)),
       ...pagingBlocks(page),
+      ...bottom,
     ],
   };
 };

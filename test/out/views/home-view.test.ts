@@ -7,6 +7,7 @@ import {
   buildHomeView,
   buildSessionsMessage,
   HOME_FIXED_BLOCKS,
+  HOME_SECTION_BLOCKS,
   HOME_SESSIONS_PER_PAGE,
   type HomeView,
   MESSAGE_FIXED_BLOCKS,
@@ -45,13 +46,27 @@ const texts = (view: unknown): string =>
 
 describe('buildHomeView limits', () => {
   it('computes page sizes that leave room for the header, preference and paging', () => {
-    expect(HOME_FIXED_BLOCKS + HOME_SESSIONS_PER_PAGE * BLOCKS_PER_SESSION).toBeLessThanOrEqual(
-      SLACK_LIMITS.viewBlocks,
-    );
+    expect(
+      HOME_FIXED_BLOCKS + HOME_SECTION_BLOCKS + HOME_SESSIONS_PER_PAGE * BLOCKS_PER_SESSION,
+    ).toBeLessThanOrEqual(SLACK_LIMITS.viewBlocks);
     expect(MESSAGE_FIXED_BLOCKS + MESSAGE_SESSIONS_PER_PAGE * BLOCKS_PER_SESSION).toBeLessThanOrEqual(
       SLACK_LIMITS.messageBlocks,
     );
-    expect(HOME_SESSIONS_PER_PAGE).toBeGreaterThanOrEqual(20);
+    expect(HOME_SESSIONS_PER_PAGE).toBeGreaterThanOrEqual(15);
+  });
+
+  it('places the other sections under the header and after the sessions, within their share', () => {
+    const note = (text: string) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text } });
+    const top = [note('usage today')];
+    const bottom = Array.from({ length: 40 }, (_, i) => note(`admin ${i}`));
+    for (const n of [0, 500]) {
+      const view = home(manySessions(n), { sections: { top, bottom } });
+      expect(view.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.viewBlocks);
+      const shown = texts(view);
+      expect(shown.indexOf('usage today')).toBeLessThan(shown.indexOf('admin 0'));
+      expect(shown).toContain(`admin ${HOME_SECTION_BLOCKS - 2}`);
+      expect(shown).not.toContain(`admin ${HOME_SECTION_BLOCKS - 1}`);
+    }
   });
 
   it.each([0, 1, 37, 500])('keeps every page within Slack limits with %i sessions', (n) => {
@@ -278,14 +293,16 @@ describe('Open thread', () => {
 });
 
 describe('paging', () => {
-  const records = manySessions(60);
+  // Three pages: two full ones and a part.
+  const total = 2 * HOME_SESSIONS_PER_PAGE + 9;
+  const records = manySessions(total);
   const pagingButtons = (view: HomeView) =>
     buttons(view.blocks).filter((b) => b.action_id === ACTION_IDS.older || b.action_id === ACTION_IDS.newer);
 
   it('offers Older, and no Newer, on the first page', () => {
     const view = home(records);
     expect(pagingButtons(view).map((b) => [b.action_id, b.value])).toEqual([[ACTION_IDS.older, '1']]);
-    expect(texts(view)).toContain(`Sessions 1–${HOME_SESSIONS_PER_PAGE} of 60`);
+    expect(texts(view)).toContain(`Sessions 1–${HOME_SESSIONS_PER_PAGE} of ${total}`);
   });
 
   it('offers both in the middle and only Newer on the last page', () => {
@@ -295,7 +312,7 @@ describe('paging', () => {
     ]);
     const last = home(records, { page: 2 });
     expect(pagingButtons(last).map((b) => [b.action_id, b.value])).toEqual([[ACTION_IDS.newer, '1']]);
-    expect(texts(last)).toContain(`Sessions ${2 * HOME_SESSIONS_PER_PAGE + 1}–60 of 60`);
+    expect(texts(last)).toContain(`Sessions ${2 * HOME_SESSIONS_PER_PAGE + 1}–${total} of ${total}`);
   });
 
   it('shows each session on exactly one page', () => {
@@ -304,8 +321,8 @@ describe('paging', () => {
         .map((t) => t.text.replace('📬 ', ''))
         .filter((t) => t.startsWith('Question number')),
     );
-    expect(titles).toHaveLength(60);
-    expect(new Set(titles).size).toBe(60);
+    expect(titles).toHaveLength(total);
+    expect(new Set(titles).size).toBe(total);
   });
 
   it('shows the nearest page for a stale page index and keeps it in private_metadata', () => {
