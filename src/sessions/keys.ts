@@ -79,6 +79,8 @@ export const createKeys = (prefix: string) => {
     llmLeases: () => `${prefix}:llm:leases`,
     /** The LLM governor's request and token buckets, and what the provider's headers taught it (hash). */
     llmBudget: () => `${prefix}:llm:budget`,
+    /** What admins changed in a workspace's settings, newest first (list of JSON entries, capped). */
+    adminAudit: (teamId: string) => `${prefix}:team:${teamId}:audit`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
   };
