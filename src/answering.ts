@@ -5,6 +5,7 @@ import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
 import type { Metrics } from './core/metrics.js';
+import { currentWorkspace } from './core/workspace.js';
 import { turnTokens } from './llm/budget.js';
 import type { LlmClient } from './llm/client.js';
 import { createRedisBudgetStore } from './out/budget-store.js';
@@ -17,6 +18,7 @@ import {
 } from './out/slack-budget.js';
 import { createSlackCall } from './out/slack-call.js';
 import { createThreadReader } from './out/threads.js';
+import type { Workspaces } from './out/workspaces.js';
 import type { Fairness } from './queue/fairness.js';
 import type { QueueTracing } from './queue/registry.js';
 import type { QueueWatch } from './queue/watch.js';
@@ -46,7 +48,8 @@ export const createAnswering = (deps: AnsweringDeps) => {
   const store = createRedisBudgetStore({ redis, prefix: config.redis.prefix });
   const shared = createSlackBudget({
     store,
-    team: identity.teamId,
+    // One budget per workspace: the one the call runs in (core/workspace.ts).
+    team: () => currentWorkspace()?.teamId ?? identity.teamId,
     logger,
     metrics: deps.metrics,
     scale: config.slack.budgetScale,
@@ -106,6 +109,8 @@ export interface RoleDeps {
   watch: QueueWatch;
   /** BullMQ's telemetry option (tracing on) or nothing. */
   traced: QueueTracing;
+  /** The workspaces the bot is installed in: each job runs in its own (core/workspace.ts). */
+  workspaces: Workspaces;
 }
 
 /** A role's BullMQ worker options: a dead worker's job is re-run after its lock lapses and the stalled check sees it. */

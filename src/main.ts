@@ -17,6 +17,7 @@ import { createHttpServer } from './edge/http-server.js';
 import { createGovernedLlm } from './llm/governed-client.js';
 import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
+import { scopedIdentity, singleWorkspace } from './out/workspaces.js';
 import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
 import { registerQueueMetrics } from './queue/queue-metrics.js';
@@ -82,6 +83,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     warnOfUntaggedData(producer, config.redis.prefix, logger),
   ]);
   logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
+  // The workspaces it answers in: every job and Slack request enters its own (core/workspace.ts),
+  // and the bot's identity below the edge is that workspace's.
+  const workspaces = singleWorkspace(identity, config.slack.botToken);
+  const bot = scopedIdentity(identity);
   // Stores, and the answers queue both roles use.
   const keys = createKeys(config.redis.prefix);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
@@ -109,7 +114,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // workspace in Redis: the web role writes at foreground priority, a worker at background.
   // The worker's client never retries a call itself: a post whose answer was lost would be doubled.
   // BullMQ re-runs the job instead, and the re-run looks for its post before posting again.
-  const answering = createAnswering({ config, redis: producer, keys, identity, logger, metrics });
+  const answering = createAnswering({ config, redis: producer, keys, identity: bot, logger, metrics });
   const fg = config.role !== 'worker' ? answering(slackClient, 'foreground') : undefined;
   const bg =
     config.role !== 'web'
@@ -131,9 +136,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     call: (fg ?? bg)?.call,
     requests,
     prefs,
-    identity,
+    identity: bot,
     logger,
     coalesceMs: config.homeCoalesceMs,
+    workspaces,
   });
   requestChanges.subscribe(overview.schedule);
 
@@ -149,6 +155,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     fairness,
     watch,
     traced,
+    workspaces,
   };
   // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
   const subscriber = createRedis(redisUrl, 'worker', logger);
@@ -158,7 +165,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         ...shared,
         llm: llm.forRole('foreground'),
         subscriber,
-        identity,
+        identity: bot,
         answering: fg,
         answersQueue,
         prefs,

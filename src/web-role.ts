@@ -19,6 +19,7 @@ import { createCanceller } from './queue/cancel.js';
 import { createEnqueuer } from './queue/enqueue.js';
 import { createRateLimiter } from './queue/fairness.js';
 import { createForegroundStops } from './queue/foreground-stops.js';
+import { inJobWorkspace } from './queue/in-workspace.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import { createAdminCache } from './sessions/admin-cache.js';
@@ -140,21 +141,26 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     threadSession,
     logger,
   });
+  const { workspaces } = deps;
   const intakeWorker = new Worker(
     QUEUES.intake.name,
-    createIntakeProcessor({
-      handler,
-      overview,
-      actions,
-      commands,
-      messagesTab,
-      feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
-      sessionStop,
-    }),
+    // Each job runs in its workspace, looked up when it starts (an uninstalled one's job ends quietly).
+    inJobWorkspace(
+      { workspaces, logger },
+      createIntakeProcessor({
+        handler,
+        overview,
+        actions,
+        commands,
+        messagesTab,
+        feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
+        sessionStop,
+      }),
+    ),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),
   );
   watch.worker(intakeWorker, 'intake worker');
-  intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, threadSession, logger }));
+  intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, threadSession, logger, workspaces }));
   return { slack, intakeQueue };
 };

@@ -6,6 +6,7 @@ import type { SlackIdentity } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { SpanKind, withSpan } from '../core/tracing.js';
+import { inWorkspace } from '../core/workspace.js';
 import { toSlackLogger } from '../out/slack-logger.js';
 
 export interface SlackAppDeps {
@@ -55,6 +56,18 @@ const traceRequests = (app: App) =>
   });
 
 /**
+ * Each Slack request runs in the workspace Bolt authorized it for (its bot token and identity, from
+ * the settings or, with OAuth, the team's installation), like a job does (core/workspace.ts).
+ */
+const enterWorkspace = (app: App) =>
+  app.use(({ context, next }) => {
+    const { botToken, botUserId, botId, teamId, enterpriseId } = context;
+    if (!botToken || !botUserId || !botId || !teamId) return next();
+    const workspace = { teamId, botToken, botUserId, botId, ...(enterpriseId ? { enterpriseId } : {}) };
+    return inWorkspace(workspace, next);
+  });
+
+/**
  * Bolt, in one of two modes. HTTP: `processBeforeResponse`, so the ack is sent only after the
  * listener finished its durable write (and a failure becomes a 5xx Slack redelivers). Socket Mode
  * acks each envelope before listeners run, by Bolt's design.
@@ -74,6 +87,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   const newApp = (receiver: Receiver) => {
     const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
     traceRequests(app);
+    enterWorkspace(app);
     // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
     // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
     // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).

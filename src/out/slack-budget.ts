@@ -51,7 +51,8 @@ export type BudgetMetrics = Pick<
 
 export interface SlackBudgetDeps {
   store: BudgetStore;
-  team: string;
+  /** The workspace whose budget a call spends: fixed, or read at each call (the workspace it runs in). */
+  team: string | (() => string);
   logger: Logger;
   metrics?: BudgetMetrics;
   /** Slack's limits per method (default: slack-limits.ts). */
@@ -119,8 +120,11 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
   const log = deps.logger.child({ component: 'slack-budget' });
   let storeDownLogged = false;
 
-  const keyOf = (method: string, channel: string): BucketKey =>
-    limits[method]?.perChannel ? { team: deps.team, method, channel } : { team: deps.team, method };
+  const teamOf = typeof deps.team === 'string' ? () => deps.team as string : deps.team;
+  const keyOf = (method: string, channel: string): BucketKey => {
+    const team = teamOf();
+    return limits[method]?.perChannel ? { team, method, channel } : { team, method };
+  };
 
   /** Redis down must not stop Slack writes: the call goes unpaced, and the outage is logged once. */
   const take = async (req: Parameters<BudgetStore['take']>[0]): Promise<Take> => {

@@ -1,5 +1,6 @@
-import { WebClient, WebClientEvent } from '@slack/web-api';
+import { type WebAPICallResult, WebClient, WebClientEvent } from '@slack/web-api';
 import type { Logger } from '../core/logger.js';
+import { currentWorkspace } from '../core/workspace.js';
 import { toSlackLogger } from './slack-logger.js';
 
 /**
@@ -11,7 +12,11 @@ import { toSlackLogger } from './slack-logger.js';
  */
 
 export interface SlackClientOptions {
-  token: string;
+  /**
+   * The bot token outside any workspace (single-workspace mode). Inside one (core/workspace.ts),
+   * every call uses that workspace's token instead; with OAuth there is no other.
+   */
+  token?: string | undefined;
   /**
    * The Web API base, e.g. `https://slack.com/api/` — config's SLACK_API_URL, which already ends in
    * `/`; methods are appended to it (`…/api/chat.postMessage`). Undefined means Slack's default.
@@ -28,10 +33,24 @@ export interface SlackClientOptions {
 
 export const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
 
+/**
+ * A WebClient whose calls carry the token of the workspace the work runs in (a job, a Slack
+ * request, a Home re-publish: each enters its team's workspace first), looked up when the work
+ * started. A call that names its own token keeps it (e.g. `oauth.v2.access`).
+ */
+class WorkspaceWebClient extends WebClient {
+  override apiCall(method: string, options: Record<string, unknown> = {}): Promise<WebAPICallResult> {
+    const workspace = currentWorkspace();
+    if (workspace && options.token === undefined)
+      return super.apiCall(method, { ...options, token: workspace.botToken });
+    return super.apiCall(method, options);
+  }
+}
+
 export const createSlackClient = (opts: SlackClientOptions): WebClient => {
   const log = opts.logger.child({ component: 'slack-web-api' });
   const minTimeout = opts.retryMinDelayMs ?? 500;
-  const client = new WebClient(opts.token, {
+  const client = new WorkspaceWebClient(opts.token, {
     ...(opts.apiUrl ? { slackApiUrl: opts.apiUrl } : {}),
     logger: toSlackLogger(opts.logger, 'slack-web-api'),
     timeout: opts.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,

@@ -7,6 +7,8 @@ import { isBudgetSkip, type Priority } from '../out/slack-budget.js';
 import type { SlackCall } from '../out/slack-call.js';
 import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
 import type { SessionSummary } from '../out/views/sessions.js';
+import type { Workspaces } from '../out/workspaces.js';
+import { inWorkspaceOf } from '../queue/in-workspace.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
 import { buildSections, type HomeSection } from './home-sections.js';
@@ -36,6 +38,8 @@ export interface OverviewDeps {
   coalesceMs?: number;
   /** The Home tab's other sections (usage, Admin), in order. */
   sections?: readonly HomeSection[];
+  /** A coalesced re-publish runs on a timer, outside the work that asked for it: it enters its workspace itself. */
+  workspaces: Pick<Workspaces, 'lookup'>;
 }
 
 /**
@@ -119,22 +123,19 @@ export const createOverviewService = (deps: OverviewDeps) => {
         // views.publish is Tier 4: spend it only on users who have opened the Home tab. For one who
         // opened it lately it waits its turn (background); for one who is likely not looking it is
         // optional, skipped when the budget is short (the tab is published afresh when they open it).
-        deps.prefs
-          .homeOpenedAt(teamId, userId)
-          .then((at) =>
-            at === undefined
-              ? undefined
-              : publish(
-                  teamId,
-                  userId,
-                  undefined,
-                  Date.now() - at < HOME_LOOKING_MS ? 'background' : 'optional',
-                ),
-          )
-          .catch((err: unknown) => {
-            if (isBudgetSkip(err)) log.debug({ userId }, 'home re-publish skipped: slack budget short');
-            else log.warn({ userId, err: errorFields(err) }, 'home publish failed');
-          });
+        inWorkspaceOf({ workspaces: deps.workspaces, logger: log }, { teamId }, async () => {
+          const at = await deps.prefs.homeOpenedAt(teamId, userId);
+          if (at === undefined) return;
+          await publish(
+            teamId,
+            userId,
+            undefined,
+            Date.now() - at < HOME_LOOKING_MS ? 'background' : 'optional',
+          );
+        }).catch((err: unknown) => {
+          if (isBudgetSkip(err)) log.debug({ userId }, 'home re-publish skipped: slack budget short');
+          else log.warn({ userId, err: errorFields(err) }, 'home publish failed');
+        });
       }, coalesceMs);
       timer.unref();
       pending.set(key, timer);

@@ -4,9 +4,11 @@ import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SlackPoster } from '../out/poster.js';
 import type { ThreadReader } from '../out/threads.js';
+import type { Workspaces } from '../out/workspaces.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadSession } from '../sessions/thread-status.js';
 import { type AnswerEndingDeps, createAnswerEnding } from './answer-ending.js';
+import { inWorkspaceOf } from './in-workspace.js';
 import { answerJobSchema, QUEUES } from './registry.js';
 
 /**
@@ -20,12 +22,19 @@ export const STALLED_OUT_REASON = 'job stalled more than allowable limit';
 const isStalledOut = (job: Job | undefined, err: Error) =>
   Boolean(job?.deferredFailure) || err.message === STALLED_OUT_REASON;
 
-/** A worker 'failed' listener that calls `handle` for the jobs BullMQ failed for stalling too often. */
+/**
+ * A worker 'failed' listener that calls `handle` for the jobs BullMQ failed for stalling too often,
+ * in the job's workspace.
+ */
 const stalledOutListener =
-  (logger: Logger, what: string, handle: (job: Job, log: Logger) => Promise<void>) =>
+  (
+    deps: { logger: Logger; workspaces: Pick<Workspaces, 'lookup'> },
+    what: string,
+    handle: (job: Job, log: Logger) => Promise<void>,
+  ) =>
   (job: Job | undefined, err: Error) => {
     if (!isStalledOut(job, err)) return;
-    const log = logger.child({ what, jobId: job?.id });
+    const log = deps.logger.child({ what, jobId: job?.id });
     if (!job) {
       log.error({}, 'a job stalled too often and was failed; nothing more is known about it');
       return;
@@ -34,8 +43,8 @@ const stalledOutListener =
       { jobName: job.name, stalls: job.stalledCounter, attempts: job.attemptsStarted },
       'job stalled too often and was failed without running again',
     );
-    handle(job, log).catch((err: unknown) =>
-      log.error({ err: errorFields(err) }, 'could not report a stalled-out job'),
+    inWorkspaceOf({ workspaces: deps.workspaces, logger: log }, job.data, () => handle(job, log)).catch(
+      (err: unknown) => log.error({ err: errorFields(err) }, 'could not report a stalled-out job'),
     );
   };
 
@@ -45,10 +54,13 @@ const stalledOutListener =
  * run got as far as its answer or its failure note: then only the badge and record follow it.
  */
 export const createAnswerStalledOut = (
-  deps: AnswerEndingDeps & { reader: Pick<ThreadReader, 'findEarlierRun'> },
+  deps: AnswerEndingDeps & {
+    reader: Pick<ThreadReader, 'findEarlierRun'>;
+    workspaces: Pick<Workspaces, 'lookup'>;
+  },
 ) => {
   const ending = createAnswerEnding(deps);
-  return stalledOutListener(deps.logger, 'answer worker', async (job, jobLog) => {
+  return stalledOutListener(deps, 'answer worker', async (job, jobLog) => {
     const parsed = answerJobSchema.safeParse(job.data);
     if (!parsed.success) {
       jobLog.error({ issues: parsed.error.issues.length }, 'stalled-out answer job has an invalid payload');
@@ -79,9 +91,10 @@ export const createIntakeStalledOut = (deps: {
   poster: Pick<SlackPoster, 'note' | 'respond'>;
   requests: Pick<RequestStore, 'get' | 'update'>;
   threadSession: Pick<ThreadSession, 'settle'>;
+  workspaces: Pick<Workspaces, 'lookup'>;
   logger: Logger;
 }) =>
-  stalledOutListener(deps.logger, 'intake worker', async (job, jobLog) => {
+  stalledOutListener(deps, 'intake worker', async (job, jobLog) => {
     if (job.name !== QUEUES.intake.job) return;
     const parsed = QUEUES.intake.schema.safeParse(job.data);
     if (!parsed.success) return;

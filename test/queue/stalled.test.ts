@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createSlackPoster } from '../../src/out/poster.js';
 import { createSlackClient } from '../../src/out/web-client.js';
+import { singleWorkspace } from '../../src/out/workspaces.js';
 import { QUEUES } from '../../src/queue/registry.js';
 import { createIntakeStalledOut, INTAKE_STALLED_TEXT } from '../../src/queue/stalled.js';
 import { createKeys } from '../../src/sessions/keys.js';
@@ -111,6 +112,7 @@ describe('a job that stalled twice', () => {
         requests,
         threadSession: createThreadSession({ requests, sessions: poster.sessions, logger }),
         logger,
+        workspaces: singleWorkspace({ botUserId: 'UBOT', botId: 'BBOT', teamId: 'T1' }, 'xoxb-test'),
       }),
     );
     onTestFinished(() => worker.close(true));

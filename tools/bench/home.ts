@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../../src/core/logger.js';
 import type { RequestState } from '../../src/core/request-types.js';
 import { buildHomeView } from '../../src/out/views/home-view.js';
+import { singleWorkspace } from '../../src/out/workspaces.js';
 import { createOverviewService } from '../../src/overview/service.js';
 import { createKeys } from '../../src/sessions/keys.js';
 import { createPrefs } from '../../src/sessions/prefs.js';
@@ -119,6 +120,7 @@ export const benchHome = async (ctx: BenchContext, records: number): Promise<Hom
       prefs: createPrefs({ redis, keys }),
       identity: { url: 'https://bench.slack.com/', botUserId: 'U0BOT' },
       logger: createLogger({ level: 'silent' }),
+      workspaces: singleWorkspace({ botUserId: 'U0BOT', botId: 'B0BOT', teamId }, 'xoxb-bench'),
     });
     const publishMs = await timeIt(3, 20, () => home.publish(teamId, userId));
 
