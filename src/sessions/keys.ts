@@ -81,6 +81,27 @@ export const createKeys = (prefix: string) => {
     llmBudget: () => `${prefix}:llm:budget`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
+    /** OAuth: a workspace's installation (encrypted JSON); kept apart from the team's data, which a purge deletes. */
+    installation: (teamId: string) => `${prefix}:install:team:${teamId}`,
+    /** OAuth: an org-wide (Enterprise Grid) installation, covering every workspace of the org. */
+    enterpriseInstallation: (enterpriseId: string) => `${prefix}:install:org:${enterpriseId}`,
+    /** OAuth: a state parameter handed to a browser, single use, expiring. */
+    oauthState: (state: string) => `${prefix}:oauth-state:${state}`,
+    /**
+     * SCAN patterns matching every key above that holds a team's data (its teamId in the key, or in
+     * the request id `teamId:…`), so uninstalling can purge them. Its installation is not among them.
+     * A key with no team in it (answerMessage, userName) expires on its own.
+     */
+    teamPatterns: (teamId: string) => {
+      const t = teamId.replace(/[*?[\]\\]/g, '\\$&');
+      return [
+        ...['session', 'history', 'lock', 'tq', 'work', 'req', 'cancelled', 'user', 'rate', 'admin'].map(
+          (kind) => `${prefix}:${kind}:${t}:*`,
+        ),
+        `${prefix}:team:${t}:*`,
+        `${prefix}:thread:${t}:*`,
+      ];
+    },
   };
 };
 
