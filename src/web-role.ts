@@ -21,6 +21,7 @@ import { createRateLimiter } from './queue/fairness.js';
 import { createForegroundStops } from './queue/foreground-stops.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
+import { createTeamPurger } from './queue/team-purge.js';
 import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
@@ -150,6 +151,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
       messagesTab,
       feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
       sessionStop,
+      teamPurge: createTeamPurger({ queue, redis, keys, logger }),
     }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),
