@@ -177,7 +177,13 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const http = createHttpServer({
     ...(dashboard ? { dashboard } : {}),
     ...(slack?.httpListener
-      ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }
+      ? {
+          slack: {
+            listener: slack.httpListener,
+            signingSecret: config.slack.signingSecret ?? '',
+            installPaths: slack.installPaths,
+          },
+        }
       : {}),
     bodyLimitBytes: config.slack.bodyLimitBytes,
     metricsPort: config.metrics.port,

@@ -41,7 +41,8 @@ export const parseEncryptionKeys = (
     const id = colon >= 0 ? part.slice(0, colon) : undefined;
     const bytes = decodeKey(colon >= 0 ? part.slice(colon + 1) : part);
     const which = `key ${i + 1}`;
-    if (!bytes) return { ok: false, problem: `${which} must be 32 bytes in base64 or hex, optionally id:key` };
+    if (!bytes)
+      return { ok: false, problem: `${which} must be 32 bytes in base64 or hex, optionally id:key` };
     if (id !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(id))
       return { ok: false, problem: `${which}: the id must be 1-32 letters, digits, _ or -` };
     const named = id ?? createHash('sha256').update(bytes).digest('hex').slice(0, 8);
@@ -87,7 +88,8 @@ export const createTokenCrypto = (keys: readonly EncryptionKey[]): TokenCrypto =
       const [version, id = '', iv = '', tag = '', sealed = '', ...rest] = envelope.split('.');
       if (version !== VERSION || rest.length > 0) throw new TokenCryptoError('not a token envelope');
       const key = byId.get(id);
-      if (!key) throw new TokenCryptoError(`sealed with key "${id}", which TOKEN_ENCRYPTION_KEY does not hold`);
+      if (!key)
+        throw new TokenCryptoError(`sealed with key "${id}", which TOKEN_ENCRYPTION_KEY does not hold`);
       const ivBytes = Buffer.from(iv, 'base64url');
       const tagBytes = Buffer.from(tag, 'base64url');
       if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES)

@@ -1,5 +1,6 @@
 import type { Installation, InstallationQuery, InstallationStore } from '@slack/bolt';
 import type { Redis } from 'ioredis';
+import { AppError } from '../core/errors.js';
 import type { TokenCrypto } from '../core/token-crypto.js';
 import type { Keys } from './keys.js';
 
@@ -43,7 +44,10 @@ export const createInstallationStore = ({
     return undefined;
   };
   const read = async (key: string): Promise<AnyInstallation | undefined> => {
-    const sealed = await redis.get(key);
+    // Redis down while Bolt authorizes an event: a 5xx, so Slack redelivers it (edge/app.ts).
+    const sealed = await redis.get(key).catch((cause: unknown) => {
+      throw new AppError('redis_unavailable', 'could not read the installation', { cause, retryable: true });
+    });
     return sealed === null ? undefined : (JSON.parse(crypto.decrypt(sealed)) as AnyInstallation);
   };
 
