@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { Keys } from './keys.js';
+import { type Keys, teamKeyPatterns } from './keys.js';
 
 /** Keys unlinked per command: small enough not to hold Redis up, big enough to finish in minutes. */
 const BATCH = 500;
 
 export interface TeamPurgeDeps {
   redis: Pick<Redis, 'scanStream' | 'unlink'>;
-  keys: Pick<Keys, 'teamPatterns'>;
+  keys: Pick<Keys, 'prefix'>;
 }
 
 /**
@@ -17,7 +17,7 @@ export interface TeamPurgeDeps {
  */
 export const purgeTeamKeys = async (deps: TeamPurgeDeps, teamId: string): Promise<number> => {
   let removed = 0;
-  for (const match of deps.keys.teamPatterns(teamId)) {
+  for (const match of teamKeyPatterns(deps.keys.prefix, teamId)) {
     const stream = deps.redis.scanStream({ match, count: 1000 });
     let batch: string[] = [];
     for await (const found of stream as AsyncIterable<string[]>) {
