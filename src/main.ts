@@ -15,9 +15,7 @@ import { resolveRedis } from './dev-redis.js';
 import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
 import { createGovernedLlm } from './llm/governed-client.js';
-import { fetchIdentity } from './out/identity.js';
 import { createSlackClient } from './out/web-client.js';
-import { scopedIdentity, singleWorkspace } from './out/workspaces.js';
 import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
 import { registerQueueMetrics } from './queue/queue-metrics.js';
@@ -27,6 +25,7 @@ import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
+import { setUpWorkspaces } from './slack-workspaces.js';
 import { createWebRole } from './web-role.js';
 import { startWorkerRole } from './worker-role.js';
 
@@ -70,25 +69,15 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const connections: Redis[] = [producer, workerConnection];
   await waitUntilReady(producer);
 
-  // Slack and the LLM. Who the bot is is loaded now, never on a request's path. The tokenizer is
-  // loaded on the first count (budget.ts): an idle process holds none of it.
-  const slackClient = createSlackClient({
-    token: config.slack.botToken,
-    apiUrl: config.slack.apiUrl,
-    logger,
-  });
-  // Meanwhile, a check of Redis for an older version's queues (a warning, once).
-  const [identity] = await Promise.all([
-    fetchIdentity(slackClient, logger),
+  // Slack: the workspaces the bot answers in (slack-workspaces.ts); every job and Slack request
+  // enters its own, and the bot's identity below the edge is that workspace's. Meanwhile, a check of
+  // Redis for an older version's queues (a warning, once). The LLM's tokenizer is loaded on the
+  // first count (budget.ts): an idle process holds none of it.
+  const keys = createKeys(config.redis.prefix);
+  const [{ slackClient, workspaces, bot, oauth }] = await Promise.all([
+    setUpWorkspaces({ config, redis: producer, keys, logger }),
     warnOfUntaggedData(producer, config.redis.prefix, logger),
   ]);
-  logger.info({ botUserId: identity.botUserId, teamId: identity.teamId, role: config.role }, 'identified');
-  // The workspaces it answers in: every job and Slack request enters its own (core/workspace.ts),
-  // and the bot's identity below the edge is that workspace's.
-  const workspaces = singleWorkspace(identity, config.slack.botToken);
-  const bot = scopedIdentity(identity);
-  // Stores, and the answers queue both roles use.
-  const keys = createKeys(config.redis.prefix);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
   const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
@@ -120,7 +109,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     config.role !== 'web'
       ? answering(
           createSlackClient({
-            token: config.slack.botToken,
+            token: oauth ? undefined : config.slack.botToken,
             apiUrl: config.slack.apiUrl,
             logger,
             retries: 0,
@@ -170,6 +159,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         answersQueue,
         prefs,
         overview,
+        ...(oauth ? { oauth } : {}),
       })
     : undefined;
   const slack = web?.slack;
@@ -184,7 +174,13 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const http = createHttpServer({
     ...(dashboard ? { dashboard } : {}),
     ...(slack?.httpListener
-      ? { slack: { listener: slack.httpListener, signingSecret: config.slack.signingSecret ?? '' } }
+      ? {
+          slack: {
+            listener: slack.httpListener,
+            signingSecret: config.slack.signingSecret ?? '',
+            installPaths: slack.installPaths,
+          },
+        }
       : {}),
     bodyLimitBytes: config.slack.bodyLimitBytes,
     metricsPort: config.metrics.port,

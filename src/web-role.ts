@@ -22,6 +22,7 @@ import { createForegroundStops } from './queue/foreground-stops.js';
 import { inJobWorkspace } from './queue/in-workspace.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
+import { createTeamPurger } from './queue/team-purge.js';
 import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
@@ -29,6 +30,7 @@ import { createFollowedThreads } from './sessions/follow.js';
 import type { Prefs } from './sessions/prefs.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { createThreadSession } from './sessions/thread-status.js';
+import type { SlackWorkspaces } from './slack-workspaces.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
 const FOLLOW_TTL_SECONDS = 30 * 86_400;
@@ -38,6 +40,8 @@ export interface WebRoleDeps extends RoleDeps {
   answersQueue: Queue;
   prefs: Prefs;
   overview: OverviewService;
+  /** OAuth mode: Bolt's installer stores, and the installations an uninstall deletes. */
+  oauth?: SlackWorkspaces['oauth'];
 }
 
 /**
@@ -60,8 +64,21 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
   const followed = createFollowedThreads({ redis, keys, ttlSeconds: FOLLOW_TTL_SECONDS });
   const { lockMs: ttlMs, threadMaxWaiting: maxWaiting, threadMaxWaitMs: maxWaitMs } = config.queue;
   const threadLocks = createThreadLocks({ redis, keys, ttlMs, maxWaiting, maxWaitMs, logger });
-  const slack = createSlackApp({ config, identity, logger });
-  registerListeners(slack.app, { intake, followed, identity, threadLocks, logger, metrics });
+  const slack = createSlackApp({
+    config,
+    identity,
+    logger,
+    ...(deps.oauth ? { oauthStores: deps.oauth.stores } : {}),
+  });
+  registerListeners(slack.app, {
+    intake,
+    followed,
+    identity,
+    threadLocks,
+    logger,
+    metrics,
+    ...(deps.oauth ? { installations: forgetting(deps.oauth.installations, deps.workspaces) } : {}),
+  });
 
   // After the ack: the request handler, and the overview's commands and buttons.
   const queue = deps.answersQueue;
@@ -142,21 +159,23 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     logger,
   });
   const { workspaces } = deps;
+  const process = createIntakeProcessor({
+    handler,
+    overview,
+    actions,
+    commands,
+    messagesTab,
+    feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
+    sessionStop,
+    teamPurge: createTeamPurger({ queue, redis, keys, logger }),
+  });
+  const inTeam = inJobWorkspace({ workspaces, logger }, process);
   const intakeWorker = new Worker(
     QUEUES.intake.name,
-    // Each job runs in its workspace, looked up when it starts (an uninstalled one's job ends quietly).
-    inJobWorkspace(
-      { workspaces, logger },
-      createIntakeProcessor({
-        handler,
-        overview,
-        actions,
-        commands,
-        messagesTab,
-        feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
-        sessionStop,
-      }),
-    ),
+    // Each job runs in its workspace, looked up when it starts (an uninstalled one's job ends
+    // quietly); all but the purge of a workspace that uninstalled the app, which has none any more.
+    (job, token) =>
+      job.name === QUEUES.intake.teamUninstalled.job ? process(job, token) : inTeam(job, token),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),
   );
@@ -164,3 +183,14 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
   intakeWorker.on('failed', createIntakeStalledOut({ poster, requests, threadSession, logger, workspaces }));
   return { slack, intakeQueue };
 };
+
+/** An uninstall deletes the installation and has this process forget the workspace at once. */
+const forgetting = (
+  installations: NonNullable<SlackWorkspaces['oauth']>['installations'],
+  workspaces: Pick<RoleDeps['workspaces'], 'forget'>,
+): NonNullable<SlackWorkspaces['oauth']>['installations'] => ({
+  async deleteInstallation(query) {
+    await installations.deleteInstallation(query);
+    if (query.teamId) workspaces.forget(query.teamId);
+  },
+});

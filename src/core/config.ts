@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { missingBotToken, oauthSettings, refineOAuth, toOAuthConfig } from './oauth-settings.js';
 import { toTracingConfig, tracingSettings } from './tracing-settings.js';
 
 /**
@@ -35,7 +36,13 @@ const schema = z
     NODE_ENV: z.string().default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PORT: int(3000, 0).pipe(z.number().max(65535)),
-    SLACK_BOT_TOKEN: z.string({ error: 'required' }).regex(/^xox[a-z]-/, 'must be a bot token (xoxb-…)'),
+    // Required unless OAuth mode is on (SLACK_CLIENT_ID etc.): checked in superRefine below.
+    SLACK_BOT_TOKEN: optionalStr.pipe(
+      z
+        .string()
+        .regex(/^xox[a-z]-/, 'must be a bot token (xoxb-…)')
+        .optional(),
+    ),
     SLACK_SIGNING_SECRET: optionalStr,
     SLACK_APP_TOKEN: optionalStr.pipe(
       z
@@ -108,8 +115,10 @@ const schema = z
     QUEUE_DASHBOARD_PASSWORD: optionalStr,
     QUEUE_DASHBOARD_READ_ONLY: bool(true),
     ...tracingSettings,
+    ...oauthSettings,
   })
   .superRefine((env, ctx) => {
+    refineOAuth(env, ctx);
     if (!env.SLACK_APP_TOKEN && !env.SLACK_SIGNING_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -148,8 +157,10 @@ export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Parses and freezes the settings. Throws ConfigError with one line per bad setting, never a value. */
 export const loadConfig = (env: Record<string, string | undefined>, role: Role = 'all'): Readonly<Config> => {
   const parsed = schema.safeParse(env);
+  const noToken = missingBotToken(env);
+  if (parsed.success && noToken) throw new ConfigError([noToken]);
   if (!parsed.success) {
-    const lines = new Map<string, string>();
+    const lines = new Map<string, string>(noToken ? [['SLACK_BOT_TOKEN', noToken]] : []);
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0] ?? 'settings');
       const raw = env[name];
@@ -178,7 +189,8 @@ const toConfig = (e: Env, role: Role) => ({
   port: e.PORT,
   role,
   slack: {
-    botToken: e.SLACK_BOT_TOKEN,
+    /** Single-workspace mode only; '' in OAuth mode, where each team's token comes from its installation. */
+    botToken: e.SLACK_BOT_TOKEN ?? '',
     signingSecret: e.SLACK_SIGNING_SECRET,
     appToken: e.SLACK_APP_TOKEN,
     apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
@@ -189,6 +201,8 @@ const toConfig = (e: Env, role: Role) => ({
      * against a stand-in that enforces no limits, or scales its own (tests, demo, bench).
      */
     budgetScale: e.SLACK_BUDGET_SCALE ?? 1,
+    /** OAuth mode (many workspaces): on when SLACK_CLIENT_ID, _SECRET and SLACK_STATE_SECRET are set. */
+    oauth: toOAuthConfig(e),
   },
   /** Where `/metrics` is served: its own port (undefined: the main one), and the bearer token it needs, if any. */
   metrics: { port: e.METRICS_PORT, token: e.METRICS_TOKEN },

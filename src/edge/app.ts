@@ -8,10 +8,15 @@ import type { Logger } from '../core/logger.js';
 import { SpanKind, withSpan } from '../core/tracing.js';
 import { inWorkspace } from '../core/workspace.js';
 import { toSlackLogger } from '../out/slack-logger.js';
+import { isNotInstalled } from '../sessions/installations.js';
+import { createOAuth, type OAuth, type OAuthStores, oauthReceiverOptions } from './oauth/oauth.js';
 
 export interface SlackAppDeps {
   config: Pick<Config, 'slack'>;
-  identity: SlackIdentity;
+  /** Single-workspace mode: who the bot is (one auth.test at start-up). */
+  identity?: SlackIdentity;
+  /** OAuth mode (`config.slack.oauth`): where Bolt's installer keeps installations and states. */
+  oauthStores?: OAuthStores;
   logger: Logger;
 }
 
@@ -19,6 +24,10 @@ export interface SlackApp {
   app: App;
   /** HTTP mode: the listener our own server hands buffered Slack requests to. */
   httpListener?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** OAuth mode: Bolt's installer, and the per-team lookup jobs use. */
+  oauth?: OAuth;
+  /** OAuth in HTTP mode: the GET paths (install page, redirect) our server hands to `httpListener`. */
+  installPaths?: readonly string[];
   /** Socket Mode: connects to Slack. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -72,26 +81,42 @@ const enterWorkspace = (app: App) =>
  * listener finished its durable write (and a failure becomes a 5xx Slack redelivers). Socket Mode
  * acks each envelope before listeners run, by Bolt's design.
  */
-export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): SlackApp => {
+export const createSlackApp = ({ config, identity, oauthStores, logger }: SlackAppDeps): SlackApp => {
   const boltLogger = toSlackLogger(logger, 'bolt');
   const clientOptions = config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {};
-  // Identity comes from one auth.test at start-up, so no Slack call ever runs on the ack path.
-  const authorize = async () => ({
-    botToken: config.slack.botToken,
-    botId: identity.botId,
-    botUserId: identity.botUserId,
-    teamId: identity.teamId,
-  });
+  const oauthConfig = config.slack.oauth;
+  if (oauthConfig && !oauthStores) throw new Error('OAuth mode needs the installation and state stores');
+  if (!oauthConfig && !identity) throw new Error('single-workspace mode needs the bot identity');
+  // OAuth: Bolt's installer authorizes each request from the team's installation (and refreshes a
+  // rotating token). One workspace: identity comes from one auth.test at start-up, so no Slack call
+  // ever runs on the ack path.
+  const oauthOptions =
+    oauthConfig && oauthStores ? oauthReceiverOptions(oauthConfig, oauthStores, clientOptions) : undefined;
+  const authorize =
+    oauthOptions || !identity
+      ? undefined
+      : async () => ({
+          botToken: config.slack.botToken,
+          botId: identity.botId,
+          botUserId: identity.botUserId,
+          teamId: identity.teamId,
+        });
 
   const log = logger.child({ component: 'slack' });
   const newApp = (receiver: Receiver) => {
-    const app = new App({ receiver, authorize, logger: boltLogger, clientOptions });
+    const app = new App({ receiver, ...(authorize ? { authorize } : {}), logger: boltLogger, clientOptions });
     traceRequests(app);
     enterWorkspace(app);
     // Bolt's final destination for listener errors. Rethrown, an error becomes a 5xx and Slack
     // redelivers: right when Redis is down (the request was not stored), wrong for anything else (a
     // redelivery would fail the same way, and Slack disables apps whose deliveries keep failing).
     app.error(async (error) => {
+      // OAuth: an event from a workspace with no installation (uninstalled; Slack may still send a
+      // few). Bolt runs no listener and acknowledges it: a quiet 200, so Slack does not retry.
+      if (isNotInstalled(error)) {
+        log.info({ err: errorFields(error) }, 'request from a workspace with no installation; acknowledged');
+        return;
+      }
       log.error({ err: errorFields(error) }, 'slack listener error');
       if (wantsRedelivery(error)) throw error;
     });
@@ -99,15 +124,22 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   };
 
   if (config.slack.socketMode && config.slack.appToken) {
+    // Socket Mode with OAuth: Bolt serves the install page and redirect on a port of its own.
     const receiver = new SocketModeReceiver({
       appToken: config.slack.appToken,
       logger: boltLogger,
+      ...oauthOptions,
       // Bolt ignores clientOptions.slackApiUrl for apps.connections.open.
-      installerOptions: { clientOptions },
+      installerOptions: {
+        clientOptions,
+        ...oauthOptions?.installerOptions,
+        ...(oauthConfig ? { port: oauthConfig.installPort } : {}),
+      },
     });
     const app = newApp(receiver);
     return {
       app,
+      ...(receiver.installer ? { oauth: createOAuth(receiver.installer) } : {}),
       start: async () => {
         await app.start();
       },
@@ -118,6 +150,7 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   }
 
   const receiver = new HTTPReceiver({
+    ...oauthOptions,
     signingSecret: config.slack.signingSecret ?? '',
     endpoints: '/slack/events',
     processBeforeResponse: true,
@@ -157,5 +190,16 @@ export const createSlackApp = ({ config, identity, logger }: SlackAppDeps): Slac
   });
   // `requestListener` is HTTPReceiver's public (req, res) handler, the one its own server would use;
   // Bolt 5 still reuses a body already buffered on `req.rawBody` (see http-server.ts).
-  return { app, httpListener: receiver.requestListener, start: async () => {}, stop: async () => {} };
+  return {
+    app,
+    httpListener: receiver.requestListener,
+    ...(receiver.installer && oauthConfig
+      ? {
+          oauth: createOAuth(receiver.installer),
+          installPaths: [oauthConfig.installPath, oauthConfig.redirectUriPath],
+        }
+      : {}),
+    start: async () => {},
+    stop: async () => {},
+  };
 };

@@ -14,6 +14,11 @@ export interface HttpServerDeps {
   slack?: {
     listener: (req: http.IncomingMessage, res: http.ServerResponse) => void;
     signingSecret: string;
+    /**
+     * OAuth: GET paths (the install page and Slack's redirect back) handed to `listener` as they
+     * are. Browser requests: no body and no signature; Bolt's installer checks the state instead.
+     */
+    installPaths?: readonly string[] | undefined;
   };
   bodyLimitBytes: number;
   /** Resolves true when Redis answers. */
@@ -137,6 +142,8 @@ export const createHttpServer = (deps: HttpServerDeps) => {
     const path = targetPath(req.url);
     if (path === undefined) return plain(res, 400, 'Bad request target');
     if (req.method === 'POST' && path === SLACK_EVENTS_PATH) return handleSlack(req, res, started);
+    if (req.method === 'GET' && deps.slack?.installPaths?.includes(path))
+      return deps.slack.listener(req, res);
     if (req.method === 'GET' && path === '/healthz') {
       deps.healthy().then(
         (ok) => {

@@ -7,6 +7,7 @@ import type { MessagesTab } from '../overview/messages-tab.js';
 import type { OverviewService } from '../overview/service.js';
 import type { SessionStop } from '../overview/session-stop.js';
 import { QUEUES } from '../queue/registry.js';
+import type { TeamPurger } from '../queue/team-purge.js';
 import { waitTurnInQueue } from './wait-turn.js';
 
 export interface IntakeProcessorDeps {
@@ -19,6 +20,8 @@ export interface IntakeProcessorDeps {
   feedback: FeedbackActions;
   /** Slack's stop button. */
   sessionStop: Pick<SessionStop, 'stop'>;
+  /** An uninstalled workspace's queued answers and data. */
+  teamPurge: Pick<TeamPurger, 'purge'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -45,6 +48,8 @@ export const createIntakeProcessor =
     if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
     if (job.name === intake.sessionStopped.job)
       return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
+    if (job.name === intake.teamUninstalled.job)
+      return deps.teamPurge.purge(intake.teamUninstalled.schema.parse(job.data).teamId);
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

@@ -138,6 +138,17 @@ export const sessionStoppedJobSchema = z.object({
 export type SessionStoppedJob = z.infer<typeof sessionStoppedJobSchema>;
 
 /**
+ * The app was uninstalled from a workspace, or its bot token revoked: its installation is already
+ * gone (deleted before the ack); this purges its queued answers and data.
+ */
+export const teamUninstalledJobSchema = z.object({
+  teamId: z.string().min(1),
+  enterpriseId: z.string().min(1).optional(),
+  reason: z.enum(['app_uninstalled', 'tokens_revoked']),
+});
+export type TeamUninstalledJob = z.infer<typeof teamUninstalledJobSchema>;
+
+/**
  * What every Queue and Worker is built with to carry a request's trace through Redis: bullmq-otel's
  * telemetry when tracing is on (the producer's context rides in the job's options), else nothing.
  */
@@ -159,6 +170,7 @@ export const QUEUES = {
     contextChanged: { job: 'context_changed', schema: contextChangedJobSchema },
     feedback: { job: 'feedback', schema: feedbackJobSchema },
     sessionStopped: { job: 'session_stopped', schema: sessionStoppedJobSchema },
+    teamUninstalled: { job: 'team_uninstalled', schema: teamUninstalledJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -177,7 +189,8 @@ export type IntakeWorkKind =
   | 'messagesOpened'
   | 'contextChanged'
   | 'feedback'
-  | 'sessionStopped';
+  | 'sessionStopped'
+  | 'teamUninstalled';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

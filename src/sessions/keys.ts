@@ -83,10 +83,33 @@ export const createKeys = (prefix: string) => {
     adminAudit: (teamId: string) => `${prefix}:team:${teamId}:audit`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
+    /** OAuth: a workspace's installation (encrypted JSON); kept apart from the team's data, which a purge deletes. */
+    installation: (teamId: string) => `${prefix}:install:team:${teamId}`,
+    /** OAuth: an org-wide (Enterprise Grid) installation, covering every workspace of the org. */
+    enterpriseInstallation: (enterpriseId: string) => `${prefix}:install:org:${enterpriseId}`,
+    /** OAuth: a state parameter handed to a browser, single use, expiring. */
+    oauthState: (state: string) => `${prefix}:oauth-state:${state}`,
   };
 };
 
 export type Keys = ReturnType<typeof createKeys>;
+
+/**
+ * SCAN patterns matching every key of createKeys that holds a team's data (its teamId in the key,
+ * or in the request id `teamId:…`), so uninstalling can purge them. Its installation is not among
+ * them. A key with no team in it (answerMessage, userName) expires on its own. Apart from the key
+ * builders: these are patterns, not keys.
+ */
+export const teamKeyPatterns = (prefix: string, teamId: string): string[] => {
+  const t = teamId.replace(/[*?[\]\\]/g, '\\$&');
+  return [
+    ...['session', 'history', 'lock', 'tq', 'work', 'req', 'cancelled', 'user', 'rate', 'admin'].map(
+      (kind) => `${prefix}:${kind}:${t}:*`,
+    ),
+    `${prefix}:team:${t}:*`,
+    `${prefix}:thread:${t}:*`,
+  ];
+};
 
 /**
  * Keys that exist when a Redis holds data written under `prefix` without its hash tag (`bc` before

@@ -5,6 +5,7 @@ import { SlackIdentity } from './ids.js';
 import { RateLimits } from './rate-limits.js';
 import { ResponseUrls } from './response-urls.js';
 import { SlackApiServer } from './server.js';
+import { type IssuedBot, type TeamGrant, Teams } from './teams.js';
 import type {
   AssistantStatus,
   ChannelSettings,
@@ -31,6 +32,7 @@ export type {
 } from './agent-sessions.js';
 export { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 export { botReplies, feedbackButtonsOf, settled, shown, shownText } from './reading.js';
+export type { IssuedBot, TeamGrant } from './teams.js';
 export type * from './types.js';
 
 /**
@@ -49,13 +51,17 @@ export class SlackApiStandin extends SlackIdentity {
   private readonly rateLimits = new RateLimits();
   private readonly responseUrls: ResponseUrls;
   private readonly server: SlackApiServer;
+  /** Workspaces that installed the app through OAuth, each with its own bot and tokens. */
+  private readonly teams: Teams;
 
   constructor(opts: SlackStandinOptions = {}) {
     super(opts);
     this.ws = new Workspace(opts);
+    this.teams = new Teams(opts);
     this.responseUrls = new ResponseUrls(this.ws);
     this.server = new SlackApiServer({
       ws: this.ws,
+      teams: this.teams,
       faults: this.faults,
       rateLimits: this.rateLimits,
       responseUrls: this.responseUrls,
@@ -86,6 +92,7 @@ export class SlackApiStandin extends SlackIdentity {
   /** Forgets every message, call, fault, view and setting made since start (constructor options stay). */
   reset(): void {
     this.ws.reset();
+    this.teams.clear();
     this.server.clear();
     this.faults.clear();
     this.responseUrls.clear();
@@ -186,6 +193,31 @@ export class SlackApiStandin extends SlackIdentity {
   /** A trigger_id that views.open accepts once, within 3 s. (Unknown trigger ids are accepted.) */
   mintTriggerId(): string {
     return this.ws.mintTriggerId();
+  }
+
+  // ----- OAuth: more workspaces ------------------------------------------------------------
+
+  /**
+   * A workspace's admin clicked "Allow": the code Slack puts in the redirect. oauth.v2.access trades
+   * it, once, for a bot token of that workspace; every call with that token acts there.
+   */
+  oauthGrant(grant: TeamGrant): string {
+    return this.teams.grant(grant);
+  }
+
+  /** The bot token (and refresh token) last issued to a workspace, if any. */
+  issuedBot(teamId: string): IssuedBot | undefined {
+    return this.teams.issued.get(teamId);
+  }
+
+  /** A workspace other than the default one (its channels, messages, views), made on first use. */
+  team(teamId: string): Workspace {
+    return this.teams.ensure({ teamId });
+  }
+
+  /** Every token issued to the workspace now answers `token_revoked` (the app was uninstalled). */
+  revokeTeam(teamId: string): void {
+    this.teams.revoke(teamId);
   }
 
   // ----- inspection -----------------------------------------------------------------------

@@ -2,9 +2,10 @@ import type http from 'node:http';
 import { closeServer, createServer, listenOnLoopback, readBody, sleep } from '../http.js';
 import { type FaultQueue, faultAnswer, isFailing } from './faults.js';
 import { METHODS } from './methods/index.js';
-import { asString, parseParams, SlackFailure } from './params.js';
+import { asString, fail, parseParams, SlackFailure } from './params.js';
 import type { RateLimits } from './rate-limits.js';
 import type { ResponseUrls } from './response-urls.js';
+import type { Teams } from './teams.js';
 import type { Params, RecordedCall } from './types.js';
 import type { Workspace } from './workspace.js';
 
@@ -28,6 +29,8 @@ export class SlackApiServer {
       faults: FaultQueue;
       rateLimits: RateLimits;
       responseUrls: ResponseUrls;
+      /** Workspaces beyond the default one, each reached by its own tokens. */
+      teams: Teams;
       /** Called after every recorded call or response-URL post. */
       changed: () => void;
     },
@@ -76,13 +79,23 @@ export class SlackApiServer {
     try {
       params = parseParams(raw, contentType, url.searchParams);
     } catch {
-      const base = { method, params: { raw }, at, token: undefined, contentType };
+      const base = { method, params: { raw }, at, token: undefined, teamId: undefined, contentType };
       return this.reply(res, base, 200, { ok: false, error: 'invalid_json' });
     }
     const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const token = bearer ?? asString(params.token);
     delete params.token;
-    const base: CallBase = { method, params, at, token, contentType };
+    const { teams, ws: defaultWs } = this.deps;
+    const teamWs = token ? teams.byId.get(teams.teamOf(token) ?? '') : undefined;
+    const ws = teamWs ?? defaultWs;
+    const base: CallBase = { method, params, at, token, teamId: ws.teamId, contentType };
+
+    // oauth.v2.access authenticates with the app's client id and secret, not a token.
+    if (method === 'oauth.v2.access') {
+      const answer = this.answer(() => teams.exchange(params));
+      const teamId = asString((answer.team as { id?: unknown } | undefined)?.id);
+      return this.reply(res, { ...base, token: undefined, teamId }, 200, answer);
+    }
 
     const fault = this.deps.faults.take(method, params);
     if (fault?.delayMs) await sleep(fault.delayMs);
@@ -94,8 +107,9 @@ export class SlackApiServer {
     }
 
     if (!token) return this.reply(res, base, 200, { ok: false, error: 'not_authed' });
-    const expected = this.deps.ws.opts.token;
-    if ((expected && token !== expected) || !/^xox[bp]-/.test(token))
+    if (teams.isRevoked(token)) return this.reply(res, base, 200, { ok: false, error: 'token_revoked' });
+    const expected = defaultWs.opts.token;
+    if ((!teamWs && expected && token !== expected) || !/^(xoxe\.)?xox[bp]-/.test(token))
       return this.reply(res, base, 200, { ok: false, error: 'invalid_auth' });
 
     if (isFailing(fault) && !fault.afterEffect) return this.replyFault(res, base, fault);
@@ -110,16 +124,29 @@ export class SlackApiServer {
         { 'retry-after': String(retryAfter) },
       );
 
-    const body = this.handle(method, params, token);
+    const body = this.handle(method, params, token, ws);
     if (isFailing(fault)) return this.replyFault(res, base, fault);
     this.reply(res, base, 200, body);
   }
 
-  private handle(method: string, params: Params, token: string): Record<string, unknown> {
+  private handle(method: string, params: Params, token: string, ws: Workspace): Record<string, unknown> {
     const handler = METHODS[method];
     if (!handler) return { ok: false, error: 'unknown_method' };
+    return this.answer(() => {
+      // Another workspace's channel is not there for this token, as in Slack.
+      const channel = asString(params.channel) ?? asString(params.channel_id);
+      if (channel && !ws.knows(channel) && this.otherTeamKnows(ws, channel)) throw fail('channel_not_found');
+      return handler(params, { token, ws });
+    });
+  }
+
+  private otherTeamKnows(ws: Workspace, channel: string): boolean {
+    return [this.deps.ws, ...this.deps.teams.byId.values()].some((o) => o !== ws && o.knows(channel));
+  }
+
+  private answer(run: () => Record<string, unknown>): Record<string, unknown> {
     try {
-      return { ok: true, ...handler(params, { token, ws: this.deps.ws }) };
+      return { ok: true, ...run() };
     } catch (err) {
       if (!(err instanceof SlackFailure)) throw err;
       return { ok: false, error: err.error, ...err.extra };

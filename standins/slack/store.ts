@@ -30,6 +30,11 @@ export class MessageStore {
     this.clock.saw(ts);
   }
 
+  /** Whether any message was ever put in the channel. */
+  hasChannel(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
   find(channel: string, ts: string): StoreEntry | undefined {
     return this.channels.get(channel)?.get(ts);
   }

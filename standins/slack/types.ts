@@ -66,6 +66,8 @@ export interface RecordedCall {
   /** The JSON body sent, or null when none was. */
   response: Record<string, unknown> | null;
   token: string | undefined;
+  /** The workspace the token is for (the default one's for any token no other team was issued). */
+  teamId: string | undefined;
   contentType: string;
 }
 
@@ -136,6 +138,8 @@ export interface SlackStandinOptions {
   botName?: string;
   /** When set, any other token gets `invalid_auth`. Otherwise any xoxb-/xoxp- token is accepted. */
   token?: string;
+  /** When set, oauth.v2.access checks the app's client id and secret. */
+  oauthClient?: { id: string; secret: string };
   /** Rate limits off by default; `true` for Slack's, or options. */
   rateLimits?: boolean | RateLimitOptions;
   /** Whether the bot is in a channel nobody configured (default true). */

@@ -73,6 +73,11 @@ export class Workspace extends SlackIdentity {
     this.channels.set(id, { ...this.channels.get(id), ...settings });
   }
 
+  /** Whether the channel is this workspace's: configured here, or holding messages here. */
+  knows(channel: string): boolean {
+    return this.channels.has(channel) || this.store.hasChannel(channel);
+  }
+
   isMember(channel: string): boolean {
     return this.channels.get(channel)?.member ?? this.opts.defaultMember ?? true;
   }

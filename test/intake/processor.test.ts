@@ -43,6 +43,7 @@ const setup = () => {
     messagesTab: { opened: vi.fn(async () => {}), contextChanged: vi.fn(async () => {}) },
     feedback: vi.fn(async (_job: FeedbackJob) => {}),
     sessionStop: { stop: vi.fn(async (_job: SessionStoppedJob) => {}) },
+    teamPurge: { purge: vi.fn(async (_teamId: string) => {}) },
   };
   return { deps, process: createIntakeProcessor(deps) };
 };
@@ -120,6 +121,14 @@ describe('the intake processor', () => {
     expect(deps.sessionStop.stop).toHaveBeenCalledWith(stop);
     expect(deps.handler.handle).not.toHaveBeenCalled();
     await expect(process(job(QUEUES.intake.sessionStopped.job, { teamId: 'T1' }))).rejects.toThrow();
+  });
+
+  it('hands an uninstalled team to the purge, and nothing else', async () => {
+    const { deps, process } = setup();
+    const data = { teamId: 'T2', reason: 'app_uninstalled' };
+    await process(job(QUEUES.intake.teamUninstalled.job, data));
+    expect(deps.teamPurge.purge).toHaveBeenCalledWith('T2');
+    expect(deps.handler.handle).not.toHaveBeenCalled();
   });
 
   it('refuses a payload its job name’s schema does not accept, and runs nothing', async () => {

@@ -6,6 +6,7 @@ import { registerAskCommand } from './commands/ask.js';
 import { registerAgentSessionStopped } from './events/agent-session-stopped.js';
 import { registerAppContextChanged } from './events/app-context-changed.js';
 import { registerAppHomeOpened } from './events/app-home-opened.js';
+import { registerAppUninstalled, type UninstallDeps } from './events/app-uninstalled.js';
 import { type MessageListenerDeps, registerMessageListeners } from './events/messages.js';
 import { registerFeedbackComment } from './views/feedback-comment.js';
 
@@ -15,6 +16,8 @@ import { registerFeedbackComment } from './views/feedback-comment.js';
  */
 export type ListenerDeps = Omit<MessageListenerDeps, 'intake'> & {
   intake: Pick<Intake, 'accept' | 'acceptWork'>;
+  /** OAuth mode: the installations an uninstall deletes. */
+  installations?: UninstallDeps['installations'];
 };
 
 export const registerListeners = (app: App, deps: ListenerDeps): void => {
@@ -30,4 +33,5 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
     registerAgentSessionStopped,
   ])
     register(app, { intake, logger, metrics });
+  registerAppUninstalled(app, { intake, logger, metrics, installations: deps.installations });
 };
