@@ -167,7 +167,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     messagesTab,
     feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
     sessionStop,
-    teamPurge: createTeamPurger({ queue, redis, keys, logger }),
+    teamPurge: createTeamPurger({ queue, finished: [queue, intakeQueue], redis, keys, logger }),
   });
   const inTeam = inJobWorkspace({ workspaces, logger }, process);
   const intakeWorker = new Worker(

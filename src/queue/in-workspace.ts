@@ -3,8 +3,12 @@ import type { Logger } from '../core/logger.js';
 import { inWorkspace } from '../core/workspace.js';
 import type { Workspaces } from '../out/workspaces.js';
 
-/** Every job payload names its workspace (registry.ts); an org-wide install also its enterprise. */
-const teamOf = z.object({ teamId: z.string().min(1), enterpriseId: z.string().min(1).optional() });
+/**
+ * Every job payload names its workspace (registry.ts): at its top, or in its request (an answer
+ * job); an org-wide install also its enterprise.
+ */
+const team = z.object({ teamId: z.string().min(1), enterpriseId: z.string().min(1).optional() });
+const teamOf = z.union([team, z.object({ request: team }).transform((d) => d.request)]);
 
 export interface InWorkspaceDeps {
   workspaces: Pick<Workspaces, 'lookup'>;

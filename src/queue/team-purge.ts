@@ -8,7 +8,9 @@ const PAGE = 500;
 
 export interface TeamPurgerDeps extends TeamPurgeDeps {
   /** The answers queue. */
-  queue: Pick<Queue, 'getJobs'>;
+  queue: Pick<Queue, 'getJobs' | 'name' | 'remove'>;
+  /** Every queue whose finished jobs (kept JOB_RETENTION_SECONDS, with their requests' text) go too. */
+  finished: readonly Pick<Queue, 'name' | 'remove'>[];
   logger: Logger;
 }
 
@@ -36,11 +38,37 @@ export const createTeamPurger = (deps: TeamPurgerDeps) => {
     return results.filter((r) => r.status === 'fulfilled').length;
   };
 
+  /**
+   * The team's finished jobs (completed, failed), which hold its requests' text: every job id the
+   * app makes names its team (registry.ts), so a SCAN of the queue's keys finds them. Removed
+   * through BullMQ, which unlinks them from its sets too; a job running now (this purge's own) is
+   * locked and stays. Its deduplication markers (`de:…`) go as they are.
+   */
+  const removeFinishedJobs = async (queue: Pick<Queue, 'name' | 'remove'>, teamId: string) => {
+    const base = `${deps.keys.prefix}:${queue.name}:`;
+    const t = teamId.replace(/[*?[\]\\]/g, '\\$&');
+    const ids = new Set<string>();
+    const markers: string[] = [];
+    // The team id between separators (`T1_…`, `answer_T1_…`, `de:msg:T1:…`), so T11's never match.
+    for (const match of [`${base}${t}_*`, `${base}*_${t}_*`, `${base}de:*:${t}:*`])
+      for await (const found of deps.redis.scanStream({ match, count: 1000 }) as AsyncIterable<string[]>)
+        for (const key of found) {
+          const rest = key.slice(base.length);
+          if (rest.startsWith('de:')) markers.push(key);
+          else ids.add(rest.split(':')[0] ?? rest);
+        }
+    const results = await Promise.allSettled([...ids].map((id) => queue.remove(id)));
+    if (markers.length > 0) await deps.redis.unlink(...markers);
+    return results.filter((r) => r.status === 'fulfilled' && r.value === 1).length;
+  };
+
   return {
     async purge(teamId: string): Promise<void> {
       const jobs = await removeQueuedJobs(teamId);
+      let finished = 0;
+      for (const queue of deps.finished) finished += await removeFinishedJobs(queue, teamId);
       const keys = await purgeTeamKeys(deps, teamId);
-      log.info({ teamId, jobs, keys }, 'purged an uninstalled team');
+      log.info({ teamId, jobs, finished, keys }, 'purged an uninstalled team');
     },
   };
 };

@@ -108,6 +108,9 @@ export const teamKeyPatterns = (prefix: string, teamId: string): string[] => {
     ),
     `${prefix}:team:${t}:*`,
     `${prefix}:thread:${t}:*`,
+    // The workspace's Slack budget buckets and pauses (out/budget-store.ts: `{team:method…}`).
+    `${prefix}:slack-budget:{${t}:*`,
+    `${prefix}:slack-pause:{${t}:*`,
   ];
 };
 

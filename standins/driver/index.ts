@@ -342,7 +342,10 @@ export class SlackDriver {
   /** Writes a user's message into the Slack stand-in (when there is one) and returns its ts. */
   private seed(o: MessageOptions): string {
     const ts = o.ts ?? this.nextTs();
-    this.opts.slack?.addMessage({
+    // A driver for another workspace of the stand-in (OAuth) seeds its messages there.
+    const { slack, teamId } = this.opts;
+    const where = slack && teamId && teamId !== slack.teamId ? slack.team(teamId) : slack;
+    where?.addMessage({
       channel: o.channel,
       ts,
       user: o.user,

@@ -207,7 +207,13 @@ describe('purging an uninstalled team', () => {
         );
       const before = await teamKeys('T11');
 
-      const purger = createTeamPurger({ queue, redis, keys, logger: pino({ level: 'silent' }) });
+      const purger = createTeamPurger({
+        queue,
+        finished: [queue],
+        redis,
+        keys,
+        logger: pino({ level: 'silent' }),
+      });
       await purger.purge('T1');
 
       expect(await teamKeys('T1')).toEqual([]);

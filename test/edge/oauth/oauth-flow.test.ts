@@ -318,7 +318,13 @@ describe('uninstalling', () => {
       messagesTab: { opened: unexpected, contextChanged: unexpected },
       feedback: unexpected,
       sessionStop: { stop: unexpected },
-      teamPurge: createTeamPurger({ queue: answersQueue, redis, keys, logger: edge.logs.logger }),
+      teamPurge: createTeamPurger({
+        queue: answersQueue,
+        finished: [answersQueue],
+        redis,
+        keys,
+        logger: edge.logs.logger,
+      }),
     } satisfies IntakeProcessorDeps;
     const connection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     const worker = new Worker(QUEUES.intake.name, createIntakeProcessor(deps), {
