@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { createAdmission } from './answer/admission.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { type RoleDeps, workerOptions } from './answering.js';
@@ -7,11 +8,13 @@ import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerListeners } from './edge/listeners/index.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
+import { createUsergroups } from './out/usergroups.js';
 import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
 import { createFeedbackActions } from './overview/feedback.js';
 import { createMessagesTab } from './overview/messages-tab.js';
+import type { PolicyAdmin } from './overview/policy-admin.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
 import { createSessionStop } from './overview/session-stop.js';
@@ -25,9 +28,11 @@ import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
+import type { PolicyStore } from './sessions/policy-store.js';
 import type { Prefs } from './sessions/prefs.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { createThreadSession } from './sessions/thread-status.js';
+import { createUsergroupCache } from './sessions/usergroup-cache.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
 const FOLLOW_TTL_SECONDS = 30 * 86_400;
@@ -37,6 +42,8 @@ export interface WebRoleDeps extends RoleDeps {
   answersQueue: Queue;
   prefs: Prefs;
   overview: OverviewService;
+  policy: Pick<PolicyStore, 'resolve'>;
+  policyAdmin: Pick<PolicyAdmin, 'handle'>;
 }
 
 /**
@@ -107,6 +114,17 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     threadSession,
     metrics,
     logger,
+    admit: createAdmission({
+      policy: deps.policy,
+      usergroups: createUsergroups({
+        client,
+        call: deps.answering.call,
+        cache: createUsergroupCache({ redis, keys }),
+      }),
+      redis,
+      keys,
+      logger,
+    }),
   });
   const actions = createOverviewActions({
     overview,
@@ -150,6 +168,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
       messagesTab,
       feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
       sessionStop,
+      policyAdmin: deps.policyAdmin,
     }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),

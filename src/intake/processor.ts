@@ -4,6 +4,7 @@ import type { OverviewActions } from '../overview/actions.js';
 import type { OverviewCommands } from '../overview/commands.js';
 import type { FeedbackActions } from '../overview/feedback.js';
 import type { MessagesTab } from '../overview/messages-tab.js';
+import type { PolicyAdmin } from '../overview/policy-admin.js';
 import type { OverviewService } from '../overview/service.js';
 import type { SessionStop } from '../overview/session-stop.js';
 import { QUEUES } from '../queue/registry.js';
@@ -19,6 +20,8 @@ export interface IntakeProcessorDeps {
   feedback: FeedbackActions;
   /** Slack's stop button. */
   sessionStop: Pick<SessionStop, 'stop'>;
+  /** The Admin section's policy edits (absent: such jobs are dropped). */
+  policyAdmin?: Pick<PolicyAdmin, 'handle'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -45,6 +48,7 @@ export const createIntakeProcessor =
     if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
     if (job.name === intake.sessionStopped.job)
       return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
+    if (job.name === intake.policy.job) return deps.policyAdmin?.handle(intake.policy.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

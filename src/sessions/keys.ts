@@ -83,6 +83,15 @@ export const createKeys = (prefix: string) => {
     adminAudit: (teamId: string) => `${prefix}:team:${teamId}:audit`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
+    /** A workspace's policy as edited on the Home tab (hash: `*` its defaults, `<channel id>` a channel's; JSON). */
+    policyEdits: (teamId: string) => `${prefix}:team:${teamId}:policy`,
+    /** Pub/sub channel on which a policy edit is announced (the team id), so every process drops its cache. */
+    policyChannel: () => `${prefix}:policy`,
+    /** Set when a user was told the bot does not answer in a channel; its expiry is the once-a-day limit. */
+    policyOffNotice: (teamId: string, channelId: string, userId: string) =>
+      `${prefix}:user:${teamId}:${userId}:off:${channelId}`,
+    /** A user group's members, as usergroups.users.list last said (JSON list, expires). */
+    usergroupMembers: (teamId: string, groupId: string) => `${prefix}:team:${teamId}:usergroup:${groupId}`,
   };
 };
 

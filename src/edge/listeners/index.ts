@@ -2,12 +2,14 @@ import type { App } from '@slack/bolt';
 import type { Intake } from '../../intake/intake.js';
 import { registerFeedbackActions } from './actions/feedback-actions.js';
 import { registerOverviewActions } from './actions/overview-actions.js';
+import { registerPolicyActions } from './actions/policy-actions.js';
 import { registerAskCommand } from './commands/ask.js';
 import { registerAgentSessionStopped } from './events/agent-session-stopped.js';
 import { registerAppContextChanged } from './events/app-context-changed.js';
 import { registerAppHomeOpened } from './events/app-home-opened.js';
 import { type MessageListenerDeps, registerMessageListeners } from './events/messages.js';
 import { registerFeedbackComment } from './views/feedback-comment.js';
+import { registerPolicyEdit } from './views/policy-edit.js';
 
 /**
  * Every listener the bot puts on its Bolt app: each reads its payload and writes it durably before
@@ -28,6 +30,8 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
     registerFeedbackActions,
     registerFeedbackComment,
     registerAgentSessionStopped,
+    registerPolicyActions,
+    registerPolicyEdit,
   ])
     register(app, { intake, logger, metrics });
 };
