@@ -23,10 +23,10 @@ export const SYSTEM_PROMPT_MAX = 3000;
 
 export const DEFAULT_CONTACT = 'a workspace admin';
 
-const userId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'must be a Slack user id (U…)');
-const channelId = z.string().regex(/^[CGD][A-Z0-9]{2,}$/, 'must be a Slack channel id (C…)');
-const groupId = z.string().regex(/^S[A-Z0-9]{2,}$/, 'must be a Slack user group id (S…)');
-const teamId = z.string().regex(/^[TE][A-Z0-9]{2,}$/, 'must be a Slack workspace id (T…)');
+const userId = z.string().regex(/^[UW][A-Z0-9]+$/, 'must be a Slack user id (U…)');
+const channelId = z.string().regex(/^[CGD][A-Z0-9]+$/, 'must be a Slack channel id (C…)');
+const groupId = z.string().regex(/^S[A-Z0-9]+$/, 'must be a Slack user group id (S…)');
+const teamId = z.string().regex(/^[TE][A-Z0-9]+$/, 'must be a Slack workspace id (T…)');
 
 export const policySettingsSchema = z
   .object({
