@@ -1,4 +1,4 @@
-import { readFileSync, type Stats, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, type Stats, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { errorFields } from './errors.js';
@@ -66,11 +66,20 @@ export const noPolicyFile: PolicySource = { current: () => undefined, onChange: 
 
 /**
  * The policy file, read now (invalid: throws, and the process refuses to start) and again whenever
- * it changes. Polled (fs.watchFile, `intervalMs`): fs.watch misses editors that replace the file
- * and bind mounts of Kubernetes ConfigMaps. A change that is invalid keeps the last good policy,
- * logged as an error.
+ * it changes. Polled (a stat every `intervalMs`, compared with the stat of the last read): fs.watch
+ * misses editors that replace the file and Kubernetes ConfigMap updates, and fs.watchFile's own
+ * first stat comes later than our read, so a change in between would go unseen. A change that is
+ * invalid keeps the last good policy, logged as an error.
  */
 export const watchPolicyFile = (file: string, logger: Logger, intervalMs = 1000): PolicySource => {
+  const statOf = (): Stats | undefined => {
+    try {
+      return statSync(file);
+    } catch {
+      return undefined;
+    }
+  };
+  let seen = statOf();
   let policy = readPolicyFile(file);
   const listeners: (() => void)[] = [];
   const log = logger.child({ component: 'policy-file' });
@@ -84,13 +93,17 @@ export const watchPolicyFile = (file: string, logger: Logger, intervalMs = 1000)
       log.error({ file, problems }, 'policy file change is invalid; keeping the last good policy');
     }
   };
-  const changed = (now: Stats, before: Stats) => {
-    if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino) reload();
-  };
-  watchFile(file, { interval: intervalMs, persistent: false }, changed);
+  const poll = setInterval(() => {
+    const now = statOf();
+    if (!now) return;
+    if (seen && now.mtimeMs === seen.mtimeMs && now.size === seen.size && now.ino === seen.ino) return;
+    seen = now;
+    reload();
+  }, intervalMs);
+  poll.unref();
   return {
     current: () => policy,
     onChange: (fn) => listeners.push(fn),
-    stop: () => unwatchFile(file, changed),
+    stop: () => clearInterval(poll),
   };
 };

@@ -9,6 +9,7 @@ import {
   readPolicyFile,
   watchPolicyFile,
 } from '../../src/core/policy-file.js';
+import { startBackchannel } from '../../src/main.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'policy-'));
 const write = (name: string, text: string) => {
@@ -80,5 +81,15 @@ describe('the policy file', () => {
       .toBe(true);
     expect(watched.current()?.defaults?.respond).toBe('mention');
     expect(changes).toBe(1);
+  });
+
+  it('stops the bot from starting when it is invalid, naming the file', async () => {
+    const file = write('start.yaml', 'defaults:\n  respond: loud\n');
+    await expect(
+      startBackchannel({
+        env: { SLACK_BOT_TOKEN: 'xoxb-t', SLACK_SIGNING_SECRET: 's', POLICY_FILE: file },
+        logger: pino({ level: 'silent' }),
+      }),
+    ).rejects.toThrow(`POLICY_FILE ${file} is invalid:\n  defaults.respond:`);
   });
 });
