@@ -6,6 +6,7 @@ import { POLICY_IDS as ID } from '../../../out/views/policy-admin.js';
 import { type ClickDeps, readClick, storeClick } from '../actions/store-click.js';
 
 const slackId = z.string().regex(/^[A-Z0-9]{2,30}$/);
+const CHANNEL = /^[CGD][A-Z0-9]{1,29}$/;
 const input = z.object({
   value: z.string().nullish(),
   selected_option: z.object({ value: z.string().max(150) }).nullish(),
@@ -44,6 +45,11 @@ export const registerPolicyEdit = (app: App, deps: ClickDeps) => {
     const channelId = place === 'channel' ? read(values, ID.channelBlock, ID.channelInput) : place;
     if (place === 'channel' && !channelId)
       return ack({ response_action: 'errors', errors: { [ID.channelBlock]: 'Pick a channel.' } });
+    // private_metadata is ours, but comes back through the client: anything else than a place is dropped.
+    if (channelId !== 'workspace' && !(channelId && CHANNEL.test(channelId))) {
+      deps.logger.warn({}, 'policy modal for an unknown place ignored');
+      return ack();
+    }
     const prompt = read(values, ID.promptBlock, ID.promptInput) ?? '';
     if (prompt.length > SYSTEM_PROMPT_MAX)
       return ack({
