@@ -66,7 +66,11 @@ describe('the Admin section of the Home tab', () => {
       model: 'gpt-4o',
       systemPrompt: 'You are the release bot.',
     });
-    const audit = await createAdminAudit({ redis: db.redis, keys: db.keys }).recent(s.slack.teamId);
+    // One entry per changed field, written after the change is stored.
+    const audit = await until(async () => {
+      const got = await createAdminAudit({ redis: db.redis, keys: db.keys }).recent(s.slack.teamId);
+      return got.length === 3 ? got : undefined;
+    });
     expect(audit.map((a) => a.what)).toEqual(
       expect.arrayContaining(['C0555 respond: (default) → mention', 'C0555 model: (default) → gpt-4o']),
     );
