@@ -3,6 +3,7 @@ import { ConfigError, type Role } from './core/config.js';
 import { errorMessage } from './core/errors.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
+import { PolicyFileError } from './core/policy-file.js';
 import { LocalRedisUnavailable } from './dev-redis.js';
 import { createLifecycle, type Stoppable } from './lifecycle.js';
 
@@ -53,7 +54,7 @@ export const runCli = async (start: Start) => {
       await start({ env: process.env, role: parseRole(process.argv.slice(2)), logger, metrics }),
     );
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof LocalRedisUnavailable)
+    if (err instanceof ConfigError || err instanceof LocalRedisUnavailable || err instanceof PolicyFileError)
       process.stderr.write(`${err.message}\n`);
     else process.stderr.write(`backchannel failed to start: ${errorMessage(err)}\n`);
     process.exit(1);

@@ -8,6 +8,7 @@ import { runCli } from './cli.js';
 import { type Config, loadConfig, type Role } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
 import { createMetrics, type Metrics } from './core/metrics.js';
+import { noPolicyFile, watchPolicyFile } from './core/policy-file.js';
 import { createRedis, pingRedis, waitUntilReady } from './core/redis.js';
 import { runShutdown } from './core/shutdown.js';
 import { startTracing } from './core/tracing.js';
@@ -16,12 +17,17 @@ import { createQueueDashboard } from './edge/dashboard/queue-dashboard.js';
 import { createHttpServer } from './edge/http-server.js';
 import { createGovernedLlm } from './llm/governed-client.js';
 import { createSlackClient } from './out/web-client.js';
+import { createWorkspaceAdmins } from './out/workspace-admins.js';
+import { createPolicyAdmin } from './overview/policy-admin.js';
 import { createOverviewService } from './overview/service.js';
 import { createFairness } from './queue/fairness.js';
 import { registerQueueMetrics } from './queue/queue-metrics.js';
 import { QUEUES } from './queue/registry.js';
 import { createQueueWatch } from './queue/watch.js';
+import { createAdminAudit } from './sessions/admin-audit.js';
+import { createAdminCache } from './sessions/admin-cache.js';
 import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
+import { createPolicyStore } from './sessions/policy-store.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
@@ -54,6 +60,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const config = loadConfig(opts.env, opts.role ?? 'all');
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const metrics = opts.metrics ?? createMetrics({ defaultMetrics: true });
+  // The policy file, if any: an invalid one stops the start here, naming the file and the problem.
+  const policyFile = config.policy.file ? watchPolicyFile(config.policy.file, logger) : noPolicyFile;
   // Traces (off without an OTLP endpoint). BullMQ carries each request's trace from queue to worker.
   const tracing = await startTracing(config.tracing, config.role, logger);
   const traced = tracing.enabled ? { telemetry: new BullMQOtel({ tracerName: 'bullmq' }) } : {};
@@ -118,9 +126,38 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         )
       : undefined;
 
+  // One subscribed connection for the stop, cancel and policy channels (each listener keeps to its own).
+  const subscriber = createRedis(redisUrl, 'worker', logger);
+  connections.push(subscriber);
+  // The policy of every request: the file and the Home edits, cached, dropped on every edit anywhere.
+  const policy = createPolicyStore({
+    redis: producer,
+    subscriber,
+    keys,
+    file: policyFile,
+    builtIn: { systemPrompt: config.openai.systemPrompt, model: config.openai.model },
+    logger,
+  });
+  await policy.start();
+  const homeClient = fg?.client ?? bg?.client ?? slackClient;
+  const admins = createWorkspaceAdmins({
+    client: homeClient,
+    call: (fg ?? bg)?.call ?? ((_m, _c, fn) => fn()),
+    cache: createAdminCache({ redis: producer, keys }),
+  });
+  const policyAdmin = createPolicyAdmin({
+    policy,
+    admins,
+    audit: createAdminAudit({ redis: producer, keys }),
+    client: homeClient,
+    publish: (teamId, userId) => overview.publish(teamId, userId),
+    logger,
+  });
+
   // The overview: one per process (on the web role's client when there is one), re-published,
   // coalesced, on every change to a user's requests.
   const overview = createOverviewService({
+    sections: [policyAdmin.section],
     client: fg?.client ?? bg?.client ?? slackClient,
     call: (fg ?? bg)?.call,
     requests,
@@ -146,9 +183,6 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     traced,
     workspaces,
   };
-  // One subscribed connection for the stop and cancel channels (each listener keeps to its own).
-  const subscriber = createRedis(redisUrl, 'worker', logger);
-  connections.push(subscriber);
   const web = fg
     ? await createWebRole({
         ...shared,
@@ -160,6 +194,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         prefs,
         overview,
         ...(oauth ? { oauth } : {}),
+        policy,
+        policyAdmin,
       })
     : undefined;
   const slack = web?.slack;
@@ -206,6 +242,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // Shutdown: in this order, within SHUTDOWN_TIMEOUT_MS.
   const steps = [
     { name: 'http', run: () => http.close() },
+    { name: 'policy file', run: async () => policyFile.stop() },
     { name: 'slack', run: async () => slack?.stop() },
     // With Redis down nothing can finish cleanly: close at once instead of waiting out the deadline.
     { name: 'workers', run: () => watch.closeWorkers(producer.status !== 'ready') },

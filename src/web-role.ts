@@ -1,4 +1,5 @@
 import { Queue, Worker } from 'bullmq';
+import { createAdmission } from './answer/admission.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { type RoleDeps, workerOptions } from './answering.js';
@@ -7,11 +8,13 @@ import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerListeners } from './edge/listeners/index.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
+import { createUsergroups } from './out/usergroups.js';
 import { createWorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
 import { createFeedbackActions } from './overview/feedback.js';
 import { createMessagesTab } from './overview/messages-tab.js';
+import type { PolicyAdmin } from './overview/policy-admin.js';
 import { createRetryRequest } from './overview/retry-request.js';
 import type { OverviewService } from './overview/service.js';
 import { createSessionStop } from './overview/session-stop.js';
@@ -27,9 +30,11 @@ import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
+import type { PolicyStore } from './sessions/policy-store.js';
 import type { Prefs } from './sessions/prefs.js';
 import { createThreadLocks } from './sessions/thread-lock.js';
 import { createThreadSession } from './sessions/thread-status.js';
+import { createUsergroupCache } from './sessions/usergroup-cache.js';
 import type { SlackWorkspaces } from './slack-workspaces.js';
 
 /** Session threads started by a top-level mention or /ask are followed this long after their last use. */
@@ -42,6 +47,8 @@ export interface WebRoleDeps extends RoleDeps {
   overview: OverviewService;
   /** OAuth mode: Bolt's installer stores, and the installations an uninstall deletes. */
   oauth?: SlackWorkspaces['oauth'];
+  policy: Pick<PolicyStore, 'resolve'>;
+  policyAdmin: Pick<PolicyAdmin, 'handle'>;
 }
 
 /**
@@ -125,6 +132,17 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     threadSession,
     metrics,
     logger,
+    admit: createAdmission({
+      policy: deps.policy,
+      usergroups: createUsergroups({
+        client,
+        call: deps.answering.call,
+        cache: createUsergroupCache({ redis, keys }),
+      }),
+      redis,
+      keys,
+      logger,
+    }),
   });
   const actions = createOverviewActions({
     overview,
@@ -168,6 +186,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
     sessionStop,
     teamPurge: createTeamPurger({ queue, finished: [queue, intakeQueue], redis, keys, logger }),
+    policyAdmin: deps.policyAdmin,
   });
   const inTeam = inJobWorkspace({ workspaces, logger }, process);
   const intakeWorker = new Worker(

@@ -30,6 +30,8 @@ export interface QuestionRef extends ThreadRef {
   fresh: boolean;
   /** The question started the thread: nothing to read. */
   isNew?: boolean;
+  /** The policy's system prompt for this request; defaults to SYSTEM_PROMPT. */
+  systemPrompt?: string | undefined;
 }
 
 export const createContextBuilder = (deps: ContextDeps) => ({
@@ -46,12 +48,13 @@ export const createContextBuilder = (deps: ContextDeps) => ({
     return this.build({ teamId: q.teamId, channelId: q.channelId, threadTs: q.threadTs }, turn, {
       fresh: q.fresh,
       isNew: q.isNew ?? false,
+      systemPrompt: q.systemPrompt,
     });
   },
   async build(
     thread: ThreadRef,
     question: Turn,
-    opts: { fresh: boolean; isNew?: boolean },
+    opts: { fresh: boolean; isNew?: boolean; systemPrompt?: string | undefined },
   ): Promise<BuiltContext> {
     const { turns } = await deps.history.load(thread, {
       fresh: opts.fresh,
@@ -68,7 +71,7 @@ export const createContextBuilder = (deps: ContextDeps) => ({
       turns.find((t) => t.ts === question.ts) ?? question,
     ];
     const trimmed = await trimToBudget({
-      systemPrompt: deps.config.systemPrompt,
+      systemPrompt: opts.systemPrompt ?? deps.config.systemPrompt,
       turns: upTo,
       budget: deps.config.contextTokenBudget,
       reserve: deps.config.maxAnswerTokens,

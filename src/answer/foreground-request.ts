@@ -97,12 +97,16 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
     let outcome: ForegroundOutcome | undefined;
     let thrown: unknown;
     try {
-      outcome = await deps.foreground.answer(target, messages, {
-        title: sessionTitle(job.question),
-        signal: stop.signal,
-        after: () => deps.threadSession.next(target, request.id),
-        written: linkFeedback,
-      });
+      const model = job.policy?.model;
+      outcome = job.policy?.private
+        ? await deps.foreground.answerPrivately(target, messages, { signal: stop.signal, model })
+        : await deps.foreground.answer(target, messages, {
+            title: sessionTitle(job.question),
+            signal: stop.signal,
+            model,
+            after: () => deps.threadSession.next(target, request.id),
+            written: linkFeedback,
+          });
     } catch (err) {
       thrown = err;
       throw err;

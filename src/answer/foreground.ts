@@ -8,7 +8,7 @@ import type { FinishOptions, SlackPoster, WrittenAnswer } from '../out/poster.js
 
 export interface ForegroundDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'sessions' | 'startAnswer'>;
+  poster: Pick<SlackPoster, 'sessions' | 'startAnswer' | 'postEphemeral'>;
   logger: Logger;
 }
 
@@ -32,6 +32,8 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     messages: ChatMessage[],
     opts: {
       signal?: AbortSignal;
+      /** The policy's model for this request; defaults to OPENAI_MODEL. */
+      model?: string | undefined;
       title: string;
       /** The session's status once this answer ends (other work in the thread may go on); else `active`. */
       after?: () => Promise<'active' | 'suspended' | undefined>;
@@ -71,6 +73,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
         messages,
         onDelta: (delta) => writer.append(delta),
         ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.model ? { model: opts.model } : {}),
       });
       const note =
         result.finishReason === 'length'
@@ -99,6 +102,35 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
       return { ok: false, error, ts };
     } finally {
       await work.end(await nextStatus(), { byStream });
+    }
+  },
+
+  /**
+   * A private answer (the policy's `private`): whole, as an ephemeral message to the requester in
+   * the thread. Nothing public: no session status, no stream, no placeholder. A failure is told
+   * privately the same way.
+   */
+  async answerPrivately(
+    target: ThreadTarget,
+    messages: ChatMessage[],
+    opts: { signal?: AbortSignal; model?: string | undefined },
+  ): Promise<ForegroundOutcome> {
+    const tell = (text: string) =>
+      deps.poster.postEphemeral(target.channelId, target.userId, text, { threadTs: target.threadTs });
+    try {
+      const result = await deps.llm.stream({
+        messages,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.model ? { model: opts.model } : {}),
+      });
+      await tell(result.text);
+      return { ok: true, result, ts: [] };
+    } catch (error) {
+      const stopped = stopOf(opts.signal);
+      if (stopped) return { ok: false, error, ts: [], stoppedBy: stopped.userId };
+      deps.logger.warn({ err: errorFields(error) }, 'private answer failed');
+      await tell(`⚠️ ${userMessageFor(error)}`).catch(() => undefined);
+      return { ok: false, error, ts: [] };
     }
   },
 });

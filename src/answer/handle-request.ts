@@ -13,13 +13,14 @@ import { slackErrorCode } from '../out/slack-error.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { ForegroundStops } from '../queue/foreground-stops.js';
-import type { AnswerJob } from '../queue/registry.js';
+import type { AnswerJob, AnswerPolicy } from '../queue/registry.js';
 import type { FeedbackStore } from '../sessions/feedback.js';
 import type { FollowedThreads } from '../sessions/follow.js';
 import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
 import type { ThreadSession } from '../sessions/thread-status.js';
+import type { Admission, Admit } from './admission.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
@@ -44,7 +45,19 @@ export interface RequestHandlerDeps {
   threadSession: Pick<ThreadSession, 'next'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
+  /** The workspace's and channel's policy (admission.ts); absent: everyone, built-in settings. */
+  admit?: Admit;
 }
+
+/** What a request is answered with: its LLM settings, and whether it may go to the queue. */
+interface AnswerSettings {
+  policy: AnswerPolicy;
+  background: boolean;
+}
+
+const BUILT_IN: AnswerSettings = { policy: {}, background: true };
+
+const backgroundOffText = "Background answers are turned off here, so I'm answering now instead of later.";
 
 const notInChannelText = (channelId: string) =>
   `I can't post in <#${channelId}> because I'm not a member. Invite me with \`/invite @Backchannel\`, then ask again.`;
@@ -98,6 +111,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     question: string,
     later: boolean,
     opts: { fresh: boolean; isNew: boolean; badgeTs: string; questionTs: string; rerun: boolean },
+    settings: AnswerSettings,
     signal?: AbortSignal,
   ) => {
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
@@ -117,9 +131,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         questionTs: opts.questionTs,
         fresh: opts.fresh,
         isNew: opts.isNew,
+        systemPrompt: settings.policy.systemPrompt,
       });
       const decision = route({
         later,
+        backgroundAllowed: settings.background,
         contextTokens: built.tokens,
         longThreshold: deps.config.queue.backgroundTokenThreshold,
         foregroundInFlight: foregroundRequests.inFlight(),
@@ -145,6 +161,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       freshHistory: opts.fresh,
       enqueuedAt: Date.now(),
       retry: 0,
+      ...(Object.keys(settings.policy).length ? { policy: settings.policy } : {}),
     };
     // A follow-up that starts a new topic retitles its session; any other keeps the first title.
     if (!opts.isNew && newTopic(question)) await deps.poster.sessions.rename(thread, sessionTitle(question));
@@ -180,8 +197,9 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       text = request.command.question;
     }
     const laterQuestion = parseLater(text);
-    const later = laterQuestion !== undefined;
+    let later = laterQuestion !== undefined;
     const question = laterQuestion ?? text;
+    let settings = BUILT_IN;
     /** Told privately and logged; never a lock wait, a Slack read or an LLM call first. */
     const refuse = async (err: unknown, threadTs: string) => {
       rlog.info({ err: errorFields(err) }, 'request refused');
@@ -191,6 +209,29 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // calls), once per request id (a request that went back to wait for its thread is not recounted).
     const admitted = () => deps.rateLimiter.admit(request.teamId, request.userId, request.id);
     const overLimit = () => new AppError('user_rate_limited', 'over the per-user rate limit');
+    /**
+     * The policy, once per request before anything is posted: false when the request is not
+     * answered (refused privately, or ignored); else `settings` and `later` follow it.
+     */
+    const admittedByPolicy = async (threadTs: string): Promise<boolean> => {
+      const admission: Admission | undefined = await deps.admit?.(request);
+      if (!admission) return true;
+      if (admission.verdict !== 'answer') {
+        rlog.info({ verdict: admission.verdict, why: admission.why }, 'request not answered by policy');
+        if (admission.verdict === 'refuse') await tellPrivately(request, threadTs, admission.text);
+        return false;
+      }
+      const p = admission.policy;
+      settings = {
+        policy: { model: p.model, systemPrompt: p.systemPrompt, ...(p.private ? { private: true } : {}) },
+        background: p.background,
+      };
+      if (later && !p.background) {
+        later = false;
+        await tellPrivately(request, threadTs, backgroundOffText);
+      }
+      return true;
+    };
 
     if (request.source === 'command') {
       if (!question.trim()) {
@@ -198,6 +239,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
         return;
       }
+      if (!(await admittedByPolicy(''))) return;
       if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
       const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
@@ -205,13 +247,20 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       await deps.requests.rememberRoot(request.id, rootTs);
       await deps.followed.follow(request.teamId, request.channelId, rootTs);
       try {
-        return await answer(request, rootTs, question, later, {
-          fresh: false,
-          isNew: true,
-          badgeTs: rootTs,
-          questionTs: rootTs,
-          rerun,
-        });
+        return await answer(
+          request,
+          rootTs,
+          question,
+          later,
+          {
+            fresh: false,
+            isNew: true,
+            badgeTs: rootTs,
+            questionTs: rootTs,
+            rerun,
+          },
+          settings,
+        );
       } catch (err) {
         const disposition = dispositionOf(err);
         if (disposition === 'retry') throw err;
@@ -258,7 +307,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         // A top-level message starts its thread: there is nothing to read from Slack yet.
         const isNew = request.threadTs === undefined;
         const opts = { fresh, isNew, badgeTs: ts, questionTs: ts, rerun };
-        await answer(request, threadTs, question, later, opts, signal);
+        await answer(request, threadTs, question, later, opts, settings, signal);
       } catch (err) {
         const disposition = dispositionOf(err);
         if (disposition === 'retry') throw err;
@@ -276,6 +325,10 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         );
       }
     };
+    if (!(await admittedByPolicy(threadTs))) {
+      await deps.threadLocks.leave(thread, ts);
+      return;
+    }
     if (!(await admitted())) {
       await deps.threadLocks.leave(thread, ts);
       return refuse(overLimit(), threadTs);

@@ -7,6 +7,8 @@ export type Route =
 export interface RouteInput {
   /** The user asked for it: `later <question>`. */
   later: boolean;
+  /** The policy's `background` (default true): false answers everything in the foreground. */
+  backgroundAllowed?: boolean;
   /** Prompt tokens after trimming. */
   contextTokens: number;
   /** BACKGROUND_TOKEN_THRESHOLD. */
@@ -23,6 +25,7 @@ export interface RouteInput {
  * high priority instead of piling it up).
  */
 export const route = (r: RouteInput): Route => {
+  if (r.backgroundAllowed === false) return { path: 'foreground' };
   if (r.later) return { path: 'background', priority: 'low', reason: 'later' };
   if (r.contextTokens > r.longThreshold) return { path: 'background', priority: 'normal', reason: 'long' };
   if (r.foregroundInFlight >= r.foregroundMax)

@@ -71,6 +71,8 @@ const schema = z
       .default('{bc}')
       .transform((p) => (p.includes('{') ? p : `{${p}}`)),
     SYSTEM_PROMPT: str(DEFAULT_SYSTEM_PROMPT),
+    // Where and how the bot answers, per workspace and channel (JSON or YAML; core/policy.ts).
+    POLICY_FILE: optionalStr,
     MAX_ANSWER_TOKENS: int(1024, 1),
     CONTEXT_TOKEN_BUDGET: int(16000, 256),
     LLM_TIMEOUT_MS: int(120_000, 1000),
@@ -262,6 +264,8 @@ const toConfig = (e: Env, role: Role) => ({
     cancelled: e.EMOJI_CANCELLED,
   },
   nativeStreaming: e.NATIVE_STREAMING,
+  /** The policy file (watched for changes), if any; Home edits live in Redis either way. */
+  policy: { file: e.POLICY_FILE },
   /** Home re-publishes for one user within this window are coalesced into one. */
   homeCoalesceMs: e.HOME_COALESCE_MS,
   /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */

@@ -4,6 +4,7 @@ import type { OverviewActions } from '../overview/actions.js';
 import type { OverviewCommands } from '../overview/commands.js';
 import type { FeedbackActions } from '../overview/feedback.js';
 import type { MessagesTab } from '../overview/messages-tab.js';
+import type { PolicyAdmin } from '../overview/policy-admin.js';
 import type { OverviewService } from '../overview/service.js';
 import type { SessionStop } from '../overview/session-stop.js';
 import { QUEUES } from '../queue/registry.js';
@@ -22,6 +23,8 @@ export interface IntakeProcessorDeps {
   sessionStop: Pick<SessionStop, 'stop'>;
   /** An uninstalled workspace's queued answers and data. */
   teamPurge: Pick<TeamPurger, 'purge'>;
+  /** The Admin section's policy edits (absent: such jobs are dropped). */
+  policyAdmin?: Pick<PolicyAdmin, 'handle'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -50,6 +53,7 @@ export const createIntakeProcessor =
       return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
     if (job.name === intake.teamUninstalled.job)
       return deps.teamPurge.purge(intake.teamUninstalled.schema.parse(job.data).teamId);
+    if (job.name === intake.policy.job) return deps.policyAdmin?.handle(intake.policy.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);

@@ -100,7 +100,7 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
     req.signal?.addEventListener('abort', onCancel, { once: true });
     const spec = {
       open,
-      model: config.model,
+      model: req.model ?? config.model,
       maxTokens: req.maxTokens ?? config.maxAnswerTokens,
       sdkTimeoutMs: sdkTimeoutMs(config),
       messages: req.messages,
@@ -183,9 +183,12 @@ export const createLlmClient = (deps: LlmClientDeps): LlmClient => {
   };
 
   // One span per call, its retries included (attributes after OpenTelemetry's GenAI conventions).
-  const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': config.model };
   const client: LlmClient = {
-    stream: (req) => withSpan(`chat ${config.model}`, attributes, () => stream(req), SpanKind.CLIENT),
+    stream: (req) => {
+      const model = req.model ?? config.model;
+      const attributes = { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model };
+      return withSpan(`chat ${model}`, attributes, () => stream(req), SpanKind.CLIENT);
+    },
   };
   return deps.metrics ? withCallMetrics(client, deps.metrics) : client;
 };

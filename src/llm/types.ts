@@ -7,6 +7,8 @@ export type LlmConfig = Omit<Config['openai'], 'systemPrompt' | 'contextTokenBud
 
 export interface LlmRequest {
   messages: ChatMessage[];
+  /** Defaults to OPENAI_MODEL; the workspace's or channel's policy may name another. */
+  model?: string;
   /** Defaults to MAX_ANSWER_TOKENS. */
   maxTokens?: number;
   /** Cancels the call (→ AppError `cancelled`). */

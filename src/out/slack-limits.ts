@@ -33,6 +33,8 @@ export const SLACK_LIMITS: Readonly<Record<string, MethodLimit>> = Object.freeze
   'conversations.replies': { tier: 'Tier 3', perMinute: 50, burst: 5 },
   'agents.sessions.setStatus': { tier: 'Tier 3', perMinute: 50, burst: 5 },
   'agents.sessions.rename': { tier: 'Tier 3', perMinute: 50, burst: 5 },
+  // The policy's allowedUserGroups (cached five minutes per group).
+  'usergroups.users.list': { tier: 'Tier 2', perMinute: 20, burst: 3 },
 });
 
 /**

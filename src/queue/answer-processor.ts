@@ -34,12 +34,14 @@ export interface AnswerContext {
     questionTs: string;
     /** Read the thread from Slack rather than the cache. */
     fresh: boolean;
+    /** The policy's system prompt (the job carries it); defaults to SYSTEM_PROMPT. */
+    systemPrompt?: string | undefined;
   }): Promise<{ messages: ChatMessage[] }>;
 }
 
 export interface AnswerProcessorDeps {
   llm: Pick<LlmClient, 'stream'>;
-  poster: Pick<SlackPoster, 'answer' | 'note' | 'badge' | 'sessions'>;
+  poster: Pick<SlackPoster, 'answer' | 'note' | 'badge' | 'sessions' | 'postEphemeral' | 'remove'>;
   reader: Pick<ThreadReader, 'findEarlierRun'>;
   context: AnswerContext;
   history: Pick<HistoryStore, 'append'>;
@@ -109,6 +111,22 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
           )
         : Promise.resolve(undefined);
 
+    /**
+     * A private answer (the policy's `private`): ephemeral to the requester in the thread, and the
+     * queued note taken away. No badge; the Home inbox keeps the result. An ephemeral message has
+     * no ts a re-run could find, so a re-run after this point may answer privately twice.
+     */
+    const postPrivately = async (result: LlmResult): Promise<{ ts: string[]; result: LlmResult }> => {
+      await deps.poster.postEphemeral(request.channelId, request.userId, result.text, {
+        threadTs: data.threadTs,
+      });
+      if (data.noteTs) {
+        const noteTs = data.noteTs;
+        await bestEffort(log, 'queued note removal', () => deps.poster.remove(request.channelId, noteTs));
+      }
+      return { ts: [], result };
+    };
+
     /** Phase 1: from the start to the answer's post; `settled` when the job ended without posting. */
     const toPost = async (
       abort: AbortController,
@@ -143,9 +161,16 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         question: data.question,
         questionTs: data.questionTs,
         fresh: data.freshHistory,
+        systemPrompt: data.policy?.systemPrompt,
       });
       // BullMQ owns the retries here: one attempt, a classified error.
-      const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
+      const result = await deps.llm.stream({
+        messages: built.messages,
+        retries: 0,
+        signal: abort.signal,
+        ...(data.policy?.model ? { model: data.policy.model } : {}),
+      });
+      if (data.policy?.private) return { posted: await postPrivately(result) };
       // The queued note becomes the answer, in place, with the answer's metadata (job id): a re-run
       // finds it there as it would a posted answer.
       const { ts } = await deps.poster.answer(
@@ -199,7 +224,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       result: LlmResult;
     }): Promise<AnswerJobResult> => {
       await linkFeedback(ts.at(-1));
-      await bestEffort(log, 'done badge', () => deps.poster.badge(request.channelId, data.badgeTs, 'done'));
+      if (!data.policy?.private)
+        await bestEffort(log, 'done badge', () => deps.poster.badge(request.channelId, data.badgeTs, 'done'));
       const totalMs = Date.now() - data.enqueuedAt;
       await bestEffort(
         log,

@@ -12,7 +12,7 @@ import { type AnswerJob, answerJobId, answerJobOptions, PRIORITY, QUEUES } from 
 
 export interface EnqueueDeps {
   queue: Pick<Queue, 'add' | 'getCountsPerPriority'>;
-  poster: Pick<SlackPoster, 'unbadge' | 'badge' | 'note' | 'remove'>;
+  poster: Pick<SlackPoster, 'unbadge' | 'badge' | 'note' | 'remove' | 'postEphemeral'>;
   requests: Pick<RequestStore, 'create' | 'update' | 'get' | 'saveJob'>;
   fairness: Pick<Fairness, 'addQueued' | 'removeQueued'>;
   config: Pick<Config, 'queue' | 'emoji'>;
@@ -98,13 +98,20 @@ export const createEnqueuer = (deps: EnqueueDeps) => ({
       await bestEffort(log, 'old badge removal', () =>
         deps.poster.unbadge(request.channelId, job.badgeTs, wore),
       );
-    const note = await bestEffort(log, 'queued note', () =>
-      deps.poster.note(
-        { channelId: request.channelId, threadTs: job.threadTs },
-        queuedNote(ahead, job.reason, deps.config.emoji.queued),
-        { requestId: request.id, kind: 'queued' },
-      ),
-    );
+    const noteText = queuedNote(ahead, job.reason, deps.config.emoji.queued);
+    // A private request (the policy's `private`) is told privately, with nothing left in the thread.
+    const note = job.policy?.private
+      ? await bestEffort(log, 'queued note', async () => {
+          const threadTs = job.threadTs;
+          await deps.poster.postEphemeral(request.channelId, request.userId, noteText, { threadTs });
+          return undefined;
+        })
+      : await bestEffort(log, 'queued note', () =>
+          deps.poster.note({ channelId: request.channelId, threadTs: job.threadTs }, noteText, {
+            requestId: request.id,
+            kind: 'queued',
+          }),
+        );
     // A retry's saved job may name its earlier run's note, which now tells how that run ended.
     const { noteTs: _earlier, ...fresh } = job;
     const noteTs = note?.ts[0];

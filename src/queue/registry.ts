@@ -29,6 +29,14 @@ export const acceptedRequestSchema = z.object({
   receivedAt: z.number(),
 }) satisfies z.ZodType<AcceptedRequest>;
 
+/** A request's answer settings, carried by its job (see `answerJobSchema.policy`). */
+export const answerPolicySchema = z.object({
+  model: z.string().min(1).max(100).optional(),
+  systemPrompt: z.string().min(1).max(3000).optional(),
+  private: z.boolean().optional(),
+});
+export type AnswerPolicy = z.infer<typeof answerPolicySchema>;
+
 /** Background answer: the request, where its thread is, and why it was queued. */
 export const answerJobSchema = z.object({
   request: acceptedRequestSchema,
@@ -48,6 +56,12 @@ export const answerJobSchema = z.object({
   retry: z.number().int().min(0).default(0),
   /** The request's queued note, which its answer (or failure, or cancellation) replaces in place. */
   noteTs: z.string().min(1).optional(),
+  /**
+   * What the workspace's and channel's policy said when the request was admitted (core/policy.ts):
+   * the model and system prompt of its LLM call, and whether the answer is private (ephemeral).
+   * Absent (jobs of older versions): the built-in settings, in public.
+   */
+  policy: answerPolicySchema.optional(),
 });
 export type AnswerJob = z.infer<typeof answerJobSchema>;
 
@@ -149,6 +163,39 @@ export const teamUninstalledJobSchema = z.object({
 export type TeamUninstalledJob = z.infer<typeof teamUninstalledJobSchema>;
 
 /**
+ * The Admin section's policy edits: a button that opens the edit modal (its trigger), or the
+ * modal submitted. Who may edit is checked after the ack (workspace admins and owners only); the
+ * values are data to re-check, never authority.
+ */
+export const policyJobSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('open'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    /** A listed channel; absent with `pickChannel` false: the workspace's defaults. */
+    channelId: z.string().min(1).max(30).optional(),
+    pickChannel: z.boolean(),
+    triggerId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('submit'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    /** The channel edited; absent: the workspace's defaults. */
+    channelId: z.string().min(1).max(30).optional(),
+    /** The modal's inputs, as chosen (`inherit`, or a value). */
+    values: z.object({
+      respond: z.string().max(30).optional(),
+      model: z.string().max(100).optional(),
+      systemPrompt: z.string().max(3000).optional(),
+      background: z.string().max(30).optional(),
+      private: z.string().max(30).optional(),
+    }),
+  }),
+]);
+export type PolicyJob = z.infer<typeof policyJobSchema>;
+
+/**
  * What every Queue and Worker is built with to carry a request's trace through Redis: bullmq-otel's
  * telemetry when tracing is on (the producer's context rides in the job's options), else nothing.
  */
@@ -171,6 +218,7 @@ export const QUEUES = {
     feedback: { job: 'feedback', schema: feedbackJobSchema },
     sessionStopped: { job: 'session_stopped', schema: sessionStoppedJobSchema },
     teamUninstalled: { job: 'team_uninstalled', schema: teamUninstalledJobSchema },
+    policy: { job: 'policy', schema: policyJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -190,7 +238,8 @@ export type IntakeWorkKind =
   | 'contextChanged'
   | 'feedback'
   | 'sessionStopped'
-  | 'teamUninstalled';
+  | 'teamUninstalled'
+  | 'policy';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

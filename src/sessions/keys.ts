@@ -89,6 +89,15 @@ export const createKeys = (prefix: string) => {
     enterpriseInstallation: (enterpriseId: string) => `${prefix}:install:org:${enterpriseId}`,
     /** OAuth: a state parameter handed to a browser, single use, expiring. */
     oauthState: (state: string) => `${prefix}:oauth-state:${state}`,
+    /** A workspace's policy as edited on the Home tab (hash: `*` its defaults, `<channel id>` a channel's; JSON). */
+    policyEdits: (teamId: string) => `${prefix}:team:${teamId}:policy`,
+    /** Pub/sub channel on which a policy edit is announced (the team id), so every process drops its cache. */
+    policyChannel: () => `${prefix}:policy`,
+    /** Set when a user was told the bot does not answer in a channel; its expiry is the once-a-day limit. */
+    policyOffNotice: (teamId: string, channelId: string, userId: string) =>
+      `${prefix}:user:${teamId}:${userId}:off:${channelId}`,
+    /** A user group's members, as usergroups.users.list last said (JSON list, expires). */
+    usergroupMembers: (teamId: string, groupId: string) => `${prefix}:team:${teamId}:usergroup:${groupId}`,
   };
 };
 

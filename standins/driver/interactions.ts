@@ -104,7 +104,10 @@ export const viewSubmissionPayload = (
     for (const [actionId, value] of Object.entries(inputs)) {
       const el = findElement(o.view.blocks, actionId);
       state[blockId] ??= {};
-      state[blockId][actionId] = { type: typeof el?.type === 'string' ? el.type : 'plain_text_input', value };
+      state[blockId][actionId] = inputState(
+        typeof el?.type === 'string' ? el.type : 'plain_text_input',
+        value,
+      );
     }
   const { blocks, ...rest } = o.view;
   return {
@@ -113,6 +116,16 @@ export const viewSubmissionPayload = (
     view: { ...rest, blocks, state: { values: state } },
     response_urls: [],
   };
+};
+
+/** An input's state as Slack sends it, by element type (a select's choice is its option's value). */
+const inputState = (type: string, value: string): Record<string, unknown> => {
+  if (type === 'static_select' || type === 'radio_buttons')
+    return { type, selected_option: value ? { value, text: { type: 'plain_text', text: value } } : null };
+  if (type === 'conversations_select') return { type, selected_conversation: value || null };
+  if (type === 'checkboxes')
+    return { type, selected_options: value ? value.split(',').map((v) => ({ value: v })) : [] };
+  return { type, value };
 };
 
 /** The first element (a button, an input's element…) with `action_id` anywhere in `blocks`. */

@@ -138,6 +138,11 @@ export class SlackApiStandin extends SlackIdentity {
     this.ws.setChannel(id, settings);
   }
 
+  /** Sets a user group's members for usergroups.users.list. */
+  setUsergroup(id: string, members: string[]): void {
+    this.ws.usergroups.set(id, [...members]);
+  }
+
   /** Registers a user for users.info; `null` makes the id unknown (`user_not_found`). */
   setUser(id: string, profile: UserProfile | null): void {
     this.ws.users.set(id, profile);

@@ -38,6 +38,8 @@ export class Workspace extends SlackIdentity {
   readonly store = new MessageStore();
   readonly channels = new Map<string, ChannelSettings>();
   readonly users = new Map<string, UserProfile | null>();
+  /** User groups' members, by group id (usergroups.users.list). */
+  readonly usergroups = new Map<string, string[]>();
   readonly homeViews = new Map<string, StoredView>();
   readonly modalViews = new Map<string, StoredView>();
   readonly statuses = new Map<string, AssistantStatus>();

@@ -56,6 +56,9 @@ const setup = (failing: { rebadge?: boolean; rollback?: boolean }) => {
       remove: async (_channel, ts) => {
         writes.push(`remove ${ts}`);
       },
+      postEphemeral: async (_channel, _user, text) => {
+        writes.push(`ephemeral ${text}`);
+      },
     },
     requests: {
       get: async () => ({ state: 'failed', path: 'background' }),

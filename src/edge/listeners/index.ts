@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import type { Intake } from '../../intake/intake.js';
 import { registerFeedbackActions } from './actions/feedback-actions.js';
 import { registerOverviewActions } from './actions/overview-actions.js';
+import { registerPolicyActions } from './actions/policy-actions.js';
 import { registerAskCommand } from './commands/ask.js';
 import { registerAgentSessionStopped } from './events/agent-session-stopped.js';
 import { registerAppContextChanged } from './events/app-context-changed.js';
@@ -9,6 +10,7 @@ import { registerAppHomeOpened } from './events/app-home-opened.js';
 import { registerAppUninstalled, type UninstallDeps } from './events/app-uninstalled.js';
 import { type MessageListenerDeps, registerMessageListeners } from './events/messages.js';
 import { registerFeedbackComment } from './views/feedback-comment.js';
+import { registerPolicyEdit } from './views/policy-edit.js';
 
 /**
  * Every listener the bot puts on its Bolt app: each reads its payload and writes it durably before
@@ -31,6 +33,8 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
     registerFeedbackActions,
     registerFeedbackComment,
     registerAgentSessionStopped,
+    registerPolicyActions,
+    registerPolicyEdit,
   ])
     register(app, { intake, logger, metrics });
   registerAppUninstalled(app, { intake, logger, metrics, installations: deps.installations });

@@ -6,6 +6,7 @@ import { conversationMethods } from './conversations.js';
 import type { Handler } from './handler.js';
 import { reactionMethods } from './reactions.js';
 import { streamMethods } from './streams.js';
+import { usergroupMethods } from './usergroups.js';
 import { userMethods } from './users.js';
 import { viewMethods } from './views.js';
 
@@ -20,4 +21,5 @@ export const METHODS: Readonly<Record<string, Handler>> = Object.freeze({
   ...assistantMethods,
   ...agentMethods,
   ...viewMethods,
+  ...usergroupMethods,
 });
