@@ -26,6 +26,7 @@ import { createKeys, untaggedQueueKeys } from './sessions/keys.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
+import { createUsageStore } from './sessions/usage.js';
 import { createWebRole } from './web-role.js';
 import { startWorkerRole } from './worker-role.js';
 
@@ -86,7 +87,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   const keys = createKeys(config.redis.prefix);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
-  const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
+  // Every answer's tokens are counted per user and workspace (sessions/usage.ts): the budgets.
+  const usage = createUsageStore({ redis: producer, keys });
+  const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger, usage });
 
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({

@@ -69,6 +69,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     try {
       const result = await deps.llm.stream({
         messages,
+        account: { teamId: target.teamId, userId: target.userId },
         onDelta: (delta) => writer.append(delta),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });

@@ -145,7 +145,12 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         fresh: data.freshHistory,
       });
       // BullMQ owns the retries here: one attempt, a classified error.
-      const result = await deps.llm.stream({ messages: built.messages, retries: 0, signal: abort.signal });
+      const result = await deps.llm.stream({
+        messages: built.messages,
+        retries: 0,
+        signal: abort.signal,
+        account: { teamId: request.teamId, userId: request.userId },
+      });
       // The queued note becomes the answer, in place, with the answer's metadata (job id): a re-run
       // finds it there as it would a posted answer.
       const { ts } = await deps.poster.answer(
