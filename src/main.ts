@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Redis } from 'ioredis';
 import { createAnswering } from './answering.js';
+import { createBudgets } from './budgets.js';
 import { runCli } from './cli.js';
 import { type Config, loadConfig, type Role } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -127,6 +128,18 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         )
       : undefined;
 
+  // Token budgets and usage people see (Home sections, /ask usage, the admin's budget modal).
+  const budgets = createBudgets({
+    config,
+    redis: producer,
+    keys,
+    usage,
+    client: fg?.client ?? bg?.client ?? slackClient,
+    call: (fg ?? bg)?.call,
+    home: { publish: (t, u) => overview.publish(t, u), schedule: (t, u) => overview.schedule(t, u) },
+    respond: (url, body) => (fg ?? bg)?.poster.respond(url, body) ?? Promise.resolve(),
+    logger,
+  });
   // The overview: one per process (on the web role's client when there is one), re-published,
   // coalesced, on every change to a user's requests.
   const overview = createOverviewService({
@@ -137,6 +150,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     identity,
     logger,
     coalesceMs: config.homeCoalesceMs,
+    sections: budgets.usage.sections,
   });
   requestChanges.subscribe(overview.schedule);
 
@@ -166,6 +180,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         answersQueue,
         prefs,
         overview,
+        budgets,
       })
     : undefined;
   const slack = web?.slack;

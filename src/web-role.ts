@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { type RoleDeps, workerOptions } from './answering.js';
+import type { Budgets } from './budgets.js';
 import type { SlackIdentity } from './core/domain.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerListeners } from './edge/listeners/index.js';
@@ -37,6 +38,8 @@ export interface WebRoleDeps extends RoleDeps {
   answersQueue: Queue;
   prefs: Prefs;
   overview: OverviewService;
+  /** Token budgets (the check before an answer) and usage (`/ask usage`, the budget modal). */
+  budgets?: Budgets;
 }
 
 /**
@@ -107,6 +110,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     threadSession,
     metrics,
     logger,
+    ...(deps.budgets ? { budget: deps.budgets.check } : {}),
   });
   const actions = createOverviewActions({
     overview,
@@ -150,6 +154,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
       messagesTab,
       feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
       sessionStop,
+      ...(deps.budgets ? { usage: deps.budgets.usage } : {}),
     }),
     // Intake jobs wait on the LLM, not the CPU: many at once. Overflow routing caps real answers.
     workerOptions(deps, Math.max(64, config.queue.foregroundMaxInFlight * 2)),

@@ -20,6 +20,7 @@ import type { HistoryStore } from '../sessions/history.js';
 import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
 import type { ThreadSession } from '../sessions/thread-status.js';
+import type { BudgetCheck } from './budget-check.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
@@ -44,6 +45,8 @@ export interface RequestHandlerDeps {
   threadSession: Pick<ThreadSession, 'next'>;
   metrics: Pick<Metrics, 'answers' | 'answerSeconds' | 'inFlight'>;
   logger: Logger;
+  /** Daily token budgets (budget-check.ts); without it, none. */
+  budget?: Pick<BudgetCheck, 'refusal'>;
 }
 
 const notInChannelText = (channelId: string) =>
@@ -191,6 +194,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // calls), once per request id (a request that went back to wait for its thread is not recounted).
     const admitted = () => deps.rateLimiter.admit(request.teamId, request.userId, request.id);
     const overLimit = () => new AppError('user_rate_limited', 'over the per-user rate limit');
+    // The daily token budgets, before the rate limit counts the request: a refusal says when they reset.
+    const overBudget = () => deps.budget?.refusal(request.teamId, request.userId, rlog);
 
     if (request.source === 'command') {
       if (!question.trim()) {
@@ -198,6 +203,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
           await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text: USAGE });
         return;
       }
+      const budgetUsed = await overBudget();
+      if (budgetUsed) return tellPrivately(request, '', budgetUsed);
       if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
       const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
@@ -276,6 +283,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         );
       }
     };
+    const budgetUsed = await overBudget();
+    if (budgetUsed) {
+      await deps.threadLocks.leave(thread, ts);
+      return tellPrivately(request, threadTs, budgetUsed);
+    }
     if (!(await admitted())) {
       await deps.threadLocks.leave(thread, ts);
       return refuse(overLimit(), threadTs);

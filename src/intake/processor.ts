@@ -6,6 +6,7 @@ import type { FeedbackActions } from '../overview/feedback.js';
 import type { MessagesTab } from '../overview/messages-tab.js';
 import type { OverviewService } from '../overview/service.js';
 import type { SessionStop } from '../overview/session-stop.js';
+import type { UsageOverview } from '../overview/usage.js';
 import { QUEUES } from '../queue/registry.js';
 import { waitTurnInQueue } from './wait-turn.js';
 
@@ -19,6 +20,8 @@ export interface IntakeProcessorDeps {
   feedback: FeedbackActions;
   /** Slack's stop button. */
   sessionStop: Pick<SessionStop, 'stop'>;
+  /** `/ask usage`, and an admin's budget changes; without it, `/ask usage` gets the help. */
+  usage?: Pick<UsageOverview, 'command' | 'work'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -45,9 +48,12 @@ export const createIntakeProcessor =
     if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
     if (job.name === intake.sessionStopped.job)
       return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
+    if (job.name === intake.budget.job && deps.usage)
+      return deps.usage.work(intake.budget.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);
+    if (action === 'usage' && deps.usage) return deps.usage.command(request);
     // An intake job that ran before (a process died, or Redis failed, mid-way) is a re-run.
     const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
     return waitTurnInQueue(job, token, () => deps.handler.handle(request, { rerun }));

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Intake } from '../../intake/intake.js';
+import { registerBudgetActions } from './actions/budget-actions.js';
 import { registerFeedbackActions } from './actions/feedback-actions.js';
 import { registerOverviewActions } from './actions/overview-actions.js';
 import { registerAskCommand } from './commands/ask.js';
@@ -28,6 +29,7 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
     registerFeedbackActions,
     registerFeedbackComment,
     registerAgentSessionStopped,
+    registerBudgetActions,
   ])
     register(app, { intake, logger, metrics });
 };

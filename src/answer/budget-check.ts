@@ -1,0 +1,70 @@
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { type BudgetOverrides, nextUtcMidnight, type UsageStore } from '../sessions/usage.js';
+
+export interface BudgetCheckDeps {
+  config: Pick<Config, 'budgets'>;
+  usage: Pick<UsageStore, 'usedToday'>;
+  overrides: Pick<BudgetOverrides, 'get'>;
+  now?: () => number;
+}
+
+export type BudgetVerdict = { ok: true } | { ok: false; who: 'user' | 'team'; limit: number; text: string };
+
+const n = (v: number) => v.toLocaleString('en-US');
+
+/** When the budgets reset, in the reader's own time zone (Slack's date formatting), with a fallback. */
+export const resetText = (resetAt: number): string =>
+  `<!date^${Math.floor(resetAt / 1000)}^{date_short_pretty} at {time}|${new Date(resetAt).toISOString().slice(0, 16).replace('T', ' ')} UTC>`;
+
+/** A user's daily budget: an admin's override, else USER_DAILY_TOKENS (0: no limit). */
+export const userLimitOf = async (
+  deps: Pick<BudgetCheckDeps, 'config' | 'overrides'>,
+  teamId: string,
+  userId: string,
+): Promise<number> => (await deps.overrides.get(teamId, userId)) ?? deps.config.budgets.userDailyTokens;
+
+/**
+ * Whether a new request may start: its user and its workspace still have daily tokens left
+ * (counted in Redis by every process, sessions/usage.ts). Checked once per request, before anything
+ * is posted; an answer already running is never cut (its tokens count when it ends, so a budget
+ * may end a little over its limit).
+ */
+export const createBudgetCheck = (deps: BudgetCheckDeps) => {
+  const now = deps.now ?? Date.now;
+  const check = async (teamId: string, userId: string): Promise<BudgetVerdict> => {
+    const teamLimit = deps.config.budgets.teamDailyTokens;
+    const userLimit = await userLimitOf(deps, teamId, userId);
+    if (teamLimit <= 0 && userLimit <= 0) return { ok: true };
+    const at = now();
+    const used = await deps.usage.usedToday({ teamId, userId }, at);
+    const resets = resetText(nextUtcMidnight(at));
+    if (teamLimit > 0 && used.team >= teamLimit)
+      return {
+        ok: false,
+        who: 'team',
+        limit: teamLimit,
+        text: `This workspace has used its daily budget of ${n(teamLimit)} tokens, so I can't answer right now. It resets ${resets}.`,
+      };
+    if (userLimit > 0 && used.user >= userLimit)
+      return {
+        ok: false,
+        who: 'user',
+        limit: userLimit,
+        text: `You've used your daily budget of ${n(userLimit)} tokens, so I can't answer right now. It resets ${resets}; a workspace admin can raise it.`,
+      };
+    return { ok: true };
+  };
+  return {
+    check,
+    /** The private refusal for a request over a budget (logged), or undefined when it may go on. */
+    async refusal(teamId: string, userId: string, log: Logger): Promise<string | undefined> {
+      const verdict = await check(teamId, userId);
+      if (verdict.ok) return undefined;
+      log.info({ over: verdict.who, limit: verdict.limit }, 'request refused: daily token budget used');
+      return verdict.text;
+    },
+  };
+};
+
+export type BudgetCheck = ReturnType<typeof createBudgetCheck>;
