@@ -104,7 +104,9 @@ export const viewSubmissionPayload = (
     for (const [actionId, value] of Object.entries(inputs)) {
       const el = findElement(o.view.blocks, actionId);
       state[blockId] ??= {};
-      state[blockId][actionId] = { type: typeof el?.type === 'string' ? el.type : 'plain_text_input', value };
+      const type = typeof el?.type === 'string' ? el.type : 'plain_text_input';
+      // A users_select sends the user it holds as `selected_user`; text and number inputs a `value`.
+      state[blockId][actionId] = type === 'users_select' ? { type, selected_user: value } : { type, value };
     }
   const { blocks, ...rest } = o.view;
   return {
