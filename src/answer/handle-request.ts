@@ -10,6 +10,7 @@ import { USAGE } from '../core/usage.js';
 import { newTopic, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
+import type { Block } from '../out/views/session-row.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { ForegroundStops } from '../queue/foreground-stops.js';
@@ -85,11 +86,17 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
   };
 
   /** An ephemeral note only the requester sees (through the command's response_url for /ask). */
-  const tellPrivately = async (request: AcceptedRequest, threadTs: string, text: string) => {
+  const tellPrivately = async (
+    request: AcceptedRequest,
+    threadTs: string,
+    text: string,
+    blocks?: Block[],
+  ) => {
+    const extra = blocks ? { blocks } : {};
     try {
       if (request.responseUrl)
-        await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text });
-      else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs });
+        await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text, ...extra });
+      else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs, ...extra });
     } catch (err) {
       log.warn({ requestId: request.id, err: errorFields(err) }, 'could not tell the user privately');
     }
@@ -204,7 +211,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         return;
       }
       const budgetUsed = await overBudget();
-      if (budgetUsed) return tellPrivately(request, '', budgetUsed);
+      if (budgetUsed) return tellPrivately(request, '', budgetUsed.text, budgetUsed.blocks);
       if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
       const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
@@ -286,7 +293,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     const budgetUsed = await overBudget();
     if (budgetUsed) {
       await deps.threadLocks.leave(thread, ts);
-      return tellPrivately(request, threadTs, budgetUsed);
+      return tellPrivately(request, threadTs, budgetUsed.text, budgetUsed.blocks);
     }
     if (!(await admitted())) {
       await deps.threadLocks.leave(thread, ts);
