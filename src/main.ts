@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import type { Redis } from 'ioredis';
 import { createAnswering } from './answering.js';
+import { createBudgets } from './budgets.js';
 import { runCli } from './cli.js';
 import { type Config, loadConfig, type Role } from './core/config.js';
 import { createLogger, type Logger } from './core/logger.js';
@@ -31,6 +32,7 @@ import { createPolicyStore } from './sessions/policy-store.js';
 import { createPrefs } from './sessions/prefs.js';
 import { createRequestChanges } from './sessions/request-changes.js';
 import { createRequestStore } from './sessions/requests.js';
+import { createUsageStore } from './sessions/usage.js';
 import { setUpWorkspaces } from './slack-workspaces.js';
 import { createWebRole } from './web-role.js';
 import { startWorkerRole } from './worker-role.js';
@@ -88,7 +90,9 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   ]);
   // One LLM budget for every process (llm/governor.ts): foreground calls may use all of it, background
   // ones leave the foreground its reserved share.
-  const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger });
+  // Every answer's tokens are counted per user and workspace (sessions/usage.ts): the budgets.
+  const usage = createUsageStore({ redis: producer, keys });
+  const llm = createGovernedLlm({ config, redis: producer, keys, metrics, logger, usage });
 
   const requestChanges = createRequestChanges();
   const requests = createRequestStore({
@@ -154,10 +158,21 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     logger,
   });
 
+  // Token budgets and usage people see (Home sections, /ask usage, the admin's budget modal).
+  const budgets = createBudgets({
+    config,
+    redis: producer,
+    keys,
+    usage,
+    client: fg?.client ?? bg?.client ?? slackClient,
+    call: (fg ?? bg)?.call,
+    home: { publish: (t, u) => overview.publish(t, u), schedule: (t, u) => overview.schedule(t, u) },
+    respond: (url, body) => (fg ?? bg)?.poster.respond(url, body) ?? Promise.resolve(),
+    logger,
+  });
   // The overview: one per process (on the web role's client when there is one), re-published,
   // coalesced, on every change to a user's requests.
   const overview = createOverviewService({
-    sections: [policyAdmin.section],
     client: fg?.client ?? bg?.client ?? slackClient,
     call: (fg ?? bg)?.call,
     requests,
@@ -166,6 +181,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     logger,
     coalesceMs: config.homeCoalesceMs,
     workspaces,
+    // The user's usage at the top; for admins, the workspace's usage and the policy at the bottom.
+    sections: [...budgets.usage.sections, policyAdmin.section],
   });
   requestChanges.subscribe(overview.schedule);
 
@@ -196,6 +213,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         ...(oauth ? { oauth } : {}),
         policy,
         policyAdmin,
+        budgets,
       })
     : undefined;
   const slack = web?.slack;

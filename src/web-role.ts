@@ -3,6 +3,7 @@ import { createAdmission } from './answer/admission.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
 import { type RoleDeps, workerOptions } from './answering.js';
+import type { Budgets } from './budgets.js';
 import type { SlackIdentity } from './core/domain.js';
 import { createSlackApp, type SlackApp } from './edge/app.js';
 import { registerListeners } from './edge/listeners/index.js';
@@ -49,6 +50,8 @@ export interface WebRoleDeps extends RoleDeps {
   oauth?: SlackWorkspaces['oauth'];
   policy: Pick<PolicyStore, 'resolve'>;
   policyAdmin: Pick<PolicyAdmin, 'handle'>;
+  /** Token budgets (the check before an answer) and usage (`/ask usage`, the budget modal). */
+  budgets?: Budgets;
 }
 
 /**
@@ -143,6 +146,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
       keys,
       logger,
     }),
+    ...(deps.budgets ? { budget: deps.budgets.check } : {}),
   });
   const actions = createOverviewActions({
     overview,
@@ -187,6 +191,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     sessionStop,
     teamPurge: createTeamPurger({ queue, finished: [queue, intakeQueue], redis, keys, logger }),
     policyAdmin: deps.policyAdmin,
+    ...(deps.budgets ? { usage: deps.budgets.usage } : {}),
   });
   const inTeam = inJobWorkspace({ workspaces, logger }, process);
   const intakeWorker = new Worker(

@@ -71,6 +71,7 @@ export const createForegroundAnswerer = (deps: ForegroundDeps) => ({
     try {
       const result = await deps.llm.stream({
         messages,
+        account: { teamId: target.teamId, userId: target.userId },
         onDelta: (delta) => writer.append(delta),
         ...(opts.signal ? { signal: opts.signal } : {}),
         ...(opts.model ? { model: opts.model } : {}),

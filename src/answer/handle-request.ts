@@ -10,6 +10,7 @@ import { USAGE } from '../core/usage.js';
 import { newTopic, sessionTitle } from '../out/agent-session.js';
 import type { SlackPoster } from '../out/poster.js';
 import { slackErrorCode } from '../out/slack-error.js';
+import type { Block } from '../out/views/session-row.js';
 import type { Enqueuer } from '../queue/enqueue.js';
 import type { RateLimiter } from '../queue/fairness.js';
 import type { ForegroundStops } from '../queue/foreground-stops.js';
@@ -21,6 +22,7 @@ import type { RequestStore } from '../sessions/requests.js';
 import type { ThreadLocks } from '../sessions/thread-lock.js';
 import type { ThreadSession } from '../sessions/thread-status.js';
 import type { Admission, Admit } from './admission.js';
+import type { BudgetCheck } from './budget-check.js';
 import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
@@ -47,6 +49,8 @@ export interface RequestHandlerDeps {
   logger: Logger;
   /** The workspace's and channel's policy (admission.ts); absent: everyone, built-in settings. */
   admit?: Admit;
+  /** Daily token budgets (budget-check.ts); without it, none. */
+  budget?: Pick<BudgetCheck, 'refusal'>;
 }
 
 /** What a request is answered with: its LLM settings, and whether it may go to the queue. */
@@ -95,11 +99,17 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
   };
 
   /** An ephemeral note only the requester sees (through the command's response_url for /ask). */
-  const tellPrivately = async (request: AcceptedRequest, threadTs: string, text: string) => {
+  const tellPrivately = async (
+    request: AcceptedRequest,
+    threadTs: string,
+    text: string,
+    blocks?: Block[],
+  ) => {
+    const extra = blocks ? { blocks } : {};
     try {
       if (request.responseUrl)
-        await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text });
-      else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs });
+        await deps.poster.respond(request.responseUrl, { response_type: 'ephemeral', text, ...extra });
+      else await deps.poster.postEphemeral(request.channelId, request.userId, text, { threadTs, ...extra });
     } catch (err) {
       log.warn({ requestId: request.id, err: errorFields(err) }, 'could not tell the user privately');
     }
@@ -232,6 +242,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       }
       return true;
     };
+    // The daily token budgets, before the rate limit counts the request: a refusal says when they reset.
+    const overBudget = () => deps.budget?.refusal(request.teamId, request.userId, rlog);
 
     if (request.source === 'command') {
       if (!question.trim()) {
@@ -240,6 +252,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         return;
       }
       if (!(await admittedByPolicy(''))) return;
+      const budgetUsed = await overBudget();
+      if (budgetUsed) return tellPrivately(request, '', budgetUsed.text, budgetUsed.blocks);
       if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
       const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
@@ -328,6 +342,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     if (!(await admittedByPolicy(threadTs))) {
       await deps.threadLocks.leave(thread, ts);
       return;
+    }
+    const budgetUsed = await overBudget();
+    if (budgetUsed) {
+      await deps.threadLocks.leave(thread, ts);
+      return tellPrivately(request, threadTs, budgetUsed.text, budgetUsed.blocks);
     }
     if (!(await admitted())) {
       await deps.threadLocks.leave(thread, ts);

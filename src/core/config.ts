@@ -31,6 +31,26 @@ export const DEFAULT_SYSTEM_PROMPT =
 
 const DASHBOARD_MIN_PASSWORD = 12;
 
+/** USD per 1M tokens, by model: `{"gpt-4o-mini":{"input":0.15,"output":0.6}}`. */
+const priceTable = z.record(
+  z.string().min(1).max(200),
+  z.strictObject({ input: z.number().min(0), output: z.number().min(0) }),
+);
+const jsonPrices = optionalStr.transform((v, ctx) => {
+  if (v === undefined) return {};
+  try {
+    const parsed = priceTable.safeParse(JSON.parse(v));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // Reported below, without the value.
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be JSON: {"model":{"input":USD per 1M tokens,"output":USD per 1M tokens}}',
+  });
+  return z.NEVER;
+});
+
 const schema = z
   .object({
     NODE_ENV: z.string().default('development'),
@@ -109,6 +129,10 @@ const schema = z
     EMOJI_CANCELLED: emoji('no_entry_sign'),
     NATIVE_STREAMING: bool(true),
     HOME_COALESCE_MS: int(1500, 0),
+    // Daily token budgets (prompt + completion, per UTC day); 0 = no limit.
+    USER_DAILY_TOKENS: int(0, 0),
+    TEAM_DAILY_TOKENS: int(0, 0),
+    LLM_PRICES: jsonPrices,
     QUEUE_DASHBOARD: bool(false),
     QUEUE_DASHBOARD_USER: z
       .string()
@@ -262,6 +286,12 @@ const toConfig = (e: Env, role: Role) => ({
     done: e.EMOJI_DONE,
     failed: e.EMOJI_FAILED,
     cancelled: e.EMOJI_CANCELLED,
+  },
+  /** Token budgets per UTC day (0: no limit), and the price table of the cost view. */
+  budgets: {
+    userDailyTokens: e.USER_DAILY_TOKENS,
+    teamDailyTokens: e.TEAM_DAILY_TOKENS,
+    prices: e.LLM_PRICES,
   },
   nativeStreaming: e.NATIVE_STREAMING,
   /** The policy file (watched for changes), if any; Home edits live in Redis either way. */

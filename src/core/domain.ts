@@ -10,7 +10,11 @@ export type RequestSource = 'mention' | 'thread_reply' | 'dm' | 'command';
  * What an `/ask` command asks for, parsed once at the edge. `help` never gets this far: the edge
  * answers it in the ack.
  */
-export type AskCommand = { action: 'sessions' } | { action: 'cancel' } | { action: 'ask'; question: string };
+export type AskCommand =
+  | { action: 'sessions' }
+  | { action: 'cancel' }
+  | { action: 'usage' }
+  | { action: 'ask'; question: string };
 
 /** A user's message the bot accepted: written to Redis before the ack. */
 export interface AcceptedRequest {

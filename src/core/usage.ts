@@ -5,5 +5,6 @@ export const USAGE = [
   '• `/ask later <question>`: I queue it and reply in the thread when it is done; no need to wait.',
   '• `/ask sessions`: your sessions and their state (also on my Home tab).',
   '• `/ask cancel`: cancel your newest queued or running request.',
+  '• `/ask usage`: the tokens you used today and this month, against your daily budget.',
   '• Mention me (`@Backchannel <question>`) in a channel or thread, or send me a DM.',
 ].join('\n');

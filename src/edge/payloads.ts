@@ -214,8 +214,15 @@ export const feedbackClickSchema = z
   })
   .refine((p) => p.container.channel_id !== undefined || p.channel !== undefined, 'needs a channel');
 
-/** A text input's state in a submitted view (Slack caps `plain_text_input` at 3,000 characters). */
-const viewStateValue = z.object({ type: shortName, value: z.string().max(3000).nullish() });
+/**
+ * An input's state in a submitted view (Slack caps `plain_text_input` at 3,000 characters; a
+ * `number_input` sends its number as `value`, a `users_select` its `selected_user`).
+ */
+const viewStateValue = z.object({
+  type: shortName,
+  value: z.string().max(3000).nullish(),
+  selected_user: slackId.nullish(),
+});
 
 /** A submitted modal, as far as we read it: who, which modal, its private_metadata and its inputs. */
 export const viewSubmissionSchema = z.object({

@@ -7,6 +7,7 @@ import type { MessagesTab } from '../overview/messages-tab.js';
 import type { PolicyAdmin } from '../overview/policy-admin.js';
 import type { OverviewService } from '../overview/service.js';
 import type { SessionStop } from '../overview/session-stop.js';
+import type { UsageOverview } from '../overview/usage.js';
 import { QUEUES } from '../queue/registry.js';
 import type { TeamPurger } from '../queue/team-purge.js';
 import { waitTurnInQueue } from './wait-turn.js';
@@ -25,6 +26,8 @@ export interface IntakeProcessorDeps {
   teamPurge: Pick<TeamPurger, 'purge'>;
   /** The Admin section's policy edits (absent: such jobs are dropped). */
   policyAdmin?: Pick<PolicyAdmin, 'handle'>;
+  /** `/ask usage`, and an admin's budget changes; without it, `/ask usage` gets the help. */
+  usage?: Pick<UsageOverview, 'command' | 'work'>;
 }
 
 export type IntakeJob = Pick<Job, 'name' | 'data' | 'attemptsMade' | 'stalledCounter' | 'moveToDelayed'>;
@@ -54,9 +57,12 @@ export const createIntakeProcessor =
     if (job.name === intake.teamUninstalled.job)
       return deps.teamPurge.purge(intake.teamUninstalled.schema.parse(job.data).teamId);
     if (job.name === intake.policy.job) return deps.policyAdmin?.handle(intake.policy.schema.parse(job.data));
+    if (job.name === intake.budget.job && deps.usage)
+      return deps.usage.work(intake.budget.schema.parse(job.data));
     const request = intake.schema.parse(job.data);
     const action = request.command?.action;
     if (action === 'sessions' || action === 'cancel') return deps.commands[action](request);
+    if (action === 'usage' && deps.usage) return deps.usage.command(request);
     // An intake job that ran before (a process died, or Redis failed, mid-way) is a re-run.
     const rerun = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
     return waitTurnInQueue(job, token, () => deps.handler.handle(request, { rerun }));

@@ -20,6 +20,8 @@ export interface LlmRequest {
    * the retries: the classified error says whether to retry (`retryable`) and when (`retryAfterMs`).
    */
   retries?: number;
+  /** Whose request the call answers: its tokens count against their budgets (usage.ts). */
+  account?: { teamId: string; userId: string };
 }
 
 export interface LlmUsage {

@@ -169,6 +169,7 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         retries: 0,
         signal: abort.signal,
         ...(data.policy?.model ? { model: data.policy.model } : {}),
+        account: { teamId: request.teamId, userId: request.userId },
       });
       if (data.policy?.private) return { posted: await postPrivately(result) };
       // The queued note becomes the answer, in place, with the answer's metadata (job id): a re-run

@@ -11,6 +11,7 @@ import type { AcceptedRequest, AskCommand, Priority } from '../core/domain.js';
 const askCommandSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('sessions') }),
   z.object({ action: z.literal('cancel') }),
+  z.object({ action: z.literal('usage') }),
   z.object({ action: z.literal('ask'), question: z.string() }),
 ]) satisfies z.ZodType<AskCommand>;
 
@@ -139,6 +140,27 @@ export const feedbackJobSchema = z.discriminatedUnion('type', [
 export type FeedbackJob = z.infer<typeof feedbackJobSchema>;
 
 /**
+ * An admin's "Set a user's budget" click (its trigger opens the modal), or the modal submitted.
+ * Who may do it is re-checked after the ack; nothing here is authority.
+ */
+export const budgetJobSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('open'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    triggerId: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal('set'),
+    teamId: z.string().min(1),
+    userId: z.string().min(1),
+    targetUserId: z.string().min(1).max(64),
+    tokens: z.number().int().min(0),
+  }),
+]);
+export type BudgetJob = z.infer<typeof budgetJobSchema>;
+
+/**
  * Slack's stop button was clicked in a session thread (`agent_session_stopped`): who clicked, and
  * the app's streams there that Slack already stopped.
  */
@@ -219,6 +241,7 @@ export const QUEUES = {
     sessionStopped: { job: 'session_stopped', schema: sessionStoppedJobSchema },
     teamUninstalled: { job: 'team_uninstalled', schema: teamUninstalledJobSchema },
     policy: { job: 'policy', schema: policyJobSchema },
+    budget: { job: 'budget', schema: budgetJobSchema },
   },
   /** Background answers, run by the worker role. */
   answers: {
@@ -239,7 +262,8 @@ export type IntakeWorkKind =
   | 'feedback'
   | 'sessionStopped'
   | 'teamUninstalled'
-  | 'policy';
+  | 'policy'
+  | 'budget';
 /**
  * Each kind's payload, from its schema: what the edge writes is the type the intake processor
  * parses back, so the producer and the consumer of a job name cannot drift apart.

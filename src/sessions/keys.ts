@@ -81,6 +81,19 @@ export const createKeys = (prefix: string) => {
     llmBudget: () => `${prefix}:llm:budget`,
     /** What admins changed in a workspace's settings, newest first (list of JSON entries, capped). */
     adminAudit: (teamId: string) => `${prefix}:team:${teamId}:audit`,
+    /**
+     * Token usage (hash: tokens, prompt, completion, cost in micro-USD, estimated) of one user, or
+     * of the whole workspace, in one period: `d2026-05-30` (a UTC day) or `m2026-05` (a month). Expires.
+     */
+    usageUser: (teamId: string, userId: string, period: string) =>
+      `${prefix}:usage:${teamId}:${period}:user:${userId}`,
+    usageTeam: (teamId: string, period: string) => `${prefix}:usage:${teamId}:${period}:team`,
+    /** A workspace's users by tokens used in one period (sorted set). Expires. */
+    usageTop: (teamId: string, period: string) => `${prefix}:usage:${teamId}:${period}:top`,
+    /** Daily token budgets admins set for single users (hash: user id → tokens). */
+    budgetOverrides: (teamId: string) => `${prefix}:team:${teamId}:budget-overrides`,
+    /** The uploaded usage chart of a workspace's admin section (hash: file id, day, when). Expires. */
+    usageChart: (teamId: string) => `${prefix}:team:${teamId}:usage-chart`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
     /** OAuth: a workspace's installation (encrypted JSON); kept apart from the team's data, which a purge deletes. */
@@ -112,7 +125,7 @@ export type Keys = ReturnType<typeof createKeys>;
 export const teamKeyPatterns = (prefix: string, teamId: string): string[] => {
   const t = teamId.replace(/[*?[\]\\]/g, '\\$&');
   return [
-    ...['session', 'history', 'lock', 'tq', 'work', 'req', 'cancelled', 'user', 'rate', 'admin'].map(
+    ...['session', 'history', 'lock', 'tq', 'work', 'req', 'cancelled', 'user', 'rate', 'admin', 'usage'].map(
       (kind) => `${prefix}:${kind}:${t}:*`,
     ),
     `${prefix}:team:${t}:*`,

@@ -123,6 +123,7 @@ const inputState = (type: string, value: string): Record<string, unknown> => {
   if (type === 'static_select' || type === 'radio_buttons')
     return { type, selected_option: value ? { value, text: { type: 'plain_text', text: value } } : null };
   if (type === 'conversations_select') return { type, selected_conversation: value || null };
+  if (type === 'users_select') return { type, selected_user: value || null };
   if (type === 'checkboxes')
     return { type, selected_options: value ? value.split(',').map((v) => ({ value: v })) : [] };
   return { type, value };

@@ -20,7 +20,15 @@ export const sendCompletion = async (o: {
   const { req: record, res, settings, fault } = o;
   const answer = answerFor(settings, record);
   record.answer = answer;
-  const { tokens, finishReason, usage } = answerTokens(record, answer);
+  const counted = answerTokens(record, answer);
+  const { tokens, finishReason } = counted;
+  const set = typeof settings.usage === 'function' ? settings.usage(record) : settings.usage;
+  const usage =
+    set === 'none'
+      ? undefined
+      : set
+        ? { ...set, total_tokens: set.prompt_tokens + set.completion_tokens }
+        : counted.usage;
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
   const created = Math.floor(Date.now() / 1000);
   const { ttftMs, tokensPerSecond } = settings;
@@ -109,7 +117,7 @@ export const sendCompletion = async (o: {
     return; // a stall keeps the connection open and silent
   }
   send(delta({}, finishReason));
-  if (includeUsage) send(chunk([], { usage }));
+  if (includeUsage && usage) send(chunk([], { usage }));
   res.end('data: [DONE]\n\n');
   record.outcome ??= 'ok';
 };

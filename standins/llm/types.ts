@@ -56,4 +56,12 @@ export interface AnswerSettings {
    * (`x-ratelimit-remaining-requests`, `x-ratelimit-reset-tokens`, …). Default: none.
    */
   headers?: (req: CompletionRequest) => Record<string, string>;
+  /**
+   * The `usage` each answer reports: fixed token counts, `'none'` for a server that sends none
+   * (older vLLM, some proxies), or a function of the request. Default: counted from the text.
+   */
+  usage?:
+    | { prompt_tokens: number; completion_tokens: number }
+    | 'none'
+    | ((req: CompletionRequest) => { prompt_tokens: number; completion_tokens: number } | 'none');
 }

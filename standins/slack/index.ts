@@ -1,6 +1,7 @@
 import { type SyncProbe, Waiters } from '../http.js';
 import type { AgentSession, SessionStatus, SessionsRefusal, SuggestedPrompts } from './agent-sessions.js';
 import { FaultQueue } from './faults.js';
+import type { UploadedFile } from './files.js';
 import { SlackIdentity } from './ids.js';
 import { RateLimits } from './rate-limits.js';
 import { ResponseUrls } from './response-urls.js';
@@ -259,6 +260,11 @@ export class SlackApiStandin extends SlackIdentity {
   }
 
   /** The Home tab last published for a user. */
+  /** Files uploaded through files.uploadV2, in upload order. */
+  files(): UploadedFile[] {
+    return [...this.ws.files.files.values()];
+  }
+
   homeView(userId: string): StoredView | undefined {
     return this.ws.homeViews.get(userId);
   }

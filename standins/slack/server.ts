@@ -38,6 +38,7 @@ export class SlackApiServer {
 
   async listen(): Promise<void> {
     this.port = await listenOnLoopback(this.server);
+    this.deps.ws.files.baseUrl = this.url;
   }
 
   get url(): string {
@@ -63,6 +64,12 @@ export class SlackApiServer {
       );
       res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(answer.body));
+      this.deps.changed();
+      return;
+    }
+    if (url.pathname.startsWith('/upload/')) {
+      const status = await this.deps.ws.files.receive(url.pathname.slice('/upload/'.length), req);
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'OK' : 'not found');
       this.deps.changed();
       return;
     }

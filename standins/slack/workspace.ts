@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AgentSessionsState } from './agent-sessions.js';
+import { FileStore } from './files.js';
 import { newTriggerId, SlackIdentity } from './ids.js';
 import { fail } from './params.js';
 import { MessageStore, type StoreEntry } from './store.js';
@@ -46,6 +47,8 @@ export class Workspace extends SlackIdentity {
   /** Agent sessions per thread, suggested prompts per DM, and what the workspace refuses. */
   readonly agents = new AgentSessionsState();
   readonly triggers = new Map<string, { at: number; used: boolean }>();
+  /** Files uploaded with files.uploadV2 (files.ts). */
+  readonly files = new FileStore();
   ephemerals: Ephemeral[] = [];
   streamingRefusal: string | undefined;
 
@@ -64,6 +67,7 @@ export class Workspace extends SlackIdentity {
     this.statuses.clear();
     this.agents.clear();
     this.triggers.clear();
+    this.files.clear();
     this.ephemerals = [];
     this.streamingRefusal = undefined;
     for (const [id, profile] of Object.entries(this.opts.users ?? {})) this.users.set(id, profile);

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Intake } from '../../intake/intake.js';
+import { registerBudgetActions } from './actions/budget-actions.js';
 import { registerFeedbackActions } from './actions/feedback-actions.js';
 import { registerOverviewActions } from './actions/overview-actions.js';
 import { registerPolicyActions } from './actions/policy-actions.js';
@@ -35,6 +36,7 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
     registerAgentSessionStopped,
     registerPolicyActions,
     registerPolicyEdit,
+    registerBudgetActions,
   ])
     register(app, { intake, logger, metrics });
   registerAppUninstalled(app, { intake, logger, metrics, installations: deps.installations });

@@ -3,6 +3,7 @@ import { assistantMethods } from './assistant.js';
 import { authMethods } from './auth.js';
 import { chatMethods } from './chat.js';
 import { conversationMethods } from './conversations.js';
+import { fileMethods } from './files.js';
 import type { Handler } from './handler.js';
 import { reactionMethods } from './reactions.js';
 import { streamMethods } from './streams.js';
@@ -22,4 +23,5 @@ export const METHODS: Readonly<Record<string, Handler>> = Object.freeze({
   ...agentMethods,
   ...viewMethods,
   ...usergroupMethods,
+  ...fileMethods,
 });

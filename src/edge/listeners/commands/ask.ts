@@ -17,6 +17,7 @@ export const parseAsk = (text: string): { action: 'help' } | AskCommand => {
   if (trimmed === '' || lower === 'help') return { action: 'help' };
   if (lower === 'sessions') return { action: 'sessions' };
   if (lower === 'cancel') return { action: 'cancel' };
+  if (lower === 'usage') return { action: 'usage' };
   if (lower === 'later') return { action: 'help' };
   return { action: 'ask', question: trimmed };
 };
