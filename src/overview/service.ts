@@ -5,7 +5,9 @@ import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isBudgetSkip, type Priority } from '../out/slack-budget.js';
 import type { SlackCall } from '../out/slack-call.js';
+import { slackErrorCode } from '../out/slack-error.js';
 import { buildHomeView, buildSessionsMessage } from '../out/views/home-view.js';
+import type { Block } from '../out/views/session-row.js';
 import type { SessionSummary } from '../out/views/sessions.js';
 import type { Workspaces } from '../out/workspaces.js';
 import { inWorkspaceOf } from '../queue/in-workspace.js';
@@ -22,6 +24,16 @@ export const permalinkFor = (
   workspaceUrl
     ? `${workspaceUrl.replace(/\/?$/, '/')}archives/${channelId}/p${ts.replace('.', '')}`
     : undefined;
+
+/** The sections without their image blocks; the same object when they have none. */
+const withoutImages = (sections: { top: Block[]; bottom: Block[] }) => {
+  const keep = (blocks: Block[]) => blocks.filter((b) => b.type !== 'image');
+  const top = keep(sections.top);
+  const bottom = keep(sections.bottom);
+  return top.length === sections.top.length && bottom.length === sections.bottom.length
+    ? sections
+    : { top, bottom };
+};
 
 /** A user who opened the Home tab this recently is taken to be looking at it. */
 export const HOME_LOOKING_MS = 10 * 60_000;
@@ -78,21 +90,31 @@ export const createOverviewService = (deps: OverviewDeps) => {
       deps.prefs.dmOnResult(teamId, userId),
       buildSections(deps.sections ?? [], { teamId, userId }, log),
     ]);
-    const view = buildHomeView(records, {
-      now: Date.now(),
-      page: shown,
-      dmOnResult,
-      permalinks,
-      hasResult,
-      botUserId: deps.identity.botUserId,
-      sections,
-    });
-    await slack(
-      'views.publish',
-      userId,
-      () => deps.client.views.publish({ user_id: userId, view }),
-      priority,
-    );
+    const viewOf = (shownSections: typeof sections) =>
+      buildHomeView(records, {
+        now: Date.now(),
+        page: shown,
+        dmOnResult,
+        permalinks,
+        hasResult,
+        botUserId: deps.identity.botUserId,
+        sections: shownSections,
+      });
+    const send = (view: ReturnType<typeof viewOf>) =>
+      slack('views.publish', userId, () => deps.client.views.publish({ user_id: userId, view }), priority);
+    try {
+      await send(viewOf(sections));
+    } catch (err) {
+      // An image Slack will not show (the admin's usage chart, a file it cannot read) fails the whole
+      // view: the tab is published without the sections' images rather than not at all.
+      const imageless = withoutImages(sections);
+      if (slackErrorCode(err) !== 'invalid_blocks' || imageless === sections) throw err;
+      log.warn(
+        { userId, err: errorFields(err) },
+        'Slack refused the Home tab with its images; published without',
+      );
+      await send(viewOf(imageless));
+    }
   };
 
   /** The `/ask sessions` list: always the given user's own requests. */

@@ -114,6 +114,18 @@ describe('usage people can see', () => {
     await s.driver.homeOpened({ user: 'UADMIN' });
     await s.slack.waitFor(() => s.slack.calls('views.publish').length >= 3);
     expect(s.slack.files()).toHaveLength(1);
+
+    // A Slack that will not show the chart (invalid_blocks) still gets the rest of the admin's tab.
+    s.slack.failNext('views.publish', {
+      error: 'invalid_blocks',
+      match: (p) => JSON.stringify(p).includes('slack_file'),
+    });
+    const before = s.slack.calls('views.publish').length;
+    await s.driver.homeOpened({ user: 'UADMIN' });
+    await s.slack.waitFor(() => s.slack.calls('views.publish').length >= before + 2);
+    const imageless = JSON.stringify(s.slack.homeView('UADMIN')?.blocks);
+    expect(imageless).toContain('Workspace usage');
+    expect(imageless).not.toContain('slack_file');
   });
 
   it('lets an admin raise a user’s daily budget from Home, audited, and the user is answered again', async () => {
