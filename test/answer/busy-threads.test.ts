@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKeys } from '../../src/sessions/keys.js';
+import { until } from '../support/redis-state.js';
 import { botReplies, type Stack, settled, useStack, waitForReplies } from '../support/stack.js';
 
 /**
@@ -20,10 +21,16 @@ afterAll(async () => {
 const CAROL = 'U0CAROL';
 const FLOODER = 'U0FLOOD';
 
-/** A thread the bot follows, started by Carol's mention and answered. */
+/**
+ * A thread the bot follows, started by Carol's mention and answered: done answering, its message
+ * out of the thread's order (the answer shows in Slack a moment before its run ends, and until then
+ * it counts among the thread's waiting messages).
+ */
 const followedThread = async (s: Stack, channel: string) => {
   const { ts } = await s.driver.mention({ channel, user: CAROL, text: 'let us talk here' });
   await waitForReplies(s, channel, ts, 1, 10_000);
+  const order = createKeys(s.prefix).threadQueue(s.slack.teamId, channel, ts);
+  await until(async () => (await redis.zcard(order)) === 0, 10_000, 'the root question out of the order');
   return ts;
 };
 const refusalsFor = (s: Stack, user: string) => s.slack.ephemerals().filter((e) => e.user === user);
