@@ -19,4 +19,6 @@ export const BOT_SCOPES = [
   'reactions:read',
   'commands',
   'users:read',
+  'usergroups:read',
+  'files:write',
 ] as const;
