@@ -189,7 +189,15 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     messagesTab,
     feedback: createFeedbackActions({ store: feedback, poster, client, metrics, logger }),
     sessionStop,
-    teamPurge: createTeamPurger({ queue, finished: [queue, intakeQueue], redis, keys, logger }),
+    teamPurge: createTeamPurger({
+      queue,
+      finished: [queue, intakeQueue],
+      // Once the longest answer running at the uninstall has surely ended.
+      sweepAgain: { queue: intakeQueue, delayMs: config.openai.timeoutMs + 60_000 },
+      redis,
+      keys,
+      logger,
+    }),
     policyAdmin: deps.policyAdmin,
     ...(deps.budgets ? { usage: deps.budgets.usage } : {}),
   });

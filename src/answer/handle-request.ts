@@ -75,13 +75,21 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
   const log = deps.logger.child({ component: 'requests' });
   const foregroundRequests = createForegroundRequests(deps);
 
-  /** Posts the thread root for `/ask`, quoting the asker and the question. */
-  const postCommandRoot = async (request: AcceptedRequest, question: string): Promise<string | undefined> => {
+  /**
+   * Posts the thread root for `/ask`, quoting the asker and the question; where answers are private
+   * (the channel's policy), without the question: only the asker sees it, and its answer.
+   */
+  const postCommandRoot = async (
+    request: AcceptedRequest,
+    question: string,
+    privately: boolean,
+  ): Promise<string | undefined> => {
     try {
       return await deps.poster.question(request.channelId, {
         requestId: request.id,
         userId: request.userId,
         question,
+        ...(privately ? { private: true } : {}),
       });
     } catch (err) {
       const code = slackErrorCode(err);
@@ -256,7 +264,9 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       if (budgetUsed) return tellPrivately(request, '', budgetUsed.text, budgetUsed.blocks);
       if (!(await admitted())) return refuse(overLimit(), '');
       // A re-run of this request (after a Redis blip or a crash) reuses the root it already posted.
-      const rootTs = (await deps.requests.rootOf(request.id)) ?? (await postCommandRoot(request, question));
+      const rootTs =
+        (await deps.requests.rootOf(request.id)) ??
+        (await postCommandRoot(request, question, settings?.policy.private === true));
       if (!rootTs) return;
       await deps.requests.rememberRoot(request.id, rootTs);
       await deps.followed.follow(request.teamId, request.channelId, rootTs);

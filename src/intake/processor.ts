@@ -54,8 +54,10 @@ export const createIntakeProcessor =
     if (job.name === intake.feedback.job) return deps.feedback(intake.feedback.schema.parse(job.data));
     if (job.name === intake.sessionStopped.job)
       return deps.sessionStop.stop(intake.sessionStopped.schema.parse(job.data));
-    if (job.name === intake.teamUninstalled.job)
-      return deps.teamPurge.purge(intake.teamUninstalled.schema.parse(job.data).teamId);
+    if (job.name === intake.teamUninstalled.job) {
+      const { teamId, sweep } = intake.teamUninstalled.schema.parse(job.data);
+      return deps.teamPurge.purge(teamId, sweep);
+    }
     if (job.name === intake.policy.job) return deps.policyAdmin?.handle(intake.policy.schema.parse(job.data));
     if (job.name === intake.budget.job && deps.usage)
       return deps.usage.work(intake.budget.schema.parse(job.data));

@@ -43,6 +43,9 @@ export type { NoteKind } from './metadata.js';
 
 export type Block = types.KnownBlock | types.Block;
 
+/** What a private `/ask` root keeps of its question (read back as the asker's turn). */
+export const PRIVATE_QUESTION = '(a question asked privately)';
+
 export interface SlackPosterDeps {
   client: WebClient;
   logger: Logger;
@@ -100,10 +103,14 @@ export interface SlackPoster extends MessagesTabWriter {
   ): Promise<{ ts: string[] }>;
   /** A status note ("Queued…", an error): marked so that it is never read back as part of the conversation. */
   note(target: ReplyTarget, text: string, about: NoteAbout, opts?: InPlace): Promise<{ ts: string[] }>;
-  /** Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves with its ts. */
+  /**
+   * Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves
+   * with its ts. `private`: the question is neither shown nor kept in the message (answers there
+   * are private): the root only says someone asked.
+   */
   question(
     channelId: string,
-    asked: { requestId: string; userId: string; question: string },
+    asked: { requestId: string; userId: string; question: string; private?: boolean },
   ): Promise<string>;
   /** Puts a request's end badge on the message that asked it. */
   badge(channel: string, ts: string, badge: Badge): Promise<void>;
@@ -249,15 +256,19 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
             ? { type: 'failure', requestId: about.requestId, jobId: about.jobId }
             : { type: 'note', requestId: about.requestId, kind: about.kind },
       }),
-    question: async (channelId, asked) => {
+    question: async (channelId, { private: privately, ...asked }) => {
       // The question is the user's text, posted by the bot: it must not ping or hide a link either.
       const quoted = neutralize(asked.question).replace(/\n/g, '\n>');
+      const text = privately
+        ? `🔒 <@${asked.userId}> asked a question here. Answers in this channel are private: only they see it.`
+        : `<@${asked.userId}> asked:\n>${quoted}`;
+      const kept = privately ? { ...asked, question: PRIVATE_QUESTION } : asked;
       const res = await call('chat.postMessage', channelId, () =>
         client.chat.postMessage({
           channel: channelId,
-          text: `<@${asked.userId}> asked:\n>${quoted}`,
+          text,
           unfurl_links: false,
-          metadata: toMetadata({ type: 'question', ...asked }),
+          metadata: toMetadata({ type: 'question', ...kept }),
         }),
       );
       return requireTs(res.ts, 'chat.postMessage');

@@ -181,6 +181,8 @@ export const teamUninstalledJobSchema = z.object({
   teamId: z.string().min(1),
   enterpriseId: z.string().min(1).optional(),
   reason: z.enum(['app_uninstalled', 'tokens_revoked']),
+  /** 0: the purge at the uninstall; 1: the sweep after work still running then has ended. */
+  sweep: z.number().int().min(0).max(1).default(0),
 });
 export type TeamUninstalledJob = z.infer<typeof teamUninstalledJobSchema>;
 

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from '../core/logger.js';
 import { purgeTeamKeys, type TeamPurgeDeps } from '../sessions/team-purge.js';
-import { answerJobSchema } from './registry.js';
+import { answerJobSchema, QUEUES, type TeamUninstalledJob } from './registry.js';
 
 /** Jobs read per page while looking for a team's. */
 const PAGE = 500;
@@ -11,6 +11,12 @@ export interface TeamPurgerDeps extends TeamPurgeDeps {
   queue: Pick<Queue, 'getJobs' | 'name' | 'remove'>;
   /** Every queue whose finished jobs (kept JOB_RETENTION_SECONDS, with their requests' text) go too. */
   finished: readonly Pick<Queue, 'name' | 'remove'>[];
+  /**
+   * Where the second sweep is queued, and after how long: work of the workspace still running at the
+   * uninstall (an answer, a Home re-publish in a process that had not yet heard of it) may write a
+   * key after the first. Without it, one sweep.
+   */
+  sweepAgain?: { queue: Pick<Queue, 'add'>; delayMs: number };
   logger: Logger;
 }
 
@@ -63,12 +69,23 @@ export const createTeamPurger = (deps: TeamPurgerDeps) => {
   };
 
   return {
-    async purge(teamId: string): Promise<void> {
+    /** The purge at the uninstall (`sweep` 0), which queues the second; or that second sweep (1). */
+    async purge(teamId: string, sweep = 0): Promise<void> {
       const jobs = await removeQueuedJobs(teamId);
       let finished = 0;
       for (const queue of deps.finished) finished += await removeFinishedJobs(queue, teamId);
       const keys = await purgeTeamKeys(deps, teamId);
-      log.info({ teamId, jobs, finished, keys }, 'purged an uninstalled team');
+      log.info({ teamId, jobs, finished, keys, sweep }, 'purged an uninstalled team');
+      const again = deps.sweepAgain;
+      if (sweep > 0 || !again) return;
+      const data: TeamUninstalledJob = { teamId, reason: 'app_uninstalled', sweep: 1 };
+      await again.queue.add(QUEUES.intake.teamUninstalled.job, data, {
+        jobId: `${teamId}_uninstalled_sweep_${Date.now()}`,
+        delay: again.delayMs,
+        attempts: 3,
+        removeOnComplete: true,
+        removeOnFail: true,
+      });
     },
   };
 };

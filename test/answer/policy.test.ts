@@ -87,6 +87,18 @@ describe('the policy in the request path', () => {
     expect(s.slack.reactions('C0777', ts)).toEqual([]);
   });
 
+  it('keeps an /ask question private too: its thread root says only that someone asked', async () => {
+    const s = await start({ env: { POLICY_FILE: policyFile({ channels: { C0778: { private: true } } }) } });
+    await s.driver.command({ channel: 'C0778', user: 'U0AAA', text: 'what is my bonus?' });
+    const answer = await s.slack.waitFor(() => ephemeralsTo(s, 'U0AAA')[0]);
+    // The stand-in LLM echoes what it was asked: the question reached it, and only the asker sees it.
+    expect(answer.text).toContain('what is my bonus?');
+    const [root] = s.slack.messages('C0778');
+    expect(root?.text).toContain('<@U0AAA> asked a question here');
+    expect(JSON.stringify(s.slack.messages('C0778'))).not.toContain('bonus');
+    expect(answer.thread_ts).toBe(root?.ts);
+  });
+
   it('with `background: false` answers `later` in the foreground, with a private note saying so', async () => {
     const s = await start({ env: { POLICY_FILE: policyFile({ defaults: { background: false } }) } });
     const { ts } = await s.driver.mention({ channel: 'C0888', user: 'U0AAA', text: 'later summarise this' });

@@ -127,7 +127,7 @@ describe('the intake processor', () => {
     const { deps, process } = setup();
     const data = { teamId: 'T2', reason: 'app_uninstalled' };
     await process(job(QUEUES.intake.teamUninstalled.job, data));
-    expect(deps.teamPurge.purge).toHaveBeenCalledWith('T2');
+    expect(deps.teamPurge.purge).toHaveBeenCalledWith('T2', 0);
     expect(deps.handler.handle).not.toHaveBeenCalled();
   });
 

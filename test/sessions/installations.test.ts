@@ -223,6 +223,28 @@ describe('purging an uninstalled team', () => {
       // The installation is not the purge's (the uninstall deleted it; a re-install must survive a late purge).
       expect(await redis.exists(keys.installation('T1'))).toBe(1);
       await purger.purge('T1'); // again: nothing left, no error
+
+      // With a second sweep: the first queues it, delayed; the second queues none.
+      const sweeps = new Queue(`sweeps${randomUUID().slice(0, 6)}`, { connection: redis, prefix });
+      try {
+        const sweeping = createTeamPurger({
+          queue,
+          finished: [queue],
+          sweepAgain: { queue: sweeps, delayMs: 180_000 },
+          redis,
+          keys,
+          logger: pino({ level: 'silent' }),
+        });
+        await sweeping.purge('T1');
+        const [later] = await sweeps.getJobs(['delayed']);
+        expect(later?.data).toMatchObject({ teamId: 'T1', sweep: 1 });
+        expect(later?.opts.delay).toBe(180_000);
+        await sweeping.purge('T1', 1);
+        expect(await sweeps.getJobs(['delayed', 'waiting'])).toHaveLength(1);
+      } finally {
+        await sweeps.obliterate({ force: true });
+        await sweeps.close();
+      }
     } finally {
       await queue.close();
     }

@@ -367,7 +367,7 @@ describe('uninstalling', () => {
     await edge.postEvent('T0AAA', { type: 'tokens_revoked', tokens: { bot: ['U0AAABOT'] } });
     expect(await edge.redis.exists(edge.keys.installation('T0AAA'))).toBe(0);
     expect((await edge.intakeQueue.getJobs(['prioritized', 'waiting'])).map((j) => j.data)).toEqual([
-      { teamId: 'T0AAA', reason: 'tokens_revoked' },
+      { teamId: 'T0AAA', reason: 'tokens_revoked', sweep: 0 },
     ]);
   });
 });

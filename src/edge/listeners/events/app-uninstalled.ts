@@ -53,6 +53,7 @@ export const registerAppUninstalled = (app: App, deps: UninstallDeps) => {
       teamId: read.teamId,
       ...(enterpriseId ? { enterpriseId } : {}),
       reason,
+      sweep: 0,
     });
     deps.logger.info({ teamId: read.teamId, enterpriseId, orgWide, reason }, 'app removed from a workspace');
   };
