@@ -59,8 +59,14 @@ const keysOf = async (prefix: string, teamId: string) => {
   do {
     const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}:*${teamId}*`, 'COUNT', 1000);
     cursor = next;
-    // Not the installation (checked apart), nor the record of the uninstall job itself (no user data).
-    found.push(...batch.filter((k) => !k.includes(':install:') && !k.includes('_uninstalled_')));
+    // Not the installation (checked apart), nor the record of the uninstall job itself, nor Slack
+    // rate-limit counters: none holds user data, and a Home re-publish already under way in another
+    // process may take a budget token after the purge (the second sweep, minutes later, takes it).
+    found.push(
+      ...batch.filter(
+        (k) => !k.includes(':install:') && !k.includes('_uninstalled_') && !/:slack-(budget|pause):/.test(k),
+      ),
+    );
   } while (cursor !== '0');
   return found;
 };
