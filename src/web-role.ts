@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import { createAdmission } from './answer/admission.js';
 import { createForegroundAnswerer } from './answer/foreground.js';
 import { createRequestHandler } from './answer/handle-request.js';
+import { createReadmission } from './answer/readmission.js';
 import { type RoleDeps, workerOptions } from './answering.js';
 import type { Budgets } from './budgets.js';
 import type { SlackIdentity } from './core/domain.js';
@@ -114,6 +115,18 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
   const stops = createForegroundStops({ subscriber: deps.subscriber, redis, keys, logger });
   await stops.start();
   const enqueuer = createEnqueuer({ queue, poster, requests, fairness, config, logger });
+  const admit = createAdmission({
+    policy: deps.policy,
+    usergroups: createUsergroups({
+      client,
+      call: deps.answering.call,
+      cache: createUsergroupCache({ redis, keys }),
+    }),
+    redis,
+    keys,
+    logger,
+  });
+  const budget = deps.budgets ? { budget: deps.budgets.check } : {};
   const handler = createRequestHandler({
     config,
     poster,
@@ -135,18 +148,8 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     threadSession,
     metrics,
     logger,
-    admit: createAdmission({
-      policy: deps.policy,
-      usergroups: createUsergroups({
-        client,
-        call: deps.answering.call,
-        cache: createUsergroupCache({ redis, keys }),
-      }),
-      redis,
-      keys,
-      logger,
-    }),
-    ...(deps.budgets ? { budget: deps.budgets.check } : {}),
+    admit,
+    ...budget,
   });
   const actions = createOverviewActions({
     overview,
@@ -157,7 +160,14 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     identity,
     logger,
     cancel: canceller.cancel,
-    retry: createRetryRequest({ requests, enqueuer, redis, keys }),
+    // A retry passes today's policy and budgets, as a new question would.
+    retry: createRetryRequest({
+      requests,
+      enqueuer,
+      redis,
+      keys,
+      readmit: createReadmission({ admit, ...budget, logger }),
+    }),
     respond: poster.respond,
   });
   const commands = createOverviewCommands({ canceller, overview, respond: poster.respond });

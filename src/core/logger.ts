@@ -32,6 +32,19 @@ export const REDACT_PATHS = [
   '*.question',
   '*.answer',
   '*.content',
+  // OAuth: the app's secrets, and an installation's tokens (`installation.bot.token`, two levels down).
+  'clientSecret',
+  'stateSecret',
+  'refreshToken',
+  'accessToken',
+  'encryptionKeys',
+  '*.clientSecret',
+  '*.stateSecret',
+  '*.refreshToken',
+  '*.accessToken',
+  '*.encryptionKeys',
+  '*.*.token',
+  '*.*.refreshToken',
 ];
 
 export const createLogger = (opts: { level: string; destination?: pino.DestinationStream }): Logger =>

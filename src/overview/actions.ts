@@ -8,6 +8,7 @@ import type { ActionJob } from '../queue/registry.js';
 import type { FeedbackStore } from '../sessions/feedback.js';
 import type { Prefs } from '../sessions/prefs.js';
 import type { RequestRecord, RequestStore } from '../sessions/requests.js';
+import type { RetryOutcome } from './retry-request.js';
 import { type OverviewService, permalinkFor } from './service.js';
 
 export interface OverviewActionsDeps {
@@ -20,7 +21,7 @@ export interface OverviewActionsDeps {
   identity: Pick<SlackIdentity, 'url'>;
   logger: Logger;
   cancel: (requestId: string, userId: string) => Promise<CancelOutcome>;
-  retry: (record: RequestRecord) => Promise<'queued' | 'not_retryable'>;
+  retry: (record: RequestRecord) => Promise<RetryOutcome>;
   respond: (responseUrl: string, body: Record<string, unknown>) => Promise<void>;
 }
 
@@ -102,7 +103,10 @@ export const createOverviewActions = (deps: OverviewActionsDeps) => {
     }
     if (actionId === ACTION_IDS.retry) {
       const outcome = await deps.retry(record);
-      if (outcome !== 'queued') await tell(job, 'That request cannot be retried; ask again in its thread.');
+      // Refused by today's policy or budget: said as a new question would be.
+      if (typeof outcome === 'object') await tell(job, outcome.refused);
+      else if (outcome !== 'queued')
+        await tell(job, 'That request cannot be retried; ask again in its thread.');
       return;
     }
     // View result, Mark read and Open thread all take the notification (read and clear, atomically).
