@@ -71,6 +71,8 @@ class Answer implements AnswerWriter {
   // complete (table-stream.ts). A posted answer's tables become blocks when it is written (format.ts).
   private readonly tables: TableStreamer | undefined;
   private ready = '';
+  /** `ready` before the stream's table shaping: an answer that goes out whole is posted, with table blocks. */
+  private readyUnshaped = '';
   private all = '';
   private finishing = false;
   private result: Promise<WrittenAnswer> | undefined;
@@ -96,7 +98,9 @@ class Answer implements AnswerWriter {
       return;
     }
     this.all += delta;
-    this.ready += this.shaped(this.neutralizer.push(delta), false);
+    const safe = this.neutralizer.push(delta);
+    this.ready += this.shaped(safe, false);
+    this.readyUnshaped += safe;
     if (this.ready !== '') this.wake?.();
   }
 
@@ -156,6 +160,7 @@ class Answer implements AnswerWriter {
   private flush(final: boolean, sessionStatus?: string): Promise<void> {
     const text = this.ready;
     this.ready = '';
+    this.readyUnshaped = '';
     const closing = final && this.all.trim() !== '' ? [feedbackBlock()] : undefined;
     return this.messages.flush(text, final, closing, sessionStatus);
   }
@@ -183,11 +188,14 @@ class Answer implements AnswerWriter {
       // id, no model text): nothing in it to neutralise.
       const shown = this.messages.stop(opts.stopped.streams);
       this.ready = stopNoteFor(shown, opts.stopped.userId);
-    } else
-      this.ready += this.shaped(
-        this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end(),
-        true,
-      );
+    } else {
+      const safe = this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+      this.ready += this.shaped(safe, true);
+      this.readyUnshaped += safe;
+      // Nothing went out yet: the whole answer is posted in one message (a stream only starts with a
+      // flush), so its tables can be blocks rather than the monospace a stream needs.
+      if (this.messages.posted.length === 0 && !this.messages.hasPending) this.ready = this.readyUnshaped;
+    }
     try {
       await this.flush(true, opts.sessionStatus);
       const { closedAt, sessionStatusSet } = this.messages;
