@@ -201,3 +201,19 @@ export const toMonospace = (t: Table): string => {
   const [head, ...body] = rows;
   return ['```', line(head ?? []), `| ${rule.join(' | ')} |`, ...body.map(line), '```', ''].join('\n');
 };
+
+/**
+ * A `table` block read back as the Markdown table it was made from (alignment aside), so that a
+ * thread read later gives the model its own table again.
+ */
+export const tableBlockMarkdown = (block: { rows?: unknown }): string => {
+  const rows = Array.isArray(block.rows) ? block.rows.filter(Array.isArray) : [];
+  const cell = (c: unknown) => {
+    const text = typeof c === 'object' && c !== null ? (c as { text?: unknown }).text : undefined;
+    return typeof text === 'string' ? text.trim().replace(/\|/g, '\\|') : '';
+  };
+  const line = (r: unknown[]) => `| ${r.map(cell).join(' | ')} |`;
+  const [head, ...body] = rows;
+  if (!head) return '';
+  return [line(head), `|${head.map(() => '---').join('|')}|`, ...body.map(line)].join('\n');
+};
