@@ -6,6 +6,7 @@ import { openFenceAt } from './format.js';
 import { createNeutralizer } from './neutralize.js';
 import { pauseUnlessStopped } from './pacing.js';
 import { slackErrorCode, toSlackAppError } from './slack-error.js';
+import { createTableStreamer, type TableStreamer } from './table-stream.js';
 import { feedbackBlock } from './views/feedback.js';
 
 /** The messages an answer went out in; `feedbackTs` is the one that carries the feedback buttons. */
@@ -66,7 +67,12 @@ class Answer implements AnswerWriter {
   // Slack joins the pieces of a stream: they are neutralised as one text (neutralize.ts), and
   // `ready` holds what can go out, whatever comes next.
   private readonly neutralizer = createNeutralizer();
+  // A stream cannot show a table block, nor take its text back: its tables go out as monospace once
+  // complete (table-stream.ts). A posted answer's tables become blocks when it is written (format.ts).
+  private readonly tables: TableStreamer | undefined;
   private ready = '';
+  /** `ready` before the stream's table shaping: an answer that goes out whole is posted, with table blocks. */
+  private readyUnshaped = '';
   private all = '';
   private finishing = false;
   private result: Promise<WrittenAnswer> | undefined;
@@ -82,6 +88,7 @@ class Answer implements AnswerWriter {
     private readonly deps: AnswerWriterDeps,
   ) {
     this.messages = new AnswerMessages(target, deps);
+    this.tables = deps.nativeStreaming ? createTableStreamer() : undefined;
     this.loop = this.run();
   }
 
@@ -91,7 +98,9 @@ class Answer implements AnswerWriter {
       return;
     }
     this.all += delta;
-    this.ready += this.neutralizer.push(delta);
+    const safe = this.neutralizer.push(delta);
+    this.ready += this.shaped(safe, false);
+    this.readyUnshaped += safe;
     if (this.ready !== '') this.wake?.();
   }
 
@@ -141,10 +150,17 @@ class Answer implements AnswerWriter {
     }
   }
 
+  /** Neutralised text as it goes out: through the stream's table shaping when there is one. */
+  private shaped(text: string, end: boolean): string {
+    if (!this.tables) return text;
+    return this.tables.push(text) + (end ? this.tables.end() : '');
+  }
+
   /** Hands the text that is ready to the messages (a failed flush keeps it pending there). */
   private flush(final: boolean, sessionStatus?: string): Promise<void> {
     const text = this.ready;
     this.ready = '';
+    this.readyUnshaped = '';
     const closing = final && this.all.trim() !== '' ? [feedbackBlock()] : undefined;
     return this.messages.flush(text, final, closing, sessionStatus);
   }
@@ -172,7 +188,14 @@ class Answer implements AnswerWriter {
       // id, no model text): nothing in it to neutralise.
       const shown = this.messages.stop(opts.stopped.streams);
       this.ready = stopNoteFor(shown, opts.stopped.userId);
-    } else this.ready += this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+    } else {
+      const safe = this.neutralizer.push(noteFor(this.all, opts)) + this.neutralizer.end();
+      this.ready += this.shaped(safe, true);
+      this.readyUnshaped += safe;
+      // Nothing went out yet: the whole answer is posted in one message (a stream only starts with a
+      // flush), so its tables can be blocks rather than the monospace a stream needs.
+      if (this.messages.posted.length === 0 && !this.messages.hasPending) this.ready = this.readyUnshaped;
+    }
     try {
       await this.flush(true, opts.sessionStatus);
       const { closedAt, sessionStatusSet } = this.messages;

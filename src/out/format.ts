@@ -1,4 +1,6 @@
+import { type Fence, nextFence } from './fences.js';
 import { neutralize, WORD_JOINER } from './neutralize.js';
+import { findTables, plainRows, type TableBlock, toMonospace, toTableBlock } from './tables.js';
 
 /**
  * Pure text shaping for answers going to Slack: mentions and masked links made harmless
@@ -50,7 +52,7 @@ export const escapeMrkdwn = (text: string): string =>
  * screen readers' summaries). `text` is mrkdwn, so `<`, `>` and `&` are escaped.
  */
 export const plainTextFallback = (markdown: string, maxChars = FALLBACK_TEXT_MAX_CHARS): string => {
-  const unmarked = neutralize(markdown)
+  const unmarked = plainRows(neutralize(markdown))
     .replace(/^ {0,3}(?:`{3,}|~{3,}).*$/gm, '')
     .replace(/^ {0,3}#{1,6}\s+/gm, '')
     .replace(/^ {0,3}>\s?/gm, '')
@@ -72,44 +74,60 @@ export interface MarkdownBlock {
   text: string;
 }
 
+export type { TableBlock } from './tables.js';
+export type AnswerBlock = MarkdownBlock | TableBlock;
+
 /**
- * The message payload for one part of an answer: the Markdown in a `markdown` block (rendered
- * natively by Slack, ≤ 12,000 characters), neutralised, plus a plain fallback `text`.
- * Callers split longer answers with {@link splitForMessages} first.
+ * The blocks of neutralised Markdown: the first table that fits Slack's limits as a `table` block in
+ * its place (Slack takes one per message), the other tables as aligned monospace (`monospace`) or
+ * as they were written.
  */
-export const toAnswerBlocks = (markdown: string): { text: string; blocks: MarkdownBlock[] } => {
+const layout = (safe: string, monospace: boolean): AnswerBlock[] => {
+  const blocks: AnswerBlock[] = [];
+  let md = '';
+  let tabled = false;
+  const flush = () => {
+    if (md.trim() !== '') blocks.push({ type: 'markdown', text: md });
+    md = '';
+  };
+  for (const segment of findTables(safe)) {
+    if ('text' in segment) {
+      md += segment.text;
+      continue;
+    }
+    const block = tabled ? undefined : toTableBlock(segment.table);
+    if (block) {
+      flush();
+      blocks.push(block);
+      tabled = true;
+    } else md += monospace ? toMonospace(segment.table) : segment.source;
+  }
+  flush();
+  return blocks;
+};
+
+/** Characters of text in answer blocks: markdown, and table cells (both count toward msg_blocks_too_long). */
+const blockChars = (blocks: AnswerBlock[]): number =>
+  blocks.reduce(
+    (n, b) =>
+      n + (b.type === 'markdown' ? b.text.length : b.rows.flat().reduce((m, c) => m + c.text.length, 0)),
+    0,
+  );
+
+/**
+ * The message payload for one part of an answer: the Markdown in `markdown` blocks (rendered
+ * natively by Slack, ≤ 12,000 characters), neutralised, its tables shaped (tables.ts), plus a plain
+ * fallback `text`. Callers split longer answers with {@link splitForMessages} first. Padding tables
+ * into columns adds characters: when that would pass the 12,000, they stay as written.
+ */
+export const toAnswerBlocks = (markdown: string): { text: string; blocks: AnswerBlock[] } => {
   const safe = neutralize(markdown);
   if (safe.length > MARKDOWN_BLOCK_MAX_CHARS) {
     throw new RangeError(`markdown block text is ${safe.length} characters; split it first`);
   }
   const text = plainTextFallback(safe) || ' ';
-  return { text, blocks: safe.trim() === '' ? [] : [{ type: 'markdown', text: safe }] };
-};
-
-interface Fence {
-  /** The opening line, e.g. "```ts", repeated at the start of the next part when a split lands inside. */
-  opener: string;
-  closer: string;
-  char: '`' | '~';
-  length: number;
-}
-
-const FENCE_LINE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
-
-/** The fence state after `line`, given the state before it (CommonMark fenced code blocks). */
-const nextFence = (line: string, open: Fence | undefined): Fence | undefined => {
-  const m = FENCE_LINE.exec(line.replace(/\r$/, ''));
-  if (!m) return open;
-  const marker = m[1] ?? '';
-  const rest = m[2] ?? '';
-  const char = marker[0] === '~' ? '~' : '`';
-  if (open) {
-    const closes = char === open.char && marker.length >= open.length && rest.trim() === '';
-    return closes ? undefined : open;
-  }
-  // A backtick fence's info string may not contain backticks.
-  if (char === '`' && rest.includes('`')) return undefined;
-  return { opener: line.replace(/\r$/, '').trimStart(), closer: marker, char, length: marker.length };
+  const shaped = layout(safe, true);
+  return { text, blocks: blockChars(shaped) <= MARKDOWN_BLOCK_MAX_CHARS ? shaped : layout(safe, false) };
 };
 
 /** The fence left open at the end of `markdown`, if any: its closer is needed before appending a note. */

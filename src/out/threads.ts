@@ -7,6 +7,7 @@ import { stripMention, TEXT_SUBTYPES } from './message-text.js';
 import { type ReadMark, readMark } from './metadata.js';
 import type { SlackBudget } from './slack-budget.js';
 import { toSlackAppError } from './slack-error.js';
+import { tableBlockMarkdown } from './tables.js';
 
 interface SlackMessage {
   ts?: string;
@@ -36,12 +37,13 @@ export interface NameCache {
 const MAX_PAGES = 200;
 
 /**
- * The text of one of the bot's messages: answers carry it in `markdown` blocks, and their `text`
- * is only a short notification fallback.
+ * The text of one of the bot's messages: answers carry it in `markdown` blocks (and a `table`
+ * block, read back as Markdown), and their `text` is only a short notification fallback.
  */
 const answerTextOf = (m: SlackMessage): string => {
   const parts = (m.blocks ?? []).flatMap((b) => {
-    const block = b as { type?: unknown; text?: unknown };
+    const block = b as { type?: unknown; text?: unknown; rows?: unknown };
+    if (block.type === 'table') return [tableBlockMarkdown(block)];
     return block.type === 'markdown' && typeof block.text === 'string' ? [block.text] : [];
   });
   return parts.length ? parts.join('\n') : (m.text ?? '');

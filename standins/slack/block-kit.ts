@@ -34,6 +34,11 @@ const MAX_PLAIN_TEXT_INPUT = 3000;
 const MAX_VIEW_TITLE = 24;
 const MAX_PRIVATE_METADATA = 3000;
 const MAX_VIEW_BYTES = 250_000;
+/** `table`: 100 rows of 20 cells, 20 column settings, one table and 10,000 characters of cells a message. */
+const MAX_TABLE_ROWS = 100;
+const MAX_TABLE_CELLS = 20;
+const MAX_TABLE_CELL_TEXT = 10_000;
+const TABLE_ALIGN = ['left', 'center', 'right'];
 /** Slack publishes no number: in practice messages past about 13,000 characters of block text get `msg_blocks_too_long`. */
 export const DEFAULT_BLOCKS_TEXT_LIMIT = 13_000;
 
@@ -163,6 +168,46 @@ const inputErrors = (block: Record<string, unknown>, at: string, errors: string[
     errors.push(tooLong(max, `${at}/element/initial_value`));
 };
 
+/** A `table` block's rows, cells and column settings; returns the characters of its cells. */
+const tableErrors = (block: Record<string, unknown>, at: string, errors: string[]): number => {
+  const rows = Array.isArray(block.rows) ? block.rows : undefined;
+  if (!rows?.length) errors.push(`must provide at least 1 item [json-pointer:${at}/rows]`);
+  else if (rows.length > MAX_TABLE_ROWS) errors.push(tooMany(MAX_TABLE_ROWS, `${at}/rows`));
+  let chars = 0;
+  rows?.forEach((row, i) => {
+    if (!Array.isArray(row) || row.length === 0) {
+      errors.push(`must provide at least 1 item [json-pointer:${at}/rows/${i}]`);
+      return;
+    }
+    if (row.length > MAX_TABLE_CELLS) errors.push(tooMany(MAX_TABLE_CELLS, `${at}/rows/${i}`));
+    row.forEach((cell, j) => {
+      const where = `${at}/rows/${i}/${j}`;
+      if (!isObject(cell) || (cell.type !== 'raw_text' && cell.type !== 'rich_text'))
+        errors.push(`must be one of raw_text, rich_text [json-pointer:${where}/type]`);
+      else if (cell.type === 'raw_text') {
+        if (typeof cell.text !== 'string' || cell.text.length === 0)
+          errors.push(`must be more than 0 characters [json-pointer:${where}/text]`);
+        else chars += cell.text.length;
+      }
+    });
+  });
+  const settings = block.column_settings;
+  if (settings !== undefined) {
+    if (!Array.isArray(settings)) errors.push(`must be an array [json-pointer:${at}/column_settings]`);
+    else {
+      if (settings.length > MAX_TABLE_CELLS) errors.push(tooMany(MAX_TABLE_CELLS, `${at}/column_settings`));
+      settings.forEach((c, j) => {
+        if (!isObject(c)) errors.push(`must provide an object [json-pointer:${at}/column_settings/${j}]`);
+        else if (c.align !== undefined && !TABLE_ALIGN.includes(String(c.align)))
+          errors.push(
+            `must be one of ${TABLE_ALIGN.join(', ')} [json-pointer:${at}/column_settings/${j}/align]`,
+          );
+      });
+    }
+  }
+  return chars;
+};
+
 /** The checks of one block; returns the characters of markdown it holds. */
 const checkBlock = (block: Record<string, unknown>, at: string, errors: string[]): number => {
   if (typeof block.block_id === 'string' && block.block_id.length > MAX_BLOCK_ID)
@@ -226,14 +271,23 @@ export const blockErrors = (blocks: unknown[], maxBlocks: number): string[] => {
   const errors: string[] = [];
   if (blocks.length > maxBlocks) errors.push(tooMany(maxBlocks, '/blocks'));
   let markdownTotal = 0;
+  let tables = 0;
+  let tableChars = 0;
   blocks.forEach((block, i) => {
     const at = `/blocks/${i}`;
     if (!isObject(block) || typeof block.type !== 'string') {
       errors.push(`missing required field: type [json-pointer:${at}]`);
       return;
     }
-    markdownTotal += checkBlock(block, at, errors);
+    if (block.type === 'table') {
+      tables += 1;
+      tableChars += tableErrors(block, at, errors);
+    } else markdownTotal += checkBlock(block, at, errors);
   });
+  // Slack answers a second table with `invalid_attachments` (`only_one_table_allowed`).
+  if (tables > 1) errors.push('only_one_table_allowed [json-pointer:/blocks]');
+  if (tableChars > MAX_TABLE_CELL_TEXT)
+    errors.push(`table cells exceed ${MAX_TABLE_CELL_TEXT} characters in total [json-pointer:/blocks]`);
   // Text objects may not be empty (a blank label or section text is refused).
   for (const t of textObjects(blocks, ''))
     if (t.text.length === 0)

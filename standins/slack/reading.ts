@@ -16,10 +16,23 @@ const isMarkdownBlock = (b: unknown): b is { type: 'markdown'; text: string } =>
   (b as { type?: unknown }).type === 'markdown' &&
   typeof (b as { text?: unknown }).text === 'string';
 
-/** What a message shows: its `markdown` blocks (where answers live) when it has them, else its text. */
+/** A `table` block as a reader takes it in: one line a row, cells between pipes. */
+const tableText = (b: unknown): string | undefined => {
+  if (!isObject(b) || b.type !== 'table' || !Array.isArray(b.rows)) return undefined;
+  const cell = (c: unknown) => (isObject(c) && typeof c.text === 'string' ? c.text : '');
+  return b.rows.map((r) => `| ${(Array.isArray(r) ? r : []).map(cell).join(' | ')} |`).join('\n');
+};
+
+/**
+ * What a message shows: its `markdown` blocks (where answers live) and `table` blocks, in order,
+ * when it has them, else its text.
+ */
 export const shownText = (m: SlackMessage): string => {
-  const md = (m.blocks ?? []).filter(isMarkdownBlock).map((b) => b.text);
-  return md.length ? md.join('\n') : m.text;
+  const shownBlocks = (m.blocks ?? []).flatMap((b) => {
+    const text = isMarkdownBlock(b) ? b.text : tableText(b);
+    return text === undefined ? [] : [text];
+  });
+  return shownBlocks.length ? shownBlocks.join('\n') : m.text;
 };
 
 /** The message with `text` replaced by what it shows. */

@@ -64,6 +64,19 @@ describe('reading a session thread', () => {
     expect(turns[1]?.text).toBe(long);
   });
 
+  it('reads an answer’s table block back as a Markdown table, in its place', async () => {
+    const r = await reader();
+    const root = slack.addMessage({ channel: 'C9', user: 'U1', text: '<@U0BOT> stock?' });
+    const answer = 'Stock:\n\n| Item | Qty |\n|---|--:|\n| pen \\| ink | 12 |\n\nThat is all.';
+    const { text, blocks } = toAnswerBlocks(answer);
+    expect(blocks.map((b) => b.type)).toEqual(['markdown', 'table', 'markdown']);
+    slack.addMessage({ channel: 'C9', thread_ts: root.ts, user: 'U0BOT', bot_id: 'B0BOT', text, blocks });
+    const turns = await r.read('C9', root.ts);
+    expect(turns[1]?.text).toBe(
+      'Stock:\n\n\n| Item | Qty |\n|---|---|\n| pen \\| ink | 12 |\n\nThat is all.',
+    );
+  });
+
   it('finds an earlier run’s answer by its job id across pages, and nothing for another job', async () => {
     const r = await reader({ maxRepliesPerPage: 2 });
     const root = slack.addMessage({ channel: 'C2', user: 'U1', text: 'later a job' });
