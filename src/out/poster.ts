@@ -100,10 +100,14 @@ export interface SlackPoster extends MessagesTabWriter {
   ): Promise<{ ts: string[] }>;
   /** A status note ("Queued…", an error): marked so that it is never read back as part of the conversation. */
   note(target: ReplyTarget, text: string, about: NoteAbout, opts?: InPlace): Promise<{ ts: string[] }>;
-  /** Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves with its ts. */
+  /**
+   * Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves with
+   * its ts. `threadTs`: a reply in that thread instead (a message shortcut's question), showing
+   * `shown` (our own wording around the user's words) rather than the quoted question.
+   */
   question(
     channelId: string,
-    asked: { requestId: string; userId: string; question: string },
+    asked: { requestId: string; userId: string; question: string; threadTs?: string; shown?: string },
   ): Promise<string>;
   /** Puts a request's end badge on the message that asked it. */
   badge(channel: string, ts: string, badge: Badge): Promise<void>;
@@ -249,17 +253,19 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
             ? { type: 'failure', requestId: about.requestId, jobId: about.jobId }
             : { type: 'note', requestId: about.requestId, kind: about.kind },
       }),
-    question: async (channelId, asked) => {
+    question: async (channelId, { threadTs, shown, ...asked }) => {
       // The question is the user's text, posted by the bot: it must not ping or hide a link either.
       const quoted = neutralize(asked.question).replace(/\n/g, '\n>');
       const res = await call('chat.postMessage', channelId, () =>
         client.chat.postMessage({
           channel: channelId,
-          text: `<@${asked.userId}> asked:\n>${quoted}`,
+          text: shown !== undefined ? neutralize(shown) : `<@${asked.userId}> asked:\n>${quoted}`,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           unfurl_links: false,
           metadata: toMetadata({ type: 'question', ...asked }),
         }),
       );
+      if (threadTs) status.postedIn(channelId, threadTs);
       return requireTs(res.ts, 'chat.postMessage');
     },
     badge: (channel, ts, badge) => react(channel, ts, deps.badges[badge]),
