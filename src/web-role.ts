@@ -89,6 +89,10 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     logger,
     metrics,
     ...(deps.oauth ? { installations: forgetting(deps.oauth.installations, deps.workspaces) } : {}),
+    shortcuts: {
+      openModal: (trigger_id, view) => client.views.open({ trigger_id, view }),
+      respond: poster.respond,
+    },
   });
 
   // After the ack: the request handler, and the overview's commands and buttons.

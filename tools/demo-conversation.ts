@@ -1,5 +1,6 @@
 import { readMark } from '../src/out/metadata.js';
 import { ACTION_IDS } from '../src/out/views/actions.js';
+import { SHORTCUT_IDS } from '../src/out/views/shortcut-modal.js';
 import { botReplies, feedbackButtonsOf } from '../standins/slack/index.js';
 import {
   ALICE,
@@ -229,4 +230,30 @@ export const conversation = async (d: Demo) => {
   });
   out();
   out(indent(thread(d, stopTs)));
+
+  await step('Alice uses the message shortcut “Summarize thread” on her first thread', async () => {
+    const sc = await d.driver.messageShortcut({
+      user: ALICE,
+      callbackId: SHORTCUT_IDS.summarize,
+      channel: CHANNEL,
+      messageTs: rootTs,
+    });
+    acked(sc.ack.status, 'the shortcut');
+    const marked = (type: string) =>
+      d.slack.messages(CHANNEL, rootTs).filter((m) => readMark(m.metadata)?.type === type);
+    const asked = await wait(d, 'the summary request in the thread', () => marked('question')[0]);
+    out(`   ${slackText(asked.text ?? '', names)}`);
+    const after = (m: { ts: string }) => Number(m.ts) > Number(asked.ts);
+    const queuedNote = await wait(d, 'the ⏳ note in the thread', () => marked('note').find(after));
+    out(`   ${slackText(queuedNote.text ?? '', names)} (queued for the worker, like /ask later)`);
+    await wait(d, 'the ✅ badge on the summary request', () => {
+      const now = d.slack.reactions(CHANNEL, asked.ts);
+      return now.length === 1 && now[0] === 'white_check_mark';
+    });
+    const summaries = marked('answer').filter(after);
+    check(summaries.length === 1, `expected one summary in the thread, found ${summaries.length}`);
+    return `summarised in the background, in the thread; badge ${badges(reactionAdds(d, asked.ts))}, and a Home inbox entry`;
+  });
+  out();
+  out(indent(thread(d, rootTs)));
 };

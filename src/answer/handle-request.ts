@@ -27,6 +27,7 @@ import type { ContextBuilder } from './context.js';
 import type { ForegroundAnswerer } from './foreground.js';
 import { createForegroundRequests } from './foreground-request.js';
 import { parseLater, route } from './routing.js';
+import { cannotPostIn, inviteText, NO_TEXT, shortcutQuestion, shortcutShown } from './shortcut-request.js';
 
 export interface RequestHandlerDeps {
   config: Pick<Config, 'queue'>;
@@ -214,9 +215,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       }
       text = request.command.question;
     }
-    const laterQuestion = parseLater(text);
-    let later = laterQuestion !== undefined;
-    const question = laterQuestion ?? text;
+    // A message shortcut says itself what it asks, and whether in the background (all but `ask`).
+    const shortcut = request.source === 'shortcut' ? request.shortcut : undefined;
+    const laterQuestion = shortcut ? undefined : parseLater(text);
+    let later = shortcut ? shortcut.kind !== 'ask' : laterQuestion !== undefined;
+    const question = shortcut ? shortcutQuestion(request, shortcut) : (laterQuestion ?? text);
     let settings = BUILT_IN;
     /** Told privately and logged; never a lock wait, a Slack read or an LLM call first. */
     const refuse = async (err: unknown, threadTs: string) => {
@@ -296,13 +299,68 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       }
     }
 
-    const ts = request.ts ?? '';
+    // A shortcut's place in its thread's order is when it was used: it has no message of its own.
+    const ts = shortcut?.orderTs ?? request.ts ?? '';
     // A top-level mention starts a session the bot follows; a mention inside someone's thread
     // answers once, with the thread as context; in a DM every message's thread is a session.
     const threadTs = request.threadTs ?? ts;
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs };
+    /** What ends a request that failed past the policy and limits (every disposition but `retry`). */
+    const failed = async (err: unknown) => {
+      const disposition = dispositionOf(err);
+      if (disposition === 'retry') throw err;
+      if (disposition === 'ignore') {
+        rlog.info({ err: errorFields(err), disposition }, 'request ended without a reply');
+        return;
+      }
+      if (disposition === 'tell_privately') return refuse(err, threadTs);
+      rlog.error({ err: errorFields(err), disposition }, 'request failed');
+      await bestEffort(rlog, 'error note', () =>
+        deps.poster.note({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
+          requestId: request.id,
+          kind: 'error',
+        }),
+      );
+    };
+    /**
+     * A message shortcut, holding the thread's lock: its question goes into the thread as the bot's
+     * message marked as the requester's (so others see who asked, and it carries the badge), unless
+     * the message itself is the question (`later`) or the answer is private; then it is answered
+     * like a mention of that thread. The thread is read afresh unless the bot follows it; *Ask about
+     * this* makes it a session the bot follows.
+     */
+    const shortcutLocked = async (use: NonNullable<typeof shortcut>, signal: AbortSignal) => {
+      if (!question.trim()) return tellPrivately(request, threadTs, NO_TEXT);
+      try {
+        const fresh = !(await deps.followed.isFollowed(request.teamId, request.channelId, threadTs));
+        let questionTs = use.kind === 'later' ? use.messageTs : use.orderTs;
+        let badgeTs = use.messageTs;
+        if (use.kind !== 'later' && !settings.policy.private) {
+          // A re-run reuses the question it already posted.
+          questionTs =
+            (await deps.requests.rootOf(request.id)) ??
+            (await deps.poster.question(request.channelId, {
+              requestId: request.id,
+              userId: request.userId,
+              question,
+              threadTs,
+              shown: shortcutShown(request.userId, request, use),
+            }));
+          await deps.requests.rememberRoot(request.id, questionTs);
+          badgeTs = questionTs;
+        }
+        if (use.kind === 'ask') await deps.followed.follow(request.teamId, request.channelId, threadTs);
+        const opts = { fresh, isNew: false, badgeTs, questionTs, rerun };
+        await answer(request, threadTs, question, later, opts, settings, signal);
+      } catch (err) {
+        if (!cannotPostIn(err)) return failed(err);
+        rlog.info({ slackError: slackErrorCode(err) }, 'shortcut in a channel the bot cannot use');
+        await tellPrivately(request, threadTs, inviteText(request.channelId));
+      }
+    };
     // Runs holding the thread's lock; `signal` aborts the answer if the lock is lost meanwhile.
     const locked = async (signal: AbortSignal) => {
+      if (shortcut) return shortcutLocked(shortcut, signal);
       if (!question.trim()) {
         await deps.poster.note(
           { channelId: request.channelId, threadTs },
@@ -333,20 +391,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         const opts = { fresh, isNew, badgeTs: ts, questionTs: ts, rerun };
         await answer(request, threadTs, question, later, opts, settings, signal);
       } catch (err) {
-        const disposition = dispositionOf(err);
-        if (disposition === 'retry') throw err;
-        if (disposition === 'ignore') {
-          rlog.info({ err: errorFields(err), disposition }, 'request ended without a reply');
-          return;
-        }
-        if (disposition === 'tell_privately') return refuse(err, threadTs);
-        rlog.error({ err: errorFields(err), disposition }, 'request failed');
-        await bestEffort(rlog, 'error note', () =>
-          deps.poster.note({ channelId: request.channelId, threadTs }, `⚠️ ${userMessageFor(err)}`, {
-            requestId: request.id,
-            kind: 'error',
-          }),
-        );
+        await failed(err);
       }
     };
     if (!(await admittedByPolicy(threadTs))) {

@@ -4,7 +4,27 @@
  */
 
 /** How the request reached us. */
-export type RequestSource = 'mention' | 'thread_reply' | 'dm' | 'command';
+export type RequestSource = 'mention' | 'thread_reply' | 'dm' | 'command' | 'shortcut';
+
+/**
+ * A message shortcut (manifest `shortcuts`, type `message`): *Ask Backchannel about this* (`ask`,
+ * through its modal), *Summarize thread* (`summarize`) and *Answer in background* (`later`).
+ */
+export type ShortcutKind = 'ask' | 'summarize' | 'later';
+
+/** What a shortcut was used on, read at the edge. */
+export interface ShortcutUse {
+  kind: ShortcutKind;
+  /** The message the shortcut was used on (its thread is the request's `threadTs`). */
+  messageTs: string;
+  /**
+   * The request's place in its thread's order, ts-shaped: when the shortcut was used (Slack's
+   * `action_ts`), or the modal submitted.
+   */
+  orderTs: string;
+  /** `ask`: the start of the message asked about, quoted for the model. */
+  excerpt?: string;
+}
 
 /**
  * What an `/ask` command asks for, parsed once at the edge. `help` never gets this far: the edge
@@ -18,7 +38,10 @@ export type AskCommand =
 
 /** A user's message the bot accepted: written to Redis before the ack. */
 export interface AcceptedRequest {
-  /** Stable id: `${teamId}:${channelId}:${ts}` for messages; `${teamId}:cmd:${triggerId}` for commands. */
+  /**
+   * Stable id: `${teamId}:${channelId}:${ts}` for messages; `${teamId}:cmd:${triggerId}` for commands;
+   * `${teamId}:sc:${triggerId}` for message shortcuts.
+   */
   id: string;
   source: RequestSource;
   teamId: string;
@@ -36,6 +59,11 @@ export interface AcceptedRequest {
   responseUrl?: string;
   /** Slash command only: what it asks for. */
   command?: AskCommand;
+  /**
+   * Message shortcut only: which, and on what. `text` is the question typed in the modal (`ask`),
+   * the message's text (`later`), or empty (`summarize`); `responseUrl` is the shortcut's.
+   */
+  shortcut?: ShortcutUse;
   receivedAt: number;
 }
 

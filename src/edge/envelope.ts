@@ -138,6 +138,19 @@ const viewEnvelopeSchema = z.looseObject({
   }),
 });
 
+/**
+ * A message shortcut (`message_action`): Bolt routes it by `callback_id` and reads `channel.id`,
+ * `team.id` and `user.id`. (The bot has no global shortcuts: `type: shortcut` stays refused.)
+ */
+const shortcutEnvelopeSchema = z.looseObject({
+  type: z.literal('message_action'),
+  callback_id: z.string().max(255),
+  user: z.looseObject({ id: slackId, team_id: slackId.nullish() }),
+  team: nullableObjectWithId,
+  enterprise: nullableObjectWithId,
+  channel: z.looseObject({ id: slackId }).optional(),
+});
+
 /** Read by Bolt on every body whose `response_url` is empty: `response_urls[0].response_url`. */
 const responseUrlsSchema = z.looseObject({
   response_urls: z
@@ -184,6 +197,10 @@ export const screenSlackBody = (body: unknown): Screened => {
     return viewEnvelopeSchema.safeParse(body).success
       ? { action: 'forward', kind: 'view' }
       : refuse('malformed view payload');
+  if (body.type === 'message_action')
+    return shortcutEnvelopeSchema.safeParse(body).success
+      ? { action: 'forward', kind: 'action' }
+      : refuse('malformed shortcut');
   return refuse('unknown payload type');
 };
 

@@ -106,11 +106,20 @@ export interface SlackPoster extends MessagesTabWriter {
   /**
    * Posts the thread root for `/ask`, quoting the asker; read back as the asker's turn. Resolves
    * with its ts. `private`: the question is neither shown nor kept in the message (answers there
-   * are private): the root only says someone asked.
+   * are private): the root only says someone asked. `threadTs`: a reply in that thread instead (a
+   * message shortcut's question), showing `shown` (our own wording around the user's words) rather
+   * than the quoted question.
    */
   question(
     channelId: string,
-    asked: { requestId: string; userId: string; question: string; private?: boolean },
+    asked: {
+      requestId: string;
+      userId: string;
+      question: string;
+      private?: boolean;
+      threadTs?: string;
+      shown?: string;
+    },
   ): Promise<string>;
   /** Puts a request's end badge on the message that asked it. */
   badge(channel: string, ts: string, badge: Badge): Promise<void>;
@@ -256,7 +265,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
             ? { type: 'failure', requestId: about.requestId, jobId: about.jobId }
             : { type: 'note', requestId: about.requestId, kind: about.kind },
       }),
-    question: async (channelId, { private: privately, ...asked }) => {
+    question: async (channelId, { private: privately, threadTs, shown, ...asked }) => {
       // The question is the user's text, posted by the bot: it must not ping or hide a link either.
       const quoted = neutralize(asked.question).replace(/\n/g, '\n>');
       const text = privately
@@ -266,11 +275,13 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
       const res = await call('chat.postMessage', channelId, () =>
         client.chat.postMessage({
           channel: channelId,
-          text,
+          text: shown !== undefined && !privately ? neutralize(shown) : text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           unfurl_links: false,
           metadata: toMetadata({ type: 'question', ...kept }),
         }),
       );
+      if (threadTs) status.postedIn(channelId, threadTs);
       return requireTs(res.ts, 'chat.postMessage');
     },
     badge: (channel, ts, badge) => react(channel, ts, deps.badges[badge]),

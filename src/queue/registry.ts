@@ -1,6 +1,6 @@
 import type { JobsOptions, QueueBaseOptions } from 'bullmq';
 import { z } from 'zod';
-import type { AcceptedRequest, AskCommand, Priority } from '../core/domain.js';
+import type { AcceptedRequest, AskCommand, Priority, ShortcutUse } from '../core/domain.js';
 
 /**
  * The one typed registry of queues, job names, payload schemas and options. Workers parse
@@ -15,9 +15,16 @@ const askCommandSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ask'), question: z.string() }),
 ]) satisfies z.ZodType<AskCommand>;
 
+const shortcutUseSchema = z.object({
+  kind: z.enum(['ask', 'summarize', 'later']),
+  messageTs: z.string().min(1),
+  orderTs: z.string().min(1),
+  excerpt: z.string().max(3000).optional(),
+}) satisfies z.ZodType<ShortcutUse>;
+
 export const acceptedRequestSchema = z.object({
   id: z.string().min(1),
-  source: z.enum(['mention', 'thread_reply', 'dm', 'command']),
+  source: z.enum(['mention', 'thread_reply', 'dm', 'command', 'shortcut']),
   teamId: z.string().min(1),
   channelId: z.string().min(1),
   userId: z.string().min(1),
@@ -27,6 +34,7 @@ export const acceptedRequestSchema = z.object({
   isDm: z.boolean(),
   responseUrl: z.string().optional(),
   command: askCommandSchema.optional(),
+  shortcut: shortcutUseSchema.optional(),
   receivedAt: z.number(),
 }) satisfies z.ZodType<AcceptedRequest>;
 

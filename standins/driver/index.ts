@@ -8,6 +8,8 @@ import {
   ephemeralClickPayload,
   type FeedbackClickOptions,
   feedbackClickPayload,
+  type MessageShortcutOptions,
+  messageShortcutPayload,
   viewSubmissionPayload,
 } from './interactions.js';
 import {
@@ -24,7 +26,7 @@ import { nowSeconds } from './signing.js';
 
 export type { BlockActionOptions } from './actions.js';
 export { type Ack, type Delivery, type SendOptions, SLACK_ACK_DEADLINE_MS } from './deliver.js';
-export type { FeedbackClickOptions } from './interactions.js';
+export type { FeedbackClickOptions, MessageShortcutOptions } from './interactions.js';
 export type { ViewingOptions } from './payloads.js';
 export { signSlackBody, slackSignature } from './signing.js';
 
@@ -286,6 +288,15 @@ export class SlackDriver {
   ephemeralAction(e: Ephemeral, actionId: string) {
     const slack = this.requireSlack('ephemeralAction');
     return this.interact(actionId, (ids) => ephemeralClickPayload(this, slack, e, actionId, ids));
+  }
+
+  /**
+   * `user` uses a message shortcut on a message the stand-in holds (`message_action`, with a fresh
+   * trigger that views.open takes within 3 s, and a response_url); resolves with them and the ack.
+   */
+  messageShortcut(o: MessageShortcutOptions) {
+    const slack = this.requireSlack('messageShortcut');
+    return this.interact(o.callbackId, (ids) => messageShortcutPayload(this, slack, o, ids));
   }
 
   /** `user` submits a modal the stand-in stored, with `values` typed in (by block id, then action id). */

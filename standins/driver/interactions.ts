@@ -9,7 +9,7 @@ import { blockActionBase, interactionBase, type Workspace } from './payloads.js'
 /**
  * The interactions an AI app's answer gets, as Slack sends them: a click on its 👍/👎
  * (`feedback_buttons`, read from the message as the stand-in stores it), a button in an ephemeral
- * message, and a submitted modal (`view_submission`).
+ * message, a submitted modal (`view_submission`), and a message shortcut (`message_action`).
  */
 
 export interface FeedbackClickOptions {
@@ -145,4 +145,42 @@ const findElement = (node: unknown, actionId: string): Record<string, unknown> |
     if (hit) return hit;
   }
   return undefined;
+};
+
+export interface MessageShortcutOptions {
+  /** Who used the shortcut (not necessarily the message's author). */
+  user: string;
+  /** The shortcut's callback id (manifest `shortcuts`). */
+  callbackId: string;
+  channel: string;
+  /** The message it was used on, as the stand-in holds it. */
+  messageTs: string;
+}
+
+/**
+ * A message shortcut (`message_action`) on a message the stand-in holds, as Slack sends it: the
+ * whole message, its channel, a trigger (for a modal) and a response_url minted there.
+ */
+export const messageShortcutPayload = (
+  w: Workspace,
+  slack: SlackApiStandin,
+  o: MessageShortcutOptions,
+  ids: { triggerId: string; actionTs: string },
+): { payload: Record<string, unknown>; responseUrl: string } => {
+  const stored = slack.message(o.channel, o.messageTs);
+  if (!stored) throw new Error(`no message ${o.channel}/${o.messageTs} to use a shortcut on`);
+  const { channel: _c, stream: _s, ...message } = stored;
+  const responseUrl = slack.mintResponseUrl({ channel: o.channel, user: o.user }).url;
+  const base = interactionBase(w, { user: o.user, triggerId: ids.triggerId });
+  const payload = {
+    type: 'message_action',
+    ...base,
+    callback_id: o.callbackId,
+    action_ts: ids.actionTs,
+    message_ts: o.messageTs,
+    channel: { id: o.channel, name: o.channel.toLowerCase() },
+    message,
+    response_url: responseUrl,
+  };
+  return { payload, responseUrl };
 };

@@ -10,6 +10,7 @@ import { registerAppContextChanged } from './events/app-context-changed.js';
 import { registerAppHomeOpened } from './events/app-home-opened.js';
 import { registerAppUninstalled, type UninstallDeps } from './events/app-uninstalled.js';
 import { type MessageListenerDeps, registerMessageListeners } from './events/messages.js';
+import { registerMessageShortcuts, type ShortcutDeps } from './shortcuts/message-shortcuts.js';
 import { registerFeedbackComment } from './views/feedback-comment.js';
 import { registerPolicyEdit } from './views/policy-edit.js';
 
@@ -21,6 +22,8 @@ export type ListenerDeps = Omit<MessageListenerDeps, 'intake'> & {
   intake: Pick<Intake, 'accept' | 'acceptWork'>;
   /** OAuth mode: the installations an uninstall deletes. */
   installations?: UninstallDeps['installations'];
+  /** The message shortcuts' modal and private replies (absent: the shortcuts are not registered). */
+  shortcuts?: Pick<ShortcutDeps, 'openModal' | 'respond'>;
 };
 
 export const registerListeners = (app: App, deps: ListenerDeps): void => {
@@ -40,4 +43,5 @@ export const registerListeners = (app: App, deps: ListenerDeps): void => {
   ])
     register(app, { intake, logger, metrics });
   registerAppUninstalled(app, { intake, logger, metrics, installations: deps.installations });
+  if (deps.shortcuts) registerMessageShortcuts(app, { ...deps, ...deps.shortcuts });
 };
