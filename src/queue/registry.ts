@@ -15,6 +15,17 @@ const askCommandSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('ask'), question: z.string() }),
 ]) satisfies z.ZodType<AskCommand>;
 
+/** A file shared with a request's message (what the context builder needs to read it). */
+export const fileRefSchema = z.object({
+  id: z.string().min(1).max(64),
+  name: z.string().max(300),
+  mimetype: z.string().max(200).optional(),
+  filetype: z.string().max(64).optional(),
+  size: z.number().int().min(0).optional(),
+  url: z.string().max(2048).optional(),
+  external: z.boolean().optional(),
+});
+
 export const acceptedRequestSchema = z.object({
   id: z.string().min(1),
   source: z.enum(['mention', 'thread_reply', 'dm', 'command']),
@@ -27,6 +38,7 @@ export const acceptedRequestSchema = z.object({
   isDm: z.boolean(),
   responseUrl: z.string().optional(),
   command: askCommandSchema.optional(),
+  files: z.array(fileRefSchema).max(50).optional(),
   receivedAt: z.number(),
 }) satisfies z.ZodType<AcceptedRequest>;
 
