@@ -50,7 +50,7 @@ export const createFileResolver = (deps: FileResolverDeps) => {
     }
     // Not downloaded at all: it would not be sent.
     if (!limits.vision && looksLikeImage(file))
-      return note(`a ${formatBytes(size)} image, not sent (image input is off)`);
+      return note(`an image (${formatBytes(size)}), not sent (image input is off)`);
     if (!file.url)
       return note(
         file.external

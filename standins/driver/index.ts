@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { SharedFileSeed } from '../slack/files.js';
 import { newTriggerId, TsClock } from '../slack/ids.js';
 import type { SlackApiStandin } from '../slack/index.js';
-import type { SharedFileSeed } from '../slack/files.js';
 import type { Ephemeral, StoredView } from '../slack/types.js';
 import { type BlockActionOptions, blockActionPayload } from './actions.js';
 import { type Ack, type Delivery, deliver, type Request, type SendOptions } from './deliver.js';

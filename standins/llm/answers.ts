@@ -31,7 +31,10 @@ export const imageParts = (messages: ChatMessageLike[]): string[] =>
   messages.flatMap((m) =>
     Array.isArray(m.content)
       ? m.content.flatMap((p) =>
-          isObject(p) && p.type === 'image_url' && isObject(p.image_url) && typeof p.image_url.url === 'string'
+          isObject(p) &&
+          p.type === 'image_url' &&
+          isObject(p.image_url) &&
+          typeof p.image_url.url === 'string'
             ? [p.image_url.url]
             : [],
         )

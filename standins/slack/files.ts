@@ -163,7 +163,14 @@ export class SharedFiles {
     while (record.sent < total && !res.destroyed) {
       const piece = chunk.subarray(0, Math.min(chunk.length, total - record.sent));
       record.sent += piece.length;
-      if (!res.write(piece)) await new Promise<void>((r) => res.once('drain', r).once('close', r));
+      if (!res.write(piece))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done).off('close', done);
+            resolve();
+          };
+          res.on('drain', done).on('close', done);
+        });
     }
     res.end();
   }

@@ -79,7 +79,11 @@ export const extractFile = async (
       }
     }
     case 'image': {
-      if (!limits.vision) return notRead(file, bytes.length, 'an image, not sent (image input is off)');
+      if (!limits.vision)
+        return {
+          kind: 'note',
+          text: `an image (${formatBytes(bytes.length)}), not sent (image input is off)`,
+        };
       try {
         return { kind: 'image', url: (await imageDataUrl(bytes)).url };
       } catch {
