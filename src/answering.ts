@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import { createContextBuilder } from './answer/context.js';
+import { createFileResolver } from './answer/files.js';
 import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
 import type { Logger } from './core/logger.js';
@@ -9,6 +10,8 @@ import { currentWorkspace } from './core/workspace.js';
 import { turnTokens } from './llm/budget.js';
 import type { LlmClient } from './llm/client.js';
 import { createRedisBudgetStore } from './out/budget-store.js';
+import { createDownloader, fileOrigins } from './out/files/download.js';
+import { extractFile } from './out/files/extract.js';
 import { createSlackPoster } from './out/poster.js';
 import {
   type BudgetMetrics,
@@ -22,6 +25,7 @@ import type { Workspaces } from './out/workspaces.js';
 import type { Fairness } from './queue/fairness.js';
 import type { QueueTracing } from './queue/registry.js';
 import type { QueueWatch } from './queue/watch.js';
+import { createFileTextStore } from './sessions/file-texts.js';
 import { createHistoryStore } from './sessions/history.js';
 import type { Keys } from './sessions/keys.js';
 import { createNameCache } from './sessions/names.js';
@@ -29,7 +33,7 @@ import type { RequestStore } from './sessions/requests.js';
 import { createSessionSupport } from './sessions/session-support.js';
 
 export interface AnsweringDeps {
-  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji' | 'redis' | 'slack'>;
+  config: Pick<Config, 'nativeStreaming' | 'sessions' | 'openai' | 'emoji' | 'redis' | 'slack' | 'files'>;
   redis: Redis;
   keys: Keys;
   identity: SlackIdentity;
@@ -83,7 +87,15 @@ const answeringOn = (deps: AnsweringDeps, client: WebClient, budget: SlackBudget
     count: turnTokens,
     budgetTokens: config.openai.contextTokenBudget,
   });
-  const context = createContextBuilder({ history, reader, config: config.openai });
+  // Shared files, downloaded with the bot token of the workspace the work runs in.
+  const files = createFileResolver({
+    store: createFileTextStore({ redis, keys, ttlSeconds: config.sessions.historyTtlSeconds }),
+    download: createDownloader({ allowedOrigins: fileOrigins(config.slack.apiUrl) }),
+    extract: (file, bytes) => extractFile(file, bytes, config.files),
+    limits: config.files,
+    logger,
+  });
+  const context = createContextBuilder({ history, reader, config: config.openai, files });
   return { client, poster, reader, history, context, budget, call: createSlackCall(budget) };
 };
 

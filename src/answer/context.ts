@@ -1,19 +1,24 @@
 import type { Config } from '../core/config.js';
-import type { ChatMessage, Turn } from '../core/domain.js';
+import type { ChatMessage, FileRef, Turn } from '../core/domain.js';
 import { trimToBudget } from '../llm/budget.js';
 import type { HistoryStore, ThreadRef } from '../sessions/history.js';
+import { type FileResolver, filesUsed } from './files.js';
 
 export interface BuiltContext {
   messages: ChatMessage[];
   /** Prompt tokens after trimming. */
   tokens: number;
   droppedTurns: number;
+  /** Names of the shared files whose contents are in `messages` (for the result modal). */
+  files: string[];
 }
 
 export interface ContextDeps {
   history: Pick<HistoryStore, 'load'>;
   reader: { displayName(userId: string): Promise<string | undefined> };
   config: Pick<Config['openai'], 'systemPrompt' | 'contextTokenBudget' | 'maxAnswerTokens'>;
+  /** Reads the turns' shared files into them; without it, files are left out of the prompt. */
+  files?: Pick<FileResolver, 'expand'>;
 }
 
 /**
@@ -32,6 +37,8 @@ export interface QuestionRef extends ThreadRef {
   isNew?: boolean;
   /** The policy's system prompt for this request; defaults to SYSTEM_PROMPT. */
   systemPrompt?: string | undefined;
+  /** Files shared with the question's message. */
+  files?: FileRef[] | undefined;
 }
 
 export const createContextBuilder = (deps: ContextDeps) => ({
@@ -44,6 +51,7 @@ export const createContextBuilder = (deps: ContextDeps) => ({
       ...(name ? { name } : {}),
       text: q.question,
       ts: q.questionTs,
+      ...(q.files?.length ? { files: q.files } : {}),
     };
     return this.build({ teamId: q.teamId, channelId: q.channelId, threadTs: q.threadTs }, turn, {
       fresh: q.fresh,
@@ -70,13 +78,20 @@ export const createContextBuilder = (deps: ContextDeps) => ({
       ),
       turns.find((t) => t.ts === question.ts) ?? question,
     ];
+    // A file's text counts as its turn's tokens: read before trimming, so trimming sees it.
+    const withFiles = deps.files ? await deps.files.expand(thread.teamId, upTo) : upTo;
     const trimmed = await trimToBudget({
       systemPrompt: opts.systemPrompt ?? deps.config.systemPrompt,
-      turns: upTo,
+      turns: withFiles,
       budget: deps.config.contextTokenBudget,
       reserve: deps.config.maxAnswerTokens,
     });
-    return { messages: trimmed.messages, tokens: trimmed.tokens, droppedTurns: trimmed.droppedTurns };
+    return {
+      messages: trimmed.messages,
+      tokens: trimmed.tokens,
+      droppedTurns: trimmed.droppedTurns,
+      files: filesUsed(withFiles, trimmed.messages),
+    };
   },
 });
 

@@ -44,7 +44,8 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
   const run = async (
     job: AnswerJob,
     messages: ChatMessage[],
-    opts: { interrupted: boolean; signal?: AbortSignal },
+    /** `files`: the shared files the prompt holds, listed with the result. */
+    opts: { interrupted: boolean; signal?: AbortSignal; files?: string[] },
     log: Logger,
   ): Promise<void> => {
     // Listening before the record says `answering`: a stop that finds the record finds the answer.
@@ -59,7 +60,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
   const runTracked = async (
     job: AnswerJob,
     messages: ChatMessage[],
-    opts: { interrupted: boolean; signal?: AbortSignal; stop: AbortController },
+    opts: { interrupted: boolean; signal?: AbortSignal; files?: string[]; stop: AbortController },
     log: Logger,
   ): Promise<void> => {
     const { request, threadTs } = job;
@@ -118,6 +119,7 @@ export const createForegroundRequests = (deps: ForegroundRequestDeps) => {
         const result = toRequestResult(outcome.result, {
           totalMs: Date.now() - request.receivedAt,
           ts: outcome.ts[0],
+          files: opts.files,
         });
         await bestEffort(log, 'result', () => deps.requests.setResult(request.id, result));
       }

@@ -151,6 +151,7 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
         fresh: opts.fresh,
         isNew: opts.isNew,
         systemPrompt: settings.policy.systemPrompt,
+        files: request.files,
       });
       const decision = route({
         later,
@@ -192,7 +193,11 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
       foregroundRequests.run(
         job,
         built.messages,
-        { interrupted: earlier?.state === 'answering', ...(signal ? { signal } : {}) },
+        {
+          interrupted: earlier?.state === 'answering',
+          files: built.files,
+          ...(signal ? { signal } : {}),
+        },
         rlog,
       ),
     );
@@ -361,7 +366,8 @@ export const createRequestHandler = (deps: RequestHandlerDeps) => {
     // Runs holding the thread's lock; `signal` aborts the answer if the lock is lost meanwhile.
     const locked = async (signal: AbortSignal) => {
       if (shortcut) return shortcutLocked(shortcut, signal);
-      if (!question.trim()) {
+      // A file shared with no words is still something to answer about (a DM, a followed thread).
+      if (!question.trim() && !request.files?.length) {
         await deps.poster.note(
           { channelId: request.channelId, threadTs },
           'Hi! Ask me a question here; `/ask help` shows what I can do.',

@@ -101,6 +101,14 @@ const schema = z
     LLM_IDLE_TIMEOUT_MS: int(30_000, 100),
     HISTORY_TTL_SECONDS: int(86_400, 60),
     BACKGROUND_TOKEN_THRESHOLD: int(8000, 1),
+    // Files in session threads (files.ts): caps per file and per request, download deadline,
+    // rows of a CSV and pages of a PDF read, and whether images go to the model.
+    FILE_MAX_BYTES: int(10 * 1024 * 1024, 1),
+    FILES_MAX_BYTES_PER_REQUEST: int(25 * 1024 * 1024, 1),
+    FILE_DOWNLOAD_TIMEOUT_MS: int(15_000, 100),
+    CSV_MAX_ROWS: int(200, 1),
+    PDF_MAX_PAGES: int(20, 1),
+    OPENAI_VISION: bool(false),
     FOREGROUND_MAX_IN_FLIGHT: int(16, 1),
     // Unset: as many as the LLM governor lets run at once (LLM_MAX_CONCURRENCY), or 32 without one.
     WORKER_CONCURRENCY: optionalStr.pipe(z.coerce.number<string | undefined>().int().min(1).optional()),
@@ -292,6 +300,16 @@ const toConfig = (e: Env, role: Role) => ({
     userDailyTokens: e.USER_DAILY_TOKENS,
     teamDailyTokens: e.TEAM_DAILY_TOKENS,
     prices: e.LLM_PRICES,
+  },
+  /** Files shared in session threads: read into the context within these limits. */
+  files: {
+    maxBytes: e.FILE_MAX_BYTES,
+    maxBytesPerRequest: e.FILES_MAX_BYTES_PER_REQUEST,
+    downloadTimeoutMs: e.FILE_DOWNLOAD_TIMEOUT_MS,
+    csvMaxRows: e.CSV_MAX_ROWS,
+    pdfMaxPages: e.PDF_MAX_PAGES,
+    /** Images become image inputs (the model must accept them); otherwise they are only named. */
+    vision: e.OPENAI_VISION,
   },
   nativeStreaming: e.NATIVE_STREAMING,
   /** The policy file (watched for changes), if any; Home edits live in Redis either way. */

@@ -64,8 +64,32 @@ export interface AcceptedRequest {
    * the message's text (`later`), or empty (`summarize`); `responseUrl` is the shortcut's.
    */
   shortcut?: ShortcutUse;
+  /** Files shared with the message (its turn's attachments); never downloaded at the edge. */
+  files?: FileRef[];
   receivedAt: number;
 }
+
+/**
+ * A file shared on a message, as Slack describes it: what the context builder needs to download
+ * and read it later (only ever in a session thread). `url` is `url_private_download`, which needs
+ * the bot token of the workspace; it is never shown to anyone.
+ */
+export interface FileRef {
+  id: string;
+  name: string;
+  mimetype?: string;
+  filetype?: string;
+  /** Bytes, as Slack says; the download still enforces its own cap. */
+  size?: number;
+  url?: string;
+  /** Slack Connect or an external (Google Drive…) file: the bot may not be able to read it. */
+  external?: boolean;
+}
+
+/** A text or image part of a Chat Completions user message (images only with OPENAI_VISION). */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'low' | 'high' | 'auto' } };
 
 /** Who the bot is in its workspace, from one `auth.test` at start-up. */
 export interface SlackIdentity {
@@ -90,13 +114,29 @@ export interface Turn {
    * turn entered the history cache, so trimming never re-tokenizes the thread.
    */
   tokens?: number;
+  /** Files shared with the message (references; cached with the history). */
+  files?: FileRef[];
+  /**
+   * What the context builder read from `files`, filled just before trimming and never cached with
+   * the turn: their text (or one-line notes), and images as data URLs when vision is on.
+   */
+  attachments?: string;
+  images?: { name: string; url: string }[];
 }
 
-/** A Chat Completions message. */
+/** A Chat Completions message: text, or text and image parts (vision). */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
-  content: string;
+  content: string | ContentPart[];
 }
+
+/** The text of a message's content, whichever form it has. */
+export const contentText = (content: ChatMessage['content']): string =>
+  typeof content === 'string' ? content : content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+
+/** How many images a message's content carries. */
+export const contentImages = (content: ChatMessage['content']): number =>
+  typeof content === 'string' ? 0 : content.filter((p) => p.type === 'image_url').length;
 
 /** Where an answer goes. */
 export interface ThreadTarget {

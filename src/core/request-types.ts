@@ -46,6 +46,8 @@ export interface RequestResult {
   finishedAt: number;
   /** ts of the first message of the posted answer. */
   ts?: string;
+  /** Names of the shared files whose contents the answer was given. */
+  files?: string[];
 }
 
 /** A rating of an answer: the feedback buttons under it. */

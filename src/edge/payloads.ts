@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { slackFilesSchema } from '../out/files/slack-file.js';
 
 /**
  * Zod schemas for the Slack payloads we act on, parsed at the edge. Unknown fields pass through;
@@ -50,6 +51,8 @@ export const messageEventSchema = z.object({
   channel: slackId,
   channel_type: shortName.optional(),
   team: slackId.optional(),
+  /** Shared files (`file_share` and files on ordinary messages): read as references only. */
+  files: slackFilesSchema.optional(),
 });
 export type MessageEvent = z.infer<typeof messageEventSchema>;
 

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ChatMessage, Turn } from '../core/domain.js';
+import { type ChatMessage, contentImages, contentText, type Turn } from '../core/domain.js';
 import { AppError } from '../core/errors.js';
 import { boundText, TRUNCATION_MARKER } from '../core/text.js';
 import { createBpeEncoder, parseRanks } from './bpe.js';
@@ -50,14 +50,24 @@ export const loadTokenizer = (): Promise<Tokenizer> => {
   return pending;
 };
 
+/**
+ * What one image input costs, as an estimate: OpenAI bills a high-detail image by its 512 px tiles
+ * (85 + 170 per tile); images are resized to at most 2048 × 768 px (files.ts), at most 6 tiles.
+ */
+export const IMAGE_TOKENS = 85 + 170 * 6;
+
 const messageCost = async (tk: Tokenizer, message: ChatMessage): Promise<number> =>
-  TOKENS_PER_MESSAGE + (await tk.count(message.content));
+  TOKENS_PER_MESSAGE +
+  (await tk.count(contentText(message.content))) +
+  IMAGE_TOKENS * contentImages(message.content);
 
 export const countTokens = async (text: string): Promise<number> => (await loadTokenizer()).count(text);
 
 /** Tokens of a turn's prompt message content: what the history cache stores as `Turn.tokens`. */
-export const turnTokens = async (turn: Turn): Promise<number> =>
-  (await loadTokenizer()).count(formatTurn(turn).content);
+export const turnTokens = async (turn: Turn): Promise<number> => {
+  const { content } = formatTurn(turn);
+  return (await (await loadTokenizer()).count(contentText(content))) + IMAGE_TOKENS * contentImages(content);
+};
 
 /** Prompt tokens of a Chat Completions request, approximately as the API bills them. */
 export const countMessages = async (messages: readonly ChatMessage[]): Promise<number> => {
@@ -194,13 +204,20 @@ const fitTurn = async (
   keep: 'start' | 'end',
 ): Promise<Priced | undefined> => {
   const priced = async (text: string): Promise<Priced> => {
-    const message = formatTurn({ ...turn, text });
+    const message = formatTurn({ ...turn, text, attachments: undefined });
     return { message, cost: await messageCost(tk, message) };
   };
   if (full.cost <= maxCost) return full;
   const marker = await priced(TRUNCATION_MARKER);
   if (marker.cost > maxCost) return undefined;
-  const tokens = await tk.encode(boundText(turn.text));
+  // A turn's files are cut with its text, on the side that goes: the question (its end kept) reads
+  // its files first so its own words survive; the root (its start kept) keeps its words first.
+  const body = !turn.attachments
+    ? boundText(turn.text)
+    : keep === 'end'
+      ? `${turn.attachments}\n\n${boundText(turn.text)}`
+      : `${boundText(turn.text)}\n\n${turn.attachments}`;
+  const tokens = await tk.encode(body);
   // Token boundaries can split a multi-byte character; drop the replacement characters that leaves.
   const clean = (s: string) => s.replace(/^\uFFFD+|\uFFFD+$/g, '');
   let n = Math.min(tokens.length - 1, maxCost - marker.cost);

@@ -1,5 +1,6 @@
-import type { ChatMessage } from '../core/domain.js';
+import { type ChatMessage, contentImages, contentText } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
+import { IMAGE_TOKENS } from './budget.js';
 import { LlmError } from './errors.js';
 import type { LlmGovernor, LlmPriority } from './governor.js';
 import type { GovernorMetrics } from './governor-metrics.js';
@@ -18,7 +19,11 @@ import type { LlmClient } from './types.js';
 
 /** The provider counts a request's tokens before it runs, from its text: about 4 characters a token. */
 export const estimatePromptTokens = (messages: readonly ChatMessage[]): number =>
-  messages.reduce((sum, m) => sum + 4 + Math.ceil(m.content.length / 4), 3);
+  messages.reduce(
+    (sum, m) =>
+      sum + 4 + Math.ceil(contentText(m.content).length / 4) + IMAGE_TOKENS * contentImages(m.content),
+    3,
+  );
 
 export const withGovernor = (
   llm: LlmClient,

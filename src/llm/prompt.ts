@@ -21,11 +21,26 @@ export interface BuildMessagesInput {
  */
 export const speakerOf = (turn: Turn): string => boundName(turn.name) || boundName(turn.userId) || 'someone';
 
-/** Every turn reaches the prompt through here, so here its text is bounded (bounds.ts). */
-export const formatTurn = (turn: Turn): ChatMessage =>
-  turn.role === 'assistant'
-    ? { role: 'assistant', content: boundText(turn.text) }
-    : { role: 'user', content: `${speakerOf(turn)}: ${boundText(turn.text)}` };
+/**
+ * Every turn reaches the prompt through here, so here its text is bounded (bounds.ts). A user
+ * turn's files follow its text (their size is bounded where they are read, files.ts); its images,
+ * when vision is on, become image parts after the text.
+ */
+export const formatTurn = (turn: Turn): ChatMessage => {
+  if (turn.role === 'assistant') return { role: 'assistant', content: boundText(turn.text) };
+  const text = `${speakerOf(turn)}: ${boundText(turn.text)}${turn.attachments ? `\n\n${turn.attachments}` : ''}`;
+  if (!turn.images?.length) return { role: 'user', content: text };
+  return {
+    role: 'user',
+    content: [
+      { type: 'text', text },
+      ...turn.images.map((i) => ({
+        type: 'image_url' as const,
+        image_url: { url: i.url, detail: 'auto' as const },
+      })),
+    ],
+  };
+};
 
 export const systemMessage = (systemPrompt: string, now?: Date): ChatMessage => ({
   role: 'system',

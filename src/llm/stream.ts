@@ -73,7 +73,8 @@ export const runAttempt = async (spec: AttemptSpec, progress: AttemptProgress): 
   const pending = spec.open(
     {
       model: spec.model,
-      messages: spec.messages,
+      // Our ChatMessage is a subset of the SDK's params (system and assistant turns are text only).
+      messages: spec.messages as ChatCompletionCreateParamsStreaming['messages'],
       // `max_tokens` rather than `max_completion_tokens`: Ollama, vLLM and older Azure
       // deployments only know this name.
       max_tokens: spec.maxTokens,

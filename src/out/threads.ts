@@ -3,6 +3,7 @@ import type { ThreadTarget, Turn } from '../core/domain.js';
 import { errorFields } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { boundName, isPlausibleSlackId } from '../core/text.js';
+import { toFileRefs } from './files/slack-file.js';
 import { stripMention, TEXT_SUBTYPES } from './message-text.js';
 import { type ReadMark, readMark } from './metadata.js';
 import type { SlackBudget } from './slack-budget.js';
@@ -18,6 +19,7 @@ interface SlackMessage {
   username?: string;
   blocks?: unknown[];
   metadata?: unknown;
+  files?: unknown[];
 }
 
 /** What an earlier run of a background job left in its thread (see `findEarlierRun`). */
@@ -104,10 +106,12 @@ export const createThreadReader = (deps: ThreadReaderDeps) => {
     }
     if (!TEXT_SUBTYPES.has(m.subtype) && m.subtype !== 'bot_message') return undefined;
     const text = stripMention(m.text ?? '', deps.identity.botUserId);
-    if (!text) return undefined;
-    if (m.bot_id || !m.user) return { role: 'user', name: m.username ?? 'a bot', text, ts: m.ts };
+    const refs = toFileRefs(m.files);
+    if (!text && !refs.length) return undefined;
+    const files = refs.length ? { files: refs } : {};
+    if (m.bot_id || !m.user) return { role: 'user', name: m.username ?? 'a bot', text, ts: m.ts, ...files };
     const name = await displayName(m.user);
-    return { role: 'user', userId: m.user, ...(name ? { name } : {}), text, ts: m.ts };
+    return { role: 'user', userId: m.user, ...(name ? { name } : {}), text, ts: m.ts, ...files };
   };
 
   /** The thread's messages, root first, a page at a time (through the Slack budget). */

@@ -1,7 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { bestEffort } from '../core/best-effort.js';
 import { dispositionOf } from '../core/disposition.js';
-import type { ChatMessage } from '../core/domain.js';
+import type { ChatMessage, FileRef } from '../core/domain.js';
 import { errorFields, errorMessage, isAppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Metrics } from '../core/metrics.js';
@@ -36,7 +36,9 @@ export interface AnswerContext {
     fresh: boolean;
     /** The policy's system prompt (the job carries it); defaults to SYSTEM_PROMPT. */
     systemPrompt?: string | undefined;
-  }): Promise<{ messages: ChatMessage[] }>;
+    /** Files shared with the question's message. */
+    files?: FileRef[] | undefined;
+  }): Promise<{ messages: ChatMessage[]; files?: string[] }>;
 }
 
 export interface AnswerProcessorDeps {
@@ -102,6 +104,8 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       isDm: request.isDm,
     };
     const thread = { teamId: request.teamId, channelId: request.channelId, threadTs: data.threadTs };
+    /** The shared files the prompt held, listed with the result. */
+    let usedFiles: string[] | undefined;
 
     /** The answer's last message carries its feedback buttons: clicks on it count for this request. */
     const linkFeedback = (lastTs: string | undefined) =>
@@ -162,7 +166,9 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
         questionTs: data.questionTs,
         fresh: data.freshHistory,
         systemPrompt: data.policy?.systemPrompt,
+        files: request.files,
       });
+      usedFiles = built.files;
       // BullMQ owns the retries here: one attempt, a classified error.
       const result = await deps.llm.stream({
         messages: built.messages,
@@ -231,7 +237,11 @@ export const createAnswerProcessor = (deps: AnswerProcessorDeps) => {
       await bestEffort(
         log,
         'result',
-        () => deps.requests.setResult(request.id, toRequestResult(result, { totalMs, ts: ts[0] })),
+        () =>
+          deps.requests.setResult(
+            request.id,
+            toRequestResult(result, { totalMs, ts: ts[0], files: usedFiles }),
+          ),
         { attempts: AFTER_POST_ATTEMPTS },
       );
       await ending.finish(data, jobId, { state: 'done', unread: true }, log);

@@ -21,6 +21,16 @@ const shortcutUseSchema = z.object({
   orderTs: z.string().min(1),
   excerpt: z.string().max(3000).optional(),
 }) satisfies z.ZodType<ShortcutUse>;
+/** A file shared with a request's message (what the context builder needs to read it). */
+export const fileRefSchema = z.object({
+  id: z.string().min(1).max(64),
+  name: z.string().max(300),
+  mimetype: z.string().max(200).optional(),
+  filetype: z.string().max(64).optional(),
+  size: z.number().int().min(0).optional(),
+  url: z.string().max(2048).optional(),
+  external: z.boolean().optional(),
+});
 
 export const acceptedRequestSchema = z.object({
   id: z.string().min(1),
@@ -35,6 +45,7 @@ export const acceptedRequestSchema = z.object({
   responseUrl: z.string().optional(),
   command: askCommandSchema.optional(),
   shortcut: shortcutUseSchema.optional(),
+  files: z.array(fileRefSchema).max(50).optional(),
   receivedAt: z.number(),
 }) satisfies z.ZodType<AcceptedRequest>;
 

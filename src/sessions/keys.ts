@@ -109,6 +109,11 @@ export const createKeys = (prefix: string) => {
     /** Set when a user was told the bot does not answer in a channel; its expiry is the once-a-day limit. */
     policyOffNotice: (teamId: string, channelId: string, userId: string) =>
       `${prefix}:user:${teamId}:${userId}:off:${channelId}`,
+    /**
+     * What was read from a shared file (JSON: its text or a note, or an image's data URL), cached
+     * per file id with the history's TTL. Under `team:` so an uninstall purges it.
+     */
+    fileText: (teamId: string, fileId: string) => `${prefix}:team:${teamId}:file:${fileId}`,
     /** A user group's members, as usergroups.users.list last said (JSON list, expires). */
     usergroupMembers: (teamId: string, groupId: string) => `${prefix}:team:${teamId}:usergroup:${groupId}`,
   };

@@ -50,7 +50,7 @@ export const toRequestResult = (
     usage?: { promptTokens: number; completionTokens: number } | undefined;
     ms?: number;
   },
-  done: { totalMs: number; ts?: string | undefined },
+  done: { totalMs: number; ts?: string | undefined; files?: string[] | undefined },
 ): RequestResult => ({
   text: answer.text,
   ...(answer.model !== undefined ? { model: answer.model } : {}),
@@ -61,4 +61,5 @@ export const toRequestResult = (
   totalMs: done.totalMs,
   finishedAt: Date.now(),
   ...(done.ts ? { ts: done.ts } : {}),
+  ...(done.files?.length ? { files: done.files } : {}),
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SharedFileSeed } from '../slack/files.js';
 import { newTriggerId, TsClock } from '../slack/ids.js';
 import type { SlackApiStandin } from '../slack/index.js';
 import type { Ephemeral, StoredView } from '../slack/types.js';
@@ -58,7 +59,15 @@ export interface DriverOptions {
 
 type Twin = 'concurrent' | 'mention-first' | 'message-first' | 'none';
 
-type MessageOptions = { channel: string; user: string; text: string; threadTs?: string; ts?: string };
+type MessageOptions = {
+  channel: string;
+  user: string;
+  text: string;
+  threadTs?: string;
+  ts?: string;
+  /** Files shared with the message: seeded in the Slack stand-in, sent as a `file_share` event. */
+  files?: SharedFileSeed[];
+};
 
 export class SlackDriver {
   /** Every ack, in the order the requests were sent. */
@@ -90,8 +99,8 @@ export class SlackDriver {
   ): Promise<{ ts: string; threadTs?: string; eventIds: string[]; acks: Ack[]; deliveries: Delivery[] }> {
     const tag = `<@${this.botUserId}>`;
     const text = o.text.includes(tag) ? o.text : `${tag} ${o.text}`;
-    const ts = this.seed({ ...o, text });
-    const common = messageFields(this, { ...o, text, ts });
+    const { ts, files } = this.seed({ ...o, text });
+    const common = { ...messageFields(this, { ...o, text, ts }), ...files };
     const mention = { type: 'app_mention', ...common };
     const message = { type: 'message', ...common, channel_type: channelType(o.channel) };
     const twin = o.twin ?? 'concurrent';
@@ -115,10 +124,11 @@ export class SlackDriver {
 
   /** A plain `message` event: a channel message, or a thread reply with `threadTs`. */
   async message(o: MessageOptions): Promise<{ ts: string; eventId: string; ack: Ack; delivery: Delivery }> {
-    const ts = this.seed(o);
+    const { ts, files } = this.seed(o);
     const delivery = await this.event({
       type: 'message',
       ...messageFields(this, { ...o, ts }),
+      ...files,
       channel_type: channelType(o.channel),
     });
     return { ts, eventId: delivery.eventId!, ack: delivery.ack, delivery };
@@ -351,19 +361,25 @@ export class SlackDriver {
   // ----- internals --------------------------------------------------------------------------
 
   /** Writes a user's message into the Slack stand-in (when there is one) and returns its ts. */
-  private seed(o: MessageOptions): string {
+  /** Seeds the message; with files, the event's `subtype` and `files` as Slack sends them. */
+  private seed(o: MessageOptions): {
+    ts: string;
+    files: { subtype?: 'file_share'; files?: Record<string, unknown>[]; upload?: boolean };
+  } {
     const ts = o.ts ?? this.nextTs();
     // A driver for another workspace of the stand-in (OAuth) seeds its messages there.
     const { slack, teamId } = this.opts;
     const where = slack && teamId && teamId !== slack.teamId ? slack.team(teamId) : slack;
-    where?.addMessage({
+    const stored = where?.addMessage({
       channel: o.channel,
       ts,
       user: o.user,
       text: o.text,
       ...(o.threadTs ? { thread_ts: o.threadTs } : {}),
+      ...(o.files?.length ? { files: o.files } : {}),
     });
-    return ts;
+    const files = stored?.files;
+    return { ts, files: files?.length ? { subtype: 'file_share', files, upload: false } : {} };
   }
 
   private nextTs(): string {

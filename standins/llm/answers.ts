@@ -26,6 +26,21 @@ export const contentText = (content: unknown): string => {
   return '';
 };
 
+/** The image parts (`image_url`) of a request's messages, as sent: their URLs (data URLs), in order. */
+export const imageParts = (messages: ChatMessageLike[]): string[] =>
+  messages.flatMap((m) =>
+    Array.isArray(m.content)
+      ? m.content.flatMap((p) =>
+          isObject(p) &&
+          p.type === 'image_url' &&
+          isObject(p.image_url) &&
+          typeof p.image_url.url === 'string'
+            ? [p.image_url.url]
+            : [],
+        )
+      : [],
+  );
+
 /** The echo an answer starts with: `[messages=5 last="<last user message, whitespace collapsed, ≤80 chars>"]`. */
 export const contextEcho = (messages: ChatMessageLike[]): string => {
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');

@@ -14,7 +14,7 @@ import { sendCompletion } from './completion.js';
 import { errorBody, faultAnswer } from './faults.js';
 import type { AnswerSettings, ChatMessageLike, CompletionRequest, OpenAIFault } from './types.js';
 
-export { contentText, contextEcho, tokenize } from './answers.js';
+export { contentText, contextEcho, imageParts, tokenize } from './answers.js';
 export type * from './types.js';
 
 /**

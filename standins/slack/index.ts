@@ -1,7 +1,7 @@
 import { type SyncProbe, Waiters } from '../http.js';
 import type { AgentSession, SessionStatus, SessionsRefusal, SuggestedPrompts } from './agent-sessions.js';
 import { FaultQueue } from './faults.js';
-import type { UploadedFile } from './files.js';
+import type { FileDownload, UploadedFile } from './files.js';
 import { SlackIdentity } from './ids.js';
 import { RateLimits } from './rate-limits.js';
 import { ResponseUrls } from './response-urls.js';
@@ -31,6 +31,7 @@ export type {
   SessionsRefusal,
   SuggestedPrompts,
 } from './agent-sessions.js';
+export type { FileDownload, SharedFile, SharedFileSeed } from './files.js';
 export { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 export { botReplies, feedbackButtonsOf, settled, shown, shownText } from './reading.js';
 export type { IssuedBot, TeamGrant } from './teams.js';
@@ -260,6 +261,11 @@ export class SlackApiStandin extends SlackIdentity {
   }
 
   /** The Home tab last published for a user. */
+  /** Downloads of shared files (url_private_download), in order, in every workspace. */
+  fileDownloads(): FileDownload[] {
+    return [this.ws, ...this.teams.byId.values()].flatMap((w) => w.shared.downloads);
+  }
+
   /** Files uploaded through files.uploadV2, in upload order. */
   files(): UploadedFile[] {
     return [...this.ws.files.files.values()];

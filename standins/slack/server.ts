@@ -73,6 +73,12 @@ export class SlackApiServer {
       this.deps.changed();
       return;
     }
+    const shared = /^\/files-pri\/([A-Z0-9]+)\/download\//.exec(url.pathname);
+    if (shared) {
+      await this.serveFile(shared[1]!, req, res);
+      this.deps.changed();
+      return;
+    }
     const m = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);
     if (!m) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -134,6 +140,21 @@ export class SlackApiServer {
     const body = this.handle(method, params, token, ws);
     if (isFailing(fault)) return this.replyFault(res, base, fault);
     this.reply(res, base, 200, body);
+  }
+
+  /** A shared file's download: only the bot token of the file's own workspace may read it. */
+  private async serveFile(id: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const token = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
+    const { teams, ws: defaultWs } = this.deps;
+    const owner = [defaultWs, ...teams.byId.values()].find((w) => w.shared.files.has(id)) ?? defaultWs;
+    const allowed = (t: string | undefined) => {
+      if (!t || !/^xoxb-/.test(t) || teams.isRevoked(t)) return false;
+      const team = teams.teamOf(t);
+      if (owner !== defaultWs) return team === owner.teamId;
+      const expected = defaultWs.opts.token;
+      return team === undefined && (!expected || t === expected);
+    };
+    await owner.shared.serve(id, token, allowed, res);
   }
 
   private handle(method: string, params: Params, token: string, ws: Workspace): Record<string, unknown> {

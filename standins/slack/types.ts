@@ -1,3 +1,4 @@
+import type { SharedFileSeed } from './files.js';
 /** The Slack stand-in's public types: what it stores, records and can be told to do. */
 
 export type Params = Record<string, unknown>;
@@ -27,6 +28,8 @@ export interface SlackMessage {
   parent_user_id?: string;
   blocks?: unknown[];
   metadata?: MessageMetadata;
+  /** Shared files' objects (files.ts `SharedFiles.object`). */
+  files?: Record<string, unknown>[];
   reactions?: Reaction[];
   edited?: { user: string; ts: string };
   reply_count?: number;
@@ -53,6 +56,8 @@ export interface SeedMessage {
   bot_id?: string;
   blocks?: unknown[];
   metadata?: MessageMetadata;
+  /** Files shared with the message (it becomes a `file_share`). */
+  files?: SharedFileSeed[];
 }
 
 export interface RecordedCall {

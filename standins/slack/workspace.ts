@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AgentSessionsState } from './agent-sessions.js';
-import { FileStore } from './files.js';
+import { FileStore, SharedFiles } from './files.js';
 import { newTriggerId, SlackIdentity } from './ids.js';
 import { fail } from './params.js';
 import { MessageStore, type StoreEntry } from './store.js';
@@ -49,6 +49,8 @@ export class Workspace extends SlackIdentity {
   readonly triggers = new Map<string, { at: number; used: boolean }>();
   /** Files uploaded with files.uploadV2 (files.ts). */
   readonly files = new FileStore();
+  /** Files users shared on messages (url_private_download, files.info). */
+  readonly shared = new SharedFiles();
   ephemerals: Ephemeral[] = [];
   streamingRefusal: string | undefined;
 
@@ -68,6 +70,7 @@ export class Workspace extends SlackIdentity {
     this.agents.clear();
     this.triggers.clear();
     this.files.clear();
+    this.shared.clear();
     this.ephemerals = [];
     this.streamingRefusal = undefined;
     for (const [id, profile] of Object.entries(this.opts.users ?? {})) this.users.set(id, profile);
@@ -136,6 +139,13 @@ export class Workspace extends SlackIdentity {
       ...(m.metadata ? { metadata: m.metadata } : {}),
       ...(m.thread_ts && m.thread_ts !== ts ? this.store.threadFields(m.channel, root ?? m.thread_ts) : {}),
     };
+    if (m.files?.length) {
+      // A message with files is a `file_share` (Slack's subtype for a user's upload with a message).
+      message.subtype = 'file_share';
+      message.files = m.files.map((seed) =>
+        this.shared.object(this.shared.add(seed, this.files.baseUrl), { stub: seed.stub === true }),
+      );
+    }
     this.store.put({ channel: m.channel, message });
     return this.store.view(m.channel, ts)!;
   }

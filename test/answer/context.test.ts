@@ -64,7 +64,7 @@ describe('the context of a question', () => {
 
     const built = await context.forQuestion(ask(40, 'NEWEST: and staging?'));
 
-    const contents = built.messages.map((m) => m.content);
+    const contents = built.messages.map((m) => String(m.content));
     expect(contents[0]).toBe(systemPrompt);
     expect(contents[1]).toBe('Alice: ROOT: how do we rotate keys?');
     expect(contents.at(-1)).toBe('Bob: NEWEST: and staging?');
@@ -96,7 +96,7 @@ describe('the context of a question', () => {
       context.forQuestion({ ...ask(1, question, userId), isNew: true }),
     );
 
-    const last = result.messages.at(-1)?.content ?? '';
+    const last = String(result.messages.at(-1)?.content ?? '');
     expect(last.indexOf(':')).toBeLessThanOrEqual(MAX_NAME_CHARS);
     expect(last.endsWith(question.slice(-100))).toBe(true);
     expect(result.tokens).toBeLessThanOrEqual(16_000 - 200);

@@ -21,4 +21,5 @@ export const BOT_SCOPES = [
   'users:read',
   'usergroups:read',
   'files:write',
+  'files:read',
 ] as const;

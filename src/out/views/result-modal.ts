@@ -65,6 +65,16 @@ export const resultMeta = (result: RequestResult): string => {
   return parts.join(' · ');
 };
 
+/** Files shown by name in the modal; more are counted. */
+const MAX_FILES_SHOWN = 10;
+
+/** "📎 Files read: report.pdf, data.csv", names escaped (they are the users' own). */
+export const filesLine = (files: readonly string[]): string => {
+  const shown = files.slice(0, MAX_FILES_SHOWN).map((f) => inlineMrkdwn(f, 80));
+  const more = files.length - shown.length;
+  return `📎 Files read: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+};
+
 export const buildResultModal = (
   record: RequestRecord,
   result: RequestResult,
@@ -79,6 +89,7 @@ export const buildResultModal = (
       elements: [
         mrkdwn(`${channelLabel(record.channelId)} · answered ${formatAge(opts.now - result.finishedAt)}`),
         ...(meta ? [mrkdwn(meta)] : []),
+        ...(result.files?.length ? [mrkdwn(filesLine(result.files))] : []),
       ],
     },
     { type: 'divider' },

@@ -3,6 +3,13 @@ import type { Handler } from './handler.js';
 
 /** External uploads (files.uploadV2's first and last steps); the bytes go to the stand-in's upload URL. */
 export const fileMethods: Record<string, Handler> = {
+  /** A shared file's details (what a Slack Connect stub on a message leaves out). */
+  'files.info': (p, { ws }) => {
+    const id = required(p, 'file', 'invalid_arguments');
+    const file = ws.shared.files.get(id);
+    if (!file || file.external === 'gone') throw fail('file_not_found');
+    return { file: ws.shared.object(file) };
+  },
   'files.getUploadURLExternal': (p, { ws }) => {
     const filename = required(p, 'filename', 'invalid_arguments');
     const length = Number(asString(p.length));

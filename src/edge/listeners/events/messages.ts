@@ -4,6 +4,7 @@ import { AppError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Metrics } from '../../../core/metrics.js';
 import type { Intake } from '../../../intake/intake.js';
+import { toFileRefs } from '../../../out/files/slack-file.js';
 import { stripMention, TEXT_SUBTYPES } from '../../../out/message-text.js';
 import type { FollowedThreads } from '../../../sessions/follow.js';
 import { messageId } from '../../../sessions/keys.js';
@@ -76,6 +77,8 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
     } else source = decision.source;
 
     const id = messageId(teamId, event.channel, event.ts);
+    // Only references: the files are downloaded, if ever, when the session's context is built.
+    const files = toFileRefs(event.files);
     const request: AcceptedRequest = {
       id,
       source,
@@ -86,6 +89,7 @@ export const registerMessageListeners = (app: App, deps: MessageListenerDeps) =>
       ts: event.ts,
       ...(event.thread_ts && event.thread_ts !== event.ts ? { threadTs: event.thread_ts } : {}),
       isDm: source === 'dm',
+      ...(files.length ? { files } : {}),
       receivedAt: Date.now(),
     };
     // Throws when Redis is down: Bolt then answers 500 and Slack redelivers.
