@@ -30,8 +30,18 @@ import { messageText, renderView, slackText } from './render.js';
 
 /** `npm run demo`'s conversation: what Alice does in Slack, step by step, and what she sees. */
 
+/** The file Alice shares: a small CSV, as a spreadsheet export would be. */
+const SALES_CSV = [
+  'region,quarter,revenue,notes',
+  'North,Q1,1200,"steady, as planned"',
+  'South,Q1,950,new store',
+  'East,Q1,1730,"best ""ever"" quarter"',
+  'West,Q1,610,',
+].join('\n');
+
 export const conversation = async (d: Demo) => {
   let rootTs = '';
+  let csvTs = '';
 
   await step('Alice mentions @Backchannel at the top of #general', async () => {
     const q = await d.driver.mention({ channel: CHANNEL, user: ALICE, text: 'what is a backchannel?' });
@@ -230,6 +240,30 @@ export const conversation = async (d: Demo) => {
   });
   out();
   out(indent(thread(d, stopTs)));
+
+  await step('Alice shares sales.csv in #general and asks about it', async () => {
+    const question = 'which region sold the most in Q1?';
+    const requestsBefore = d.llm?.requests().length ?? 0;
+    const q = await d.driver.mention({
+      channel: CHANNEL,
+      user: ALICE,
+      text: question,
+      files: [{ name: 'sales.csv', bytes: Buffer.from(SALES_CSV), mimetype: 'text/csv', filetype: 'csv' }],
+    });
+    for (const ack of q.acks) acked(ack.status, 'the mention with a file');
+    csvTs = q.ts;
+    out(`   Alice: @Backchannel ${question}   📎 sales.csv`);
+    await followAnswer(d, csvTs, 0);
+    const downloads = d.slack.fileDownloads().filter((f) => f.status === 200);
+    check(downloads.length > 0, 'the bot did not download sales.csv');
+    const sent = d.llm?.requests()[requestsBefore];
+    if (!sent) return 'answered with the file read (downloaded with the bot token)';
+    const prompt = JSON.stringify(sent.messages);
+    check(prompt.includes('East') && prompt.includes('1730'), 'the CSV rows did not reach the model');
+    return `answered with the CSV as a table in the model's context (downloaded ${downloads.length}× with the bot token)`;
+  });
+  out();
+  out(indent(thread(d, csvTs)));
 
   await step('Alice uses the message shortcut “Summarize thread” on her first thread', async () => {
     const sc = await d.driver.messageShortcut({

@@ -49,27 +49,41 @@ const HISTORY_OF_IRC = Array.from(
 export const standinAnswer = (req: CompletionRequest): string => {
   const lastUser = [...req.messages].reverse().find((m) => m.role === 'user');
   const asked = contentText(lastUser?.content).toLowerCase();
-  const body = asked.includes('summarize this thread')
-    ? [
-        '*Summary*',
-        '- Alice asked what a backchannel is: a side conversation alongside the main one (in Slack, a thread).',
-        '- Why use one: it keeps the channel readable while the detail stays in the open, in one place.',
-        '- No decisions or open questions.',
-      ].join('\n')
-    : asked.includes('history')
-      ? HISTORY_OF_IRC
-      : asked.includes('why would')
-        ? [
-            'Because it keeps the main channel readable while the detail still happens in the open:',
-            '- side questions, links and "wait, what?" moments go to the thread, not over the main topic;',
-            '- whoever cares follows the thread, everyone else scrolls past one line;',
-            '- and the whole exchange stays in one place for whoever comes later.',
-          ].join('\n')
-        : asked.includes('standup')
-          ? 'A good standup update says what you finished, what you are doing next, and what blocks you — in three short lines, with links instead of explanations.'
-          : asked.includes('backchannel')
-            ? 'A **backchannel** is a side conversation that runs alongside the main one. At a conference it is the chat going on while someone speaks; in Slack it is a thread, where a few people can dig into a question without interrupting everyone else in the channel.'
-            : `You asked: “${asked.slice(0, 80)}”.`;
+  const sawCsv = JSON.stringify(req.messages).includes('East | Q1 | 1730');
+  const body = asked.includes('which region')
+    ? sawCsv
+      ? [
+          '**East** sold the most in Q1, with 1,730:',
+          '',
+          '| region | revenue |',
+          '|:--|--:|',
+          '| East | 1,730 |',
+          '| North | 1,200 |',
+          '| South | 950 |',
+          '| West | 610 |',
+        ].join('\n')
+      : 'I could not see the file.'
+    : asked.includes('summarize this thread')
+      ? [
+          '*Summary*',
+          '- Alice asked what a backchannel is: a side conversation alongside the main one (in Slack, a thread).',
+          '- Why use one: it keeps the channel readable while the detail stays in the open, in one place.',
+          '- No decisions or open questions.',
+        ].join('\n')
+      : asked.includes('history')
+        ? HISTORY_OF_IRC
+        : asked.includes('why would')
+          ? [
+              'Because it keeps the main channel readable while the detail still happens in the open:',
+              '- side questions, links and "wait, what?" moments go to the thread, not over the main topic;',
+              '- whoever cares follows the thread, everyone else scrolls past one line;',
+              '- and the whole exchange stays in one place for whoever comes later.',
+            ].join('\n')
+          : asked.includes('standup')
+            ? 'A good standup update says what you finished, what you are doing next, and what blocks you — in three short lines, with links instead of explanations.'
+            : asked.includes('backchannel')
+              ? 'A **backchannel** is a side conversation that runs alongside the main one. At a conference it is the chat going on while someone speaks; in Slack it is a thread, where a few people can dig into a question without interrupting everyone else in the channel.'
+              : `You asked: “${asked.slice(0, 80)}”.`;
   return `${body}\n\n_(stand-in LLM: ${req.messages.length} messages of context)_`;
 };
 
