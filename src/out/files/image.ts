@@ -1,10 +1,9 @@
-import sharp from 'sharp';
-
 /**
  * An image as a data URL within OpenAI's vision limits: high-detail images are scaled to fit
  * 2048 × 2048 and then to 768 px on their short side, so anything larger is only sent bigger, not
  * seen better (https://platform.openai.com/docs/guides/images-vision). Re-encoded as JPEG (PNG when
- * it has transparency), which also drops metadata (EXIF locations) before it leaves.
+ * it has transparency), which also drops metadata (EXIF locations) before it leaves. sharp (and
+ * its native libvips) is loaded on the first image with vision on: other processes never hold it.
  */
 export const MAX_LONG_SIDE = 2048;
 export const MAX_SHORT_SIDE = 768;
@@ -12,6 +11,7 @@ export const MAX_SHORT_SIDE = 768;
 export const imageDataUrl = async (
   bytes: Uint8Array,
 ): Promise<{ url: string; width: number; height: number }> => {
+  const { default: sharp } = await import('sharp');
   // Only the first frame of a GIF or WebP animation; bounded input size against decompression bombs.
   const img = sharp(bytes, { limitInputPixels: 50_000_000, animated: false });
   const meta = await img.metadata();
