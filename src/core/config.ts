@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { dashboardSettings, refineDashboard, toDashboardConfig } from './dashboard-settings.js';
 import { missingBotToken, oauthSettings, refineOAuth, toOAuthConfig } from './oauth-settings.js';
+import { bool, emoji, int, optionalStr, optionalUrl, str } from './setting-fields.js';
 import { toTracingConfig, tracingSettings } from './tracing-settings.js';
 
 /**
@@ -7,29 +9,9 @@ import { toTracingConfig, tracingSettings } from './tracing-settings.js';
  * `process.env` (through `main.ts`, which passes it in). Errors name the variable, never its value.
  */
 
-const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const str = (def: string) => z.string().min(1).default(def);
-const optionalStr = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const optionalUrl = optionalStr.pipe(z.url().optional());
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const emoji = (def: string) =>
-  z
-    .string()
-    .regex(/^[a-z0-9_+'-]+$/, 'must be an emoji name without colons, e.g. white_check_mark')
-    .default(def);
-
 export const DEFAULT_SYSTEM_PROMPT =
   'You are Backchannel, a helpful assistant in a Slack workspace. Several people may take part in a ' +
   'thread; their messages are prefixed with their names. Answer concisely in Markdown.';
-
-const DASHBOARD_MIN_PASSWORD = 12;
 
 /** USD per 1M tokens, by model: `{"gpt-4o-mini":{"input":0.15,"output":0.6}}`. */
 const priceTable = z.record(
@@ -141,13 +123,7 @@ const schema = z
     USER_DAILY_TOKENS: int(0, 0),
     TEAM_DAILY_TOKENS: int(0, 0),
     LLM_PRICES: jsonPrices,
-    QUEUE_DASHBOARD: bool(false),
-    QUEUE_DASHBOARD_USER: z
-      .string()
-      .regex(/^[^:\s]{1,64}$/, 'must be 1-64 characters without colons or spaces')
-      .default('admin'),
-    QUEUE_DASHBOARD_PASSWORD: optionalStr,
-    QUEUE_DASHBOARD_READ_ONLY: bool(true),
+    ...dashboardSettings,
     ...tracingSettings,
     ...oauthSettings,
   })
@@ -163,16 +139,7 @@ const schema = z
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
     }
-    // The dashboard lists every job (who asked, where) and, unless read-only, can retry or remove
-    // them: it never runs without a password.
-    const password = env.QUEUE_DASHBOARD_PASSWORD;
-    if (env.QUEUE_DASHBOARD && (password === undefined || password.length < DASHBOARD_MIN_PASSWORD)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['QUEUE_DASHBOARD_PASSWORD'],
-        message: `required when QUEUE_DASHBOARD is on (at least ${DASHBOARD_MIN_PASSWORD} characters)`,
-      });
-    }
+    refineDashboard(env, ctx);
   });
 
 type Env = z.infer<typeof schema>;
@@ -317,15 +284,7 @@ const toConfig = (e: Env, role: Role) => ({
   /** Home re-publishes for one user within this window are coalesced into one. */
   homeCoalesceMs: e.HOME_COALESCE_MS,
   /** The queue dashboard on the web role: off unless asked for, and then behind basic auth. */
-  dashboard:
-    e.QUEUE_DASHBOARD && e.QUEUE_DASHBOARD_PASSWORD
-      ? {
-          enabled: true as const,
-          user: e.QUEUE_DASHBOARD_USER,
-          password: e.QUEUE_DASHBOARD_PASSWORD,
-          readOnly: e.QUEUE_DASHBOARD_READ_ONLY,
-        }
-      : { enabled: false as const },
+  dashboard: toDashboardConfig(e),
   shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   /** OpenTelemetry traces: exported over OTLP/HTTP when `url` is set, else not started at all. */
   tracing: toTracingConfig(e),

@@ -1,7 +1,6 @@
 import type { types } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { ThreadTarget } from '../core/domain.js';
-import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { sleep as realSleep, type Sleep } from '../core/time.js';
 import {
@@ -13,12 +12,11 @@ import {
 import { type AnswerWriter, createAnswerWriter } from './answer-writer.js';
 import type { Badge, BadgeEmoji } from './badges.js';
 import { createLocalBudgetStore } from './budget-store.js';
-import { createMessageEditor } from './edit-message.js';
-import { MESSAGE_MAX_CHARS, splitForMessages, toAnswerBlocks } from './format.js';
 import { createMessagesTabWriter, type MessagesTabWriter } from './messages-tab.js';
-import { type Mark, type MessageMetadata, type NoteKind, toMetadata } from './metadata.js';
+import { type NoteKind, toMetadata } from './metadata.js';
 import { neutralize } from './neutralize.js';
 import { createPacer } from './pacing.js';
+import { createReplyPost, type InPlace, type ReplyTarget } from './reply-post.js';
 import { createResponder, type Respond } from './respond.js';
 import { createSlackBudget, type SlackBudget } from './slack-budget.js';
 import { createSlackCall, requireTs } from './slack-call.js';
@@ -31,11 +29,12 @@ export { PLACEHOLDER_TEXT } from './answer-messages.js';
 export type { AnswerWriter, FinishOptions, WrittenAnswer } from './answer-writer.js';
 export type { Badge } from './badges.js';
 export type { NoteKind } from './metadata.js';
+export type { InPlace, ReplyTarget } from './reply-post.js';
 
 /**
  * Everything Backchannel writes to Slack goes through here: thread status (status.ts), answers that
  * grow while the model writes (answer-writer.ts), replies and notes marked with the bot's message
- * metadata (metadata.ts), badges, ephemeral messages and slash-command responses (respond.ts).
+ * metadata (reply-post.ts, metadata.ts), badges, ephemeral messages and slash-command responses (respond.ts).
  * Slack's errors leave as AppError (`slack_api`, `slack_not_in_channel`). Every call takes its
  * token from the shared Slack budget (slack-budget.ts) at the poster's priority (the web role's
  * answers are foreground, a worker's background); badges are background wherever they are written.
@@ -64,21 +63,10 @@ export interface SlackPosterDeps {
   sessionSupport?: SessionSupport;
 }
 
-export type ReplyTarget = Pick<ThreadTarget, 'channelId' | 'threadTs'>;
-
 /** What a note is about: its request, and why it was posted (`failed` ends a background job). */
 export type NoteAbout =
   | { requestId: string; kind: NoteKind }
   | { requestId: string; kind: 'failed'; jobId: string };
-
-/**
- * `replacing`: one of the bot's messages (a request's queued note) that becomes the first message
- * of this one, edited in place (chat.update, with the new metadata) instead of a second message
- * in the thread. When it is gone, the text is posted anew.
- */
-export interface InPlace {
-  replacing?: string;
-}
 
 export interface SlackPoster extends MessagesTabWriter {
   /** A request's visible status: its thread's agent session, or the assistant status where there is none. */
@@ -160,63 +148,7 @@ export const createSlackPoster = (deps: SlackPosterDeps): SlackPoster => {
   });
   const respond = createResponder({ now });
 
-  const postMessage = async (
-    target: ReplyTarget,
-    content: { text: string; blocks: Block[] },
-    metadata?: MessageMetadata,
-  ): Promise<string> => {
-    const res = await call('chat.postMessage', target.channelId, () =>
-      client.chat.postMessage({
-        channel: target.channelId,
-        thread_ts: target.threadTs,
-        ...content,
-        unfurl_links: false,
-        unfurl_media: false,
-        ...(metadata ? { metadata } : {}),
-      }),
-    );
-    // Slack clears a thread's status when the app posts there.
-    status.postedIn(target.channelId, target.threadTs);
-    return requireTs(res.ts, 'chat.postMessage');
-  };
-
-  const edit = createMessageEditor({ client, call, log });
-
-  /**
-   * The mark goes on the last message, so finding it proves the whole reply went out; so do the
-   * `closing` blocks (an answer's feedback buttons). `replacing`: the first part is that message,
-   * edited in place; when it is not also the last, it trades the note's mark for an answer's
-   * without the job id (read back as the answer it is, it proves nothing about the rest).
-   */
-  const post = async (
-    target: ReplyTarget,
-    text: string,
-    opts: { blocks?: Block[]; mark?: Mark; closing?: Block[] } & InPlace = {},
-  ): Promise<{ ts: string[] }> => {
-    const metadata = opts.mark ? toMetadata(opts.mark) : undefined;
-    const replacedMark =
-      opts.mark?.type === 'answer'
-        ? toMetadata({ type: 'answer', requestId: opts.mark.requestId })
-        : metadata;
-    let replacing = opts.replacing;
-    const send = async (content: { text: string; blocks: Block[] }, meta: MessageMetadata | undefined) => {
-      const ts = replacing;
-      replacing = undefined;
-      if (ts !== undefined && (await edit(target.channelId, ts, content, meta ?? replacedMark))) return ts;
-      return postMessage(target, content, meta);
-    };
-    if (opts.blocks) return { ts: [await send({ text: neutralize(text), blocks: opts.blocks }, metadata)] };
-    if (text.trim() === '') throw new AppError('invalid_payload', 'reply text is empty');
-    const parts = splitForMessages(neutralize(text), MESSAGE_MAX_CHARS);
-    const ts: string[] = [];
-    for (const [i, part] of parts.entries()) {
-      const content = toAnswerBlocks(part);
-      const last = i === parts.length - 1;
-      const blocks = last && opts.closing ? [...content.blocks, ...opts.closing] : content.blocks;
-      ts.push(await send({ text: content.text, blocks }, last ? metadata : undefined));
-    }
-    return { ts };
-  };
+  const post = createReplyPost({ client, call, status, log });
 
   /** Calls `fn`; the Slack error `harmless` (the thing is already so) counts as success. */
   const unless = async (harmless: string, fn: () => Promise<unknown>): Promise<void> => {

@@ -1,5 +1,5 @@
 import type { AcceptedRequest } from '../core/domain.js';
-import type { RequestRecord, RequestResult, Vote } from '../core/request-types.js';
+import type { RequestRecord, RequestResult, RequestState, Vote } from '../core/request-types.js';
 import { currentTraceId } from '../core/tracing.js';
 
 /** A record as the store creates it: the store sets the times, the unread mark and the feedback counts. */
@@ -63,3 +63,40 @@ export const toRequestResult = (
   ...(done.ts ? { ts: done.ts } : {}),
   ...(done.files?.length ? { files: done.files } : {}),
 });
+
+/** Fields of a record as stored in its Redis hash (strings only; absent optional fields are not written). */
+export const toHash = (r: Partial<RequestRecord>): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r)) {
+    // The feedback counts are the feedback store's, counted in place (HINCRBY), never overwritten.
+    if (v === undefined || k === 'feedback') continue;
+    out[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  }
+  return out;
+};
+
+/** A record read back from its hash; undefined when the hash is gone (or not a record). */
+export const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
+  if (!h.id || !h.userId || !h.teamId) return undefined;
+  const positive = Number(h[FEEDBACK_COUNT_FIELDS.positive] ?? 0);
+  const negative = Number(h[FEEDBACK_COUNT_FIELDS.negative] ?? 0);
+  return {
+    id: h.id,
+    teamId: h.teamId,
+    userId: h.userId,
+    channelId: h.channelId ?? '',
+    threadTs: h.threadTs ?? '',
+    badgeTs: h.badgeTs ?? '',
+    title: h.title ?? '',
+    state: (h.state ?? 'answering') as RequestState,
+    path: h.path === 'background' ? 'background' : 'foreground',
+    ...(h.jobId ? { jobId: h.jobId } : {}),
+    unread: h.unread === '1',
+    ...(h.position ? { position: Number(h.position) } : {}),
+    ...(h.error ? { error: h.error } : {}),
+    ...(h.traceId ? { traceId: h.traceId } : {}),
+    ...(positive > 0 || negative > 0 ? { feedback: { positive, negative } } : {}),
+    createdAt: Number(h.createdAt ?? 0),
+    updatedAt: Number(h.updatedAt ?? 0),
+  };
+};

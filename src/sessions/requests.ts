@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
+import type { RequestRecord, RequestResult } from '../core/request-types.js';
 import type { Keys } from './keys.js';
 import type { RequestChanges } from './request-changes.js';
 import {
@@ -11,47 +11,11 @@ import {
   queueTrim,
   USER_INDEX_MAX,
 } from './request-index.js';
-import { FEEDBACK_COUNT_FIELDS, type NewRequestRecord } from './request-record.js';
+import { fromHash, type NewRequestRecord, toHash } from './request-record.js';
 
 export type { RequestRecord, RequestResult, RequestState } from '../core/request-types.js';
 
 const TITLE_MAX = 120;
-
-/** Fields of a record as stored in its Redis hash (strings only; absent optional fields are not written). */
-const toHash = (r: Partial<RequestRecord>): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r)) {
-    // The feedback counts are the feedback store's, counted in place (HINCRBY), never overwritten.
-    if (v === undefined || k === 'feedback') continue;
-    out[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  }
-  return out;
-};
-
-const fromHash = (h: Record<string, string>): RequestRecord | undefined => {
-  if (!h.id || !h.userId || !h.teamId) return undefined;
-  const positive = Number(h[FEEDBACK_COUNT_FIELDS.positive] ?? 0);
-  const negative = Number(h[FEEDBACK_COUNT_FIELDS.negative] ?? 0);
-  return {
-    id: h.id,
-    teamId: h.teamId,
-    userId: h.userId,
-    channelId: h.channelId ?? '',
-    threadTs: h.threadTs ?? '',
-    badgeTs: h.badgeTs ?? '',
-    title: h.title ?? '',
-    state: (h.state ?? 'answering') as RequestState,
-    path: h.path === 'background' ? 'background' : 'foreground',
-    ...(h.jobId ? { jobId: h.jobId } : {}),
-    unread: h.unread === '1',
-    ...(h.position ? { position: Number(h.position) } : {}),
-    ...(h.error ? { error: h.error } : {}),
-    ...(h.traceId ? { traceId: h.traceId } : {}),
-    ...(positive > 0 || negative > 0 ? { feedback: { positive, negative } } : {}),
-    createdAt: Number(h.createdAt ?? 0),
-    updatedAt: Number(h.updatedAt ?? 0),
-  };
-};
 
 /** Reads the record and clears its unread mark in one step, only for its owner. */
 const TAKE_UNREAD = `
