@@ -126,10 +126,10 @@ describe('two workspaces installed with OAuth, through processes', () => {
     await drivers.T0BRAVO!.event({ type: 'app_uninstalled' });
     slack.revokeTeam('T0BRAVO');
     expect(await client.exists(`${d.prefix}:install:team:T0BRAVO`)).toBe(0);
-    for (let i = 0; i < 100 && (await keysOf(d.prefix, 'T0BRAVO')).length > 0; i++) await sleep(100);
+    for (let i = 0; i < 300 && (await keysOf(d.prefix, 'T0BRAVO')).length > 0; i++) await sleep(100);
     expect(await keysOf(d.prefix, 'T0BRAVO')).toEqual([]);
     expect((await keysOf(d.prefix, 'T0ALPHA')).sort()).toEqual(
-      expect.arrayContaining(alphaKeys.filter((k) => !k.includes(':lock:'))),
+      expect.arrayContaining(alphaKeys.filter((k) => !/:lock(:|$)/.test(k))),
     );
 
     // A mention from the uninstalled workspace is acknowledged and dropped; Alpha still answers.
