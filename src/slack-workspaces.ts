@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Redis } from 'ioredis';
 import type { Config } from './core/config.js';
 import type { SlackIdentity } from './core/domain.js';
+import { errorFields } from './core/errors.js';
 import type { Logger } from './core/logger.js';
 import { createTokenCrypto } from './core/token-crypto.js';
 import { createOAuth, type OAuthStores } from './edge/oauth/oauth.js';
@@ -68,13 +69,45 @@ export const setUpWorkspaces = async (deps: {
     ...(config.slack.apiUrl ? { clientOptions: { slackApiUrl: config.slack.apiUrl } } : {}),
   });
   logger.info({ role: config.role }, 'OAuth mode: each workspace answers with its own installation');
+  const oauthApi = createOAuth(installer);
+  const urls = workspaceUrls({ redis, keys, client: slackClient, logger });
   return {
     slackClient,
-    workspaces: cachedWorkspaces(createOAuth(installer).authorizeTeam),
+    // Each workspace with its URL (for permalinks), which an installation does not keep.
+    workspaces: cachedWorkspaces(async (teamId, enterpriseId) => {
+      const auth = await oauthApi.authorizeTeam(teamId, enterpriseId);
+      if (!auth) return undefined;
+      const url = await urls(auth.teamId, auth.botToken);
+      return url ? { ...auth, url } : auth;
+    }),
     bot: scopedIdentity(),
     oauth: {
       stores: { installationStore: installations, stateStore: createOAuthStateStore({ redis, keys }) },
       installations,
     },
+  };
+};
+
+/** A workspace's URL is kept a day: it changes only when the workspace is renamed. */
+const URL_TTL_SECONDS = 86_400;
+
+/**
+ * A workspace's URL (for links to threads on the Home tab): from Redis, or one auth.test with its
+ * token, kept a day for every process. Unknown (auth.test failed) is no link, never a failure.
+ */
+const workspaceUrls = (deps: { redis: Redis; keys: Keys; client: WebClient; logger: Logger }) => {
+  return async (teamId: string, token: string): Promise<string | undefined> => {
+    const key = deps.keys.teamUrl(teamId);
+    try {
+      const kept = await deps.redis.get(key);
+      if (kept !== null) return kept || undefined;
+      const res = await deps.client.auth.test({ token });
+      const url = typeof res.url === 'string' && /^https:\/\//.test(res.url) ? res.url : '';
+      await deps.redis.set(key, url, 'EX', URL_TTL_SECONDS);
+      return url || undefined;
+    } catch (err) {
+      deps.logger.debug({ teamId, err: errorFields(err) }, 'workspace URL unknown; no thread links');
+      return undefined;
+    }
   };
 };

@@ -94,6 +94,8 @@ export const createKeys = (prefix: string) => {
     budgetOverrides: (teamId: string) => `${prefix}:team:${teamId}:budget-overrides`,
     /** The uploaded usage chart of a workspace's admin section (hash: file id, day, when). Expires. */
     usageChart: (teamId: string) => `${prefix}:team:${teamId}:usage-chart`,
+    /** A workspace's URL (`https://acme.slack.com/`), as auth.test last said, for permalinks (expires). */
+    teamUrl: (teamId: string) => `${prefix}:team:${teamId}:url`,
     /** Whether a Slack user is a workspace admin or owner, as users.info last said (expires). */
     userAdmin: (teamId: string, userId: string) => `${prefix}:admin:${teamId}:${userId}`,
     /** OAuth: a workspace's installation (encrypted JSON); kept apart from the team's data, which a purge deletes. */

@@ -118,6 +118,9 @@ describe('two workspaces installed with OAuth, through processes', () => {
       10_000,
     );
     expect(homeOf('T0ALPHA')).not.toContain('bravo');
+    // Links to the threads use each workspace's own URL (auth.test once per workspace, kept in Redis).
+    expect(homeOf('T0ALPHA')).toContain('https://t0alpha.slack.com/archives/C0SHARED/p');
+    expect(homeOf('T0BRAVO')).toContain('https://t0bravo.slack.com/archives/C0SHARED/p');
     expect(homeOf('T0BRAVO')).not.toContain('alpha');
 
     // Bravo uninstalls: its installation goes at once, its keys within moments; Alpha's stay.
