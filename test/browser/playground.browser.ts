@@ -44,7 +44,11 @@ afterAll(async () => {
 
 const thread = () => page.locator('[data-testid=thread]');
 const botMessagesInThread = () => thread().locator('[data-testid=message][data-bot=true]');
-const textOf = (message: Locator) => message.locator('[data-testid=message-text]').textContent().then((t) => t ?? '');
+const textOf = (message: Locator) =>
+  message
+    .locator('[data-testid=message-text]')
+    .textContent()
+    .then((t) => t ?? '');
 
 /** Types into the channel's composer and sends; returns the message Alice just posted. */
 const sendInChannel = async (text: string): Promise<Locator> => {
@@ -105,6 +109,18 @@ const RECORD_THREAD_TEXTS = `(() => {
 })()`;
 const recordThreadTexts = () => page.evaluate(RECORD_THREAD_TEXTS);
 const recordedTexts = () => page.evaluate<string[]>('window.seenTexts');
+
+/**
+ * The README's picture (`UPDATE_DOCS_SCREENSHOT=1 npm run test:browser`): the rated thread, scaled
+ * down and palette-quantized so the committed PNG stays small.
+ */
+const writeDocsScreenshot = async (png: Buffer) => {
+  const { default: sharp } = await import('sharp');
+  await sharp(png)
+    .resize({ width: 960 })
+    .png({ palette: true, quality: 80, compressionLevel: 9 })
+    .toFile(path.join(root, 'docs', 'playground.png'));
+};
 
 // ----- the steps ---------------------------------------------------------------------------------------
 
