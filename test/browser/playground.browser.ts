@@ -145,6 +145,8 @@ describe('the playground in chromium', () => {
     await expect
       .poll(() => page.getByText('Thanks for the 👍').count(), { timeout: WAIT_MS })
       .toBeGreaterThan(0);
+    const shot = await page.screenshot({ path: path.join(artifacts, 'thread-rated.png') });
+    if (process.env.UPDATE_DOCS_SCREENSHOT) await writeDocsScreenshot(shot);
   });
 
   it('stops a running session from the thread', async () => {
