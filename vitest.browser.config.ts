@@ -10,7 +10,7 @@ export default defineConfig({
     include: ['test/browser/**/*.browser.ts'],
     // Steps share one page and one playground, in order.
     fileParallelism: false,
-    testTimeout: 90_000,
+    testTimeout: 150_000,
     hookTimeout: 120_000,
     pool: 'forks',
   },

@@ -30,7 +30,11 @@ beforeAll(async () => {
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(WAIT_MS);
   await page.goto(playground.url);
-  await page.locator('[data-testid=user-picker]').selectOption(ALICE);
+  // Picking a user reloads the page as that user.
+  await Promise.all([
+    page.waitForURL((u) => u.searchParams.get('user') === ALICE),
+    page.locator('[data-testid=user-picker]').selectOption(ALICE),
+  ]);
   await page.locator(`[data-testid=nav-channel][data-channel=${CHANNEL}]`).click();
   await expect.poll(() => page.locator('[data-testid=composer]').isVisible()).toBe(true);
 });
@@ -72,6 +76,7 @@ const openThread = async (message: Locator) => {
   return ts!;
 };
 
+const knobPosted = () => page.waitForResponse((r) => r.request().method() === 'POST' && r.ok());
 /** Sets a knob: a select takes the option whose value or label matches, an input takes the text. */
 const setKnob = async (name: string, wanted: RegExp, inputValue: string) => {
   const knob = page.locator(`[data-testid=knob-${name}]`);
@@ -83,10 +88,11 @@ const setKnob = async (name: string, wanted: RegExp, inputValue: string) => {
       );
     const option = options.find((o) => wanted.test(o.value) || wanted.test(o.label));
     if (!option) throw new Error(`knob ${name} has no option like ${wanted}: ${JSON.stringify(options)}`);
-    await knob.selectOption(option.value);
+    // The knob posts its value; the next message must not reach the stand-in before it lands.
+    await Promise.all([knobPosted(), knob.selectOption(option.value)]);
   } else {
     await knob.fill(inputValue);
-    await knob.dispatchEvent('change');
+    await Promise.all([knobPosted(), knob.dispatchEvent('change')]);
   }
 };
 
@@ -165,6 +171,8 @@ describe('the playground in chromium', () => {
   });
 
   it('asks `later` and sees ⏳ turn into ✅', async () => {
+    // Slow, so the ⏳ note stays up for a while before the worker's answer replaces it.
+    await setKnob('llm-speed', /slow/i, '5');
     const question = await sendInChannel('@Backchannel later what makes a good standup update?');
     const ts = await openThread(question);
     const note = botMessagesInThread()
@@ -172,9 +180,10 @@ describe('the playground in chromium', () => {
       .first();
     await note.waitFor();
     const noteTs = await note.getAttribute('data-ts');
-    await setKnob('llm-speed', /fast|normal|default/i, '200');
     const root = page.locator(`[data-testid=message][data-ts="${ts}"]`).first();
-    await root.locator('[data-testid=reaction][data-name=white_check_mark]').waitFor();
+    await root
+      .locator('[data-testid=reaction][data-name=white_check_mark]')
+      .waitFor({ timeout: 2 * WAIT_MS });
     // The note became the answer, in place.
     const answer = thread().locator(`[data-testid=message][data-ts="${noteTs}"]`).first();
     await expect.poll(() => textOf(answer)).not.toMatch(/⏳|:hourglass_flowing_sand:/);
