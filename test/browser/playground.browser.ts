@@ -36,7 +36,7 @@ beforeAll(async () => {
     page.locator('[data-testid=user-picker]').selectOption(ALICE),
   ]);
   await page.locator(`[data-testid=nav-channel][data-channel=${CHANNEL}]`).click();
-  await expect.poll(() => page.locator('[data-testid=composer]').isVisible()).toBe(true);
+  await page.locator('[data-testid=composer]').waitFor();
 });
 
 afterAll(async () => {
@@ -198,7 +198,7 @@ describe('the playground in chromium', () => {
     await viewResult.click();
     const modal = page.locator('[data-testid=modal]');
     await modal.waitFor();
-    await expect.poll(() => modal.textContent()).toContain('standup');
+    await expect.poll(() => modal.textContent()).toContain('what makes a good standup update?');
     await page.screenshot({ path: path.join(artifacts, 'modal.png') });
     await modal.locator('[data-testid=modal-close]').click();
     await modal.waitFor({ state: 'detached' });
