@@ -117,12 +117,13 @@ const recordThreadTexts = () => page.evaluate(RECORD_THREAD_TEXTS);
 const recordedTexts = () => page.evaluate<string[]>('window.seenTexts');
 
 /**
- * The README's picture (`UPDATE_DOCS_SCREENSHOT=1 npm run test:browser`): the rated thread, scaled
- * down and palette-quantized so the committed PNG stays small.
+ * The README's picture (`UPDATE_DOCS_SCREENSHOT=1 npm run test:browser`): the rated thread, the blank
+ * margin trimmed, scaled down and palette-quantized so the committed PNG stays small.
  */
 const writeDocsScreenshot = async (png: Buffer) => {
   const { default: sharp } = await import('sharp');
   await sharp(png)
+    .trim({ background: '#ffffff', threshold: 2 })
     .resize({ width: 960 })
     .png({ palette: true, quality: 80, compressionLevel: 9 })
     .toFile(path.join(root, 'docs', 'playground.png'));
