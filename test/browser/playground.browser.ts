@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Playground, startPlayground } from './playground-process.js';
 
 /**
@@ -37,6 +37,13 @@ beforeAll(async () => {
   ]);
   await page.locator(`[data-testid=nav-channel][data-channel=${CHANNEL}]`).click();
   await page.locator('[data-testid=composer]').waitFor();
+});
+
+// A failed step leaves what the page showed, and what the playground printed last.
+afterEach(async ({ task }) => {
+  if (task.result?.state !== 'fail' || !page) return;
+  await page.screenshot({ path: path.join(artifacts, `failed-${task.name.replace(/\W+/g, '-')}.png`) });
+  process.stderr.write(`playground output, last lines:\n${playground.tail()}\n`);
 });
 
 afterAll(async () => {
@@ -142,8 +149,10 @@ describe('the playground in chromium', () => {
     const final = await textOf(botMessagesInThread().last());
     const seen = await recordedTexts();
     expect(final.length).toBeGreaterThan(0);
-    // Streamed in place: the same message showed a shorter, partial text before the whole answer.
-    expect(seen.some((t) => t.length > 0 && t.length < final.length)).toBe(true);
+    // Streamed in place: the same message showed shorter, partial texts before the whole answer.
+    // (Two at least: one shorter text alone could be a whole answer that got its 👍/👎 buttons later.)
+    const partial = seen.filter((t) => t.length > 0 && t.length < final.length);
+    expect(partial.length, `texts shown: ${JSON.stringify(seen)}`).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: path.join(artifacts, 'thread.png') });
   });
 
