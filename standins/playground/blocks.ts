@@ -74,6 +74,7 @@ export const formatText = (raw: string, names: Names, kind: 'mrkdwn' | 'markdown
           .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,!?:;])/gm, '$1<b>$2</b>')
           .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,!?:;])/gm, '$1<i>$2</i>');
   s = s
+    .replace(/^&#62; ?(.*)$/gm, '<blockquote>$1</blockquote>')
     .replace(/(^|\s)~([^~\n]+)~(?=$|\s)/gm, '$1<s>$2</s>')
     .replace(/:([a-z0-9_+-]+):/g, (m, name: string) => (EMOJI[name] ? EMOJI[name] : m));
   return s.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => code[Number(i)] ?? '');

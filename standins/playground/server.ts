@@ -79,7 +79,7 @@ export const startPlayground = async (o: PlaygroundOptions): Promise<Playground>
       .waitFor(() => {
         changed();
         return undefined;
-      }, 60_000)
+      }, 5_000)
       .catch(watch);
   };
   watch();
