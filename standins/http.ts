@@ -14,11 +14,11 @@ export const createServer = (route: Route): http.Server =>
     });
   });
 
-/** Starts `server` on a free loopback port and resolves with the port. */
-export const listenOnLoopback = async (server: http.Server): Promise<number> => {
+/** Starts `server` on a loopback port (a free one by default) and resolves with the port. */
+export const listenOnLoopback = async (server: http.Server, port = 0): Promise<number> => {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
   return (server.address() as AddressInfo).port;
 };

@@ -199,7 +199,7 @@ export class SlackApiServer {
   }
 
   private record(call: RecordedCall): void {
-    this.calls.push(call);
+    this.calls.push({ ...call, ms: Date.now() - call.at });
     this.deps.changed();
   }
 }

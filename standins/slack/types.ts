@@ -66,6 +66,8 @@ export interface RecordedCall {
   params: Params;
   /** Date.now() when the request arrived. */
   at: number;
+  /** How long the answer took (the playground's call list shows it). */
+  ms?: number;
   /** HTTP status sent; 0 when the fault was to hang or drop the connection. */
   status: number;
   /** The JSON body sent, or null when none was. */
