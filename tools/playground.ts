@@ -165,7 +165,7 @@ const main = async (): Promise<void> => {
       `   Backchannel on stand-ins (Slack, ${llm ? 'LLM' : 'with your LLM'}, a throwaway Redis); Ctrl-C stops it.`,
     );
     out(
-      '   To connect a real workspace instead: create the app from manifest.yml and set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in .env (README, "Set-up").',
+      '   To connect a real workspace instead: create the app from manifest.yml and set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in .env (README, "Setting up the Slack app").',
     );
     const exits = bots.map((b) => b.exited.then(() => b));
     const gone = await Promise.race(exits);
