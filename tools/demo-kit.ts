@@ -3,6 +3,7 @@ import type { SlackDriver } from '../standins/driver/index.js';
 import type { SyncProbe } from '../standins/http.js';
 import { type CompletionRequest, contentText, type OpenAIStandin } from '../standins/llm/index.js';
 import type { BotProcess } from '../standins/processes.js';
+import { startBot } from '../standins/processes.js';
 import { botReplies, type SlackApiStandin, type StoredMessage, settled } from '../standins/slack/index.js';
 import { emoji, type Names, renderThread, slackText } from './render.js';
 
@@ -223,3 +224,30 @@ export const sessionLine = async (d: Demo, threadTs: string, expected: string) =
 
 export const homeShowsUnread = (view: { blocks: unknown[] } | undefined) =>
   buttonValue(view, ACTION_IDS.markRead) !== undefined;
+
+// ----- the bot's processes, shared with the playground ---------------------------------------
+
+/** With no stand-in LLM: the real one's settings, passed through from this process's environment. */
+export const realLlmEnv = (): Record<string, string> => {
+  const keys = [
+    'OPENAI_BASE_URL',
+    'OPENAI_API_KEY',
+    'OPENAI_MODEL',
+    'SYSTEM_PROMPT',
+    'MAX_ANSWER_TOKENS',
+    'LLM_TIMEOUT_MS',
+  ];
+  return Object.fromEntries(keys.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]]] : [])));
+};
+
+/**
+ * The bot as its two real processes, ready: a web and a worker, in an empty working directory (the
+ * bot loads ./.env when there is one, and a developer's must not leak in).
+ */
+export const startWebAndWorker = async (env: Record<string, string | undefined>, cwd: string) => {
+  const [web, worker] = await Promise.all(
+    (['web', 'worker'] as const).map((role) => startBot({ role, env, cwd, ready: 'healthz' })),
+  );
+  if (!web || !worker) throw new Error('the bot did not start');
+  return { web, worker };
+};

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createDriver } from '../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../standins/llm/index.js';
-import { type BotProcess, botEnv, startBot, startTestRedis, stopAll } from '../standins/processes.js';
+import { type BotProcess, botEnv, startTestRedis, stopAll } from '../standins/processes.js';
 import { type SlackApiStandin, startSlackApi } from '../standins/slack/index.js';
 import { conversation } from './demo-conversation.js';
 import {
@@ -13,11 +13,13 @@ import {
   type Demo,
   out,
   realLlm,
+  realLlmEnv,
   SIGNING_SECRET,
   STANDIN_PACE,
   StepFailed,
   seconds,
   standinAnswer,
+  startWebAndWorker,
   stepsRun,
   TEAM,
 } from './demo-kit.js';
@@ -92,7 +94,6 @@ const main = async (): Promise<number> => {
       realLlm ? Promise.resolve(undefined) : startOpenAI({ ...STANDIN_PACE, text: standinAnswer }),
     ]);
     slack.setChannel(CHANNEL, { name: 'general' });
-    const pass = (key: string) => (process.env[key] !== undefined ? { [key]: process.env[key] } : {});
     const env = botEnv({
       slackApiUrl: slack.apiUrl,
       openaiBaseUrl: llm?.baseUrl ?? '',
@@ -103,29 +104,17 @@ const main = async (): Promise<number> => {
         // Home re-publishes are coalesced; a short window keeps the demo quick.
         HOME_COALESCE_MS: '200',
         SHUTDOWN_TIMEOUT_MS: '5000',
-        ...(llm
-          ? {}
-          : {
-              OPENAI_BASE_URL: process.env.OPENAI_BASE_URL,
-              OPENAI_API_KEY: process.env.OPENAI_API_KEY,
-              ...pass('OPENAI_MODEL'),
-              ...pass('SYSTEM_PROMPT'),
-              ...pass('MAX_ANSWER_TOKENS'),
-              ...pass('LLM_TIMEOUT_MS'),
-            }),
+        ...(llm ? {} : realLlmEnv()),
       },
     });
-    // An empty working directory: the bot loads ./.env when there is one, and a developer's must not leak in.
-    const [web, worker] = await Promise.all(
-      (['web', 'worker'] as const).map((role) => startBot({ role, env, cwd: workDir, ready: 'healthz' })),
-    );
-    bots.push(web!, worker!);
+    const { web, worker } = await startWebAndWorker(env, workDir);
+    bots.push(web, worker);
     const d: Demo = {
       slack,
       llm,
-      driver: createDriver({ url: web!.url, signingSecret: SIGNING_SECRET, slack }),
-      web: web!,
-      worker: worker!,
+      driver: createDriver({ url: web.url, signingSecret: SIGNING_SECRET, slack }),
+      web: web,
+      worker: worker,
     };
     const rows: [string, string][] = [
       ['redis-server', `${redis.url} (throwaway, data in ${redis.dir})`],
@@ -136,8 +125,8 @@ const main = async (): Promise<number> => {
           ? `stand-in at ${llm.baseUrl}, ${STANDIN_PACE.tokensPerSecond} tokens/s (set OPENAI_API_KEY or OPENAI_BASE_URL for a real one)`
           : `${process.env.OPENAI_BASE_URL ?? 'OpenAI'}, model ${process.env.OPENAI_MODEL ?? 'gpt-4o-mini'}`,
       ],
-      ['web process', `pid ${web!.pid}, ${web!.url}/slack/events  (node dist/src/main.js --role web)`],
-      ['worker process', `pid ${worker!.pid}  (node dist/src/main.js --role worker)`],
+      ['web process', `pid ${web.pid}, ${web.url}/slack/events  (node dist/src/main.js --role web)`],
+      ['worker process', `pid ${worker.pid}  (node dist/src/main.js --role worker)`],
     ];
     const col = Math.max(...rows.map(([k]) => displayWidth(k)));
     for (const [k, v] of rows) out(`   ${k.padEnd(col)}  ${v}`);

@@ -8,16 +8,9 @@ import { createDriver } from '../standins/driver/index.js';
 import { type OpenAIStandin, startOpenAI } from '../standins/llm/index.js';
 import type { Shortcut, User } from '../standins/playground/page.js';
 import { type Playground, startPlayground } from '../standins/playground/server.js';
-import {
-  type BotProcess,
-  botEnv,
-  REPO_ROOT,
-  startBot,
-  startTestRedis,
-  stopAll,
-} from '../standins/processes.js';
+import { type BotProcess, botEnv, REPO_ROOT, startTestRedis, stopAll } from '../standins/processes.js';
 import { type SlackApiStandin, startSlackApi } from '../standins/slack/index.js';
-import { realLlm, standinAnswer } from './demo-kit.js';
+import { realLlm, realLlmEnv, standinAnswer, startWebAndWorker } from './demo-kit.js';
 
 /**
  * `npm run playground` (and `npm start` with no Slack settings outside production): Backchannel in a
@@ -121,7 +114,6 @@ const main = async (): Promise<void> => {
       realLlm ? Promise.resolve(undefined) : startOpenAI({ ...PACE, text: standinAnswer }),
     ]);
     for (const c of CHANNELS) slack.setChannel(c.id, { name: c.name });
-    const pass = (key: string) => (process.env[key] !== undefined ? { [key]: process.env[key] } : {});
     const env = botEnv({
       slackApiUrl: slack.apiUrl,
       openaiBaseUrl: llm?.baseUrl ?? '',
@@ -133,27 +125,15 @@ const main = async (): Promise<void> => {
         REDIS_PREFIX: 'playground',
         HOME_COALESCE_MS: '200',
         SHUTDOWN_TIMEOUT_MS: '3000',
-        ...(llm
-          ? {}
-          : {
-              ...pass('OPENAI_BASE_URL'),
-              ...pass('OPENAI_API_KEY'),
-              ...pass('OPENAI_MODEL'),
-              ...pass('SYSTEM_PROMPT'),
-              ...pass('MAX_ANSWER_TOKENS'),
-              ...pass('LLM_TIMEOUT_MS'),
-            }),
+        ...(llm ? {} : realLlmEnv()),
       },
     });
-    // An empty working directory: the bot loads ./.env when there is one, and a developer's must not leak in.
-    const [web, worker] = await Promise.all(
-      (['web', 'worker'] as const).map((role) => startBot({ role, env, cwd: workDir, ready: 'healthz' })),
-    );
-    bots.push(web!, worker!);
+    const { web, worker } = await startWebAndWorker(env, workDir);
+    bots.push(web, worker);
     page = await startPlayground({
       slack,
       llm,
-      driver: createDriver({ url: web!.url, signingSecret, slack }),
+      driver: createDriver({ url: web.url, signingSecret, slack }),
       users: USERS,
       channels: CHANNELS,
       shortcuts: manifestShortcuts(),
