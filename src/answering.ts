@@ -12,6 +12,7 @@ import type { LlmClient } from './llm/client.js';
 import { createRedisBudgetStore } from './out/budget-store.js';
 import { createDownloader, fileOrigins } from './out/files/download.js';
 import { extractFile } from './out/files/extract.js';
+import { toFileRefs } from './out/files/slack-file.js';
 import { createSlackPoster } from './out/poster.js';
 import {
   type BudgetMetrics,
@@ -93,6 +94,11 @@ const answeringOn = (deps: AnsweringDeps, client: WebClient, budget: SlackBudget
     download: createDownloader({ allowedOrigins: fileOrigins(config.slack.apiUrl) }),
     extract: (file, bytes) => extractFile(file, bytes, config.files),
     limits: config.files,
+    // A Slack Connect stub's details, read with the workspace's token like the thread.
+    info: async (fileId) => {
+      const res = await gate.run('files.info', '*', () => client.files.info({ file: fileId }));
+      return toFileRefs([res.file])[0];
+    },
     logger,
   });
   const context = createContextBuilder({ history, reader, config: config.openai, files });

@@ -19,6 +19,11 @@ export interface FileResolverDeps {
   download: Downloader;
   extract: (file: FileRef, bytes: Buffer) => Promise<FileReading>;
   limits: Pick<Config['files'], 'maxBytes' | 'maxBytesPerRequest' | 'downloadTimeoutMs' | 'vision'>;
+  /**
+   * `files.info`: the details of a file a message carried only as a stub (Slack Connect:
+   * `file_access: check_file_info`); undefined when Slack will not say.
+   */
+  info?: (fileId: string) => Promise<FileRef | undefined>;
   logger: Logger;
 }
 
@@ -33,11 +38,24 @@ export const createFileResolver = (deps: FileResolverDeps) => {
   const log = deps.logger.child({ component: 'files' });
   const { limits } = deps;
 
+  /** A stub's details from files.info, when Slack gives them (with a download link); else the stub. */
+  const detailsOf = async (stub: FileRef): Promise<FileRef> => {
+    if (!deps.info) return stub;
+    try {
+      const found = await deps.info(stub.id);
+      return found?.url ? { ...found, external: stub.external === true || found.external === true } : stub;
+    } catch (err) {
+      log.info({ fileId: stub.id, err: errorFields(err) }, 'files.info refused; the file stays unread');
+      return stub;
+    }
+  };
+
   /** One file's reading, and whether it may be cached; `budget` is what the request may still download. */
-  const read = async (teamId: string, file: FileRef, budget: { left: number }): Promise<FileReading> => {
-    const cached = await deps.store.get(teamId, file.id);
+  const read = async (teamId: string, shared: FileRef, budget: { left: number }): Promise<FileReading> => {
+    const cached = await deps.store.get(teamId, shared.id);
     // An image read while vision was off is a note; with vision on now, it is read again.
-    if (cached && !(cached.kind === 'note' && limits.vision && looksLikeImage(file))) return cached;
+    if (cached && !(cached.kind === 'note' && limits.vision && looksLikeImage(shared))) return cached;
+    const file = shared.url ? shared : await detailsOf(shared);
     const size = file.size ?? 0;
     const ext = extensionOf(file) || 'file';
     const note = (text: string): FileReading => ({ kind: 'note', text });

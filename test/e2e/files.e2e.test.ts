@@ -135,6 +135,15 @@ describe('files in a session, vision off', () => {
     expect(text).toContain('[File: partner.txt: shared from another organisation (Slack Connect)');
     expect(text).not.toContain('secret');
   });
+
+  it('reads a Slack Connect file that came as a stub, through files.info', { timeout: 40_000 }, async () => {
+    const before = slack.calls('files.info').length;
+    const { text } = await askWith(d, 'what does the partner list say', [
+      { name: 'partners.csv', bytes: Buffer.from('partner,region\nAcme,North\n'), stub: true },
+    ]);
+    expect(slack.calls('files.info').length).toBeGreaterThan(before);
+    expect(text).toContain('Acme | North');
+  });
 });
 
 describe('files in a session, vision on', () => {
