@@ -237,6 +237,8 @@ describe('Bolt behind the screen', () => {
       threadLocks: { order: () => ({ key: 'k', score: 0, member: '0', ttlSeconds: 1, enter: () => {} }) },
       logger,
       metrics,
+      // The message shortcuts too: their modal and private replies go nowhere here.
+      shortcuts: { openModal: async () => ({}), respond: async () => {} },
     });
     return { app: slack.app, lines };
   };

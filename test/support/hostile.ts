@@ -250,6 +250,37 @@ const VIEW_PATHS: Path[] = [
   ['response_urls', 0],
 ];
 
+const messageShortcut = () => ({
+  type: 'message_action',
+  callback_id: 'bc_summarize',
+  trigger_id: '1700000000.1.abc',
+  user: { id: 'U0FUZZ', team_id: 'T0TEAM' },
+  team: { id: 'T0TEAM', domain: 'fuzz' },
+  channel: { id: 'C0FUZZ', name: 'fuzz' },
+  message: { type: 'message', user: 'U0OTHER', ts: '1700000000.000100', text: 'look at this' },
+  message_ts: '1700000000.000100',
+  action_ts: '1700000001.000200',
+  response_url: 'https://hooks.slack.com/app/T0TEAM/1/abc',
+});
+const SHORTCUT_PATHS: Path[] = [
+  [],
+  ['type'],
+  ['callback_id'],
+  ['trigger_id'],
+  ['user'],
+  ['user', 'id'],
+  ['team'],
+  ['channel'],
+  ['channel', 'id'],
+  ['message'],
+  ['message', 'ts'],
+  ['message', 'text'],
+  ['message', 'thread_ts'],
+  ['message_ts'],
+  ['action_ts'],
+  ['response_url'],
+];
+
 /** JSON.stringify that cannot throw (a value nested past the stack is sent as a deep string instead). */
 const toJson = (v: unknown): string => {
   try {
@@ -368,5 +399,6 @@ export const hostileCase: fc.Arbitrary<HostileCase> = fc.oneof(
   { arbitrary: commands, weight: 2 },
   { arbitrary: payloads(blockAction, ACTION_PATHS, 'block_actions'), weight: 3 },
   { arbitrary: payloads(viewSubmission, VIEW_PATHS, 'view'), weight: 1 },
+  { arbitrary: payloads(messageShortcut, SHORTCUT_PATHS, 'shortcut'), weight: 2 },
   { arbitrary: raw, weight: 1 },
 );
