@@ -238,8 +238,44 @@ const BLOCKS: Record<string, BlockRenderer> = {
     `<div class="bk-image">🖼 ${escapeHtml(str(b.alt_text) || str(isObject(b.title) ? b.title.text : ''))}</div>`,
   input: (b, n) => {
     const el = isObject(b.element) ? b.element : {};
-    return `<label class="bk-input">${textObject(b.label, n)}<textarea disabled placeholder="${escapeHtml(str(el.type))}"></textarea></label>`;
+    return `<label class="bk-input">${textObject(b.label, n)}${inputField(str(b.block_id), el)}</label>`;
   },
+};
+
+/**
+ * An input block's element as a form field named `bk:<block_id>:<action_id>` (what the page posts
+ * back as the view's state). Elements without a field here show disabled, labelled by their type.
+ */
+const inputField = (blockId: string, el: Json): string => {
+  const type = str(el.type);
+  const name = escapeHtml(`bk:${blockId}:${str(el.action_id)}`);
+  const hint = escapeHtml(str(isObject(el.placeholder) ? el.placeholder.text : '') || type);
+  const optionValue = (o: unknown) => (isObject(o) ? str(o.value) : '');
+  if (type === 'plain_text_input') {
+    const value = escapeHtml(str(el.initial_value));
+    return el.multiline === true
+      ? `<textarea name="${name}" placeholder="${hint}" data-testid="modal-input">${value}</textarea>`
+      : `<input name="${name}" placeholder="${hint}" value="${value}" data-testid="modal-input">`;
+  }
+  if (type === 'number_input')
+    return `<input type="number" name="${name}" placeholder="${hint}" value="${escapeHtml(str(el.initial_value))}" data-testid="modal-input">`;
+  if (type === 'static_select') {
+    const chosen = optionValue(el.initial_option);
+    const options = list(el.options).filter(isObject);
+    return `<select name="${name}" data-testid="modal-input"><option value=""></option>${options
+      .map((o) => {
+        const v = optionValue(o);
+        const label = isObject(o.text) ? str(o.text.text) : v;
+        return `<option value="${escapeHtml(v)}"${v === chosen ? ' selected' : ''}>${escapeHtml(label)}</option>`;
+      })
+      .join('')}</select>`;
+  }
+  if (type === 'conversations_select' || type === 'channels_select' || type === 'users_select') {
+    const initial = str(el.initial_conversation) || str(el.initial_channel) || str(el.initial_user);
+    const idHint = type === 'users_select' ? 'a user id (U…)' : 'a channel id (C…)';
+    return `<input name="${name}" placeholder="${escapeHtml(idHint)}" value="${escapeHtml(initial)}" data-testid="modal-input">`;
+  }
+  return `<textarea disabled placeholder="${escapeHtml(type)}"></textarea>`;
 };
 
 export const renderBlock = (block: unknown, names: Names): string => {

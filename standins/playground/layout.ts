@@ -41,11 +41,12 @@ aside{padding:10px;overflow:auto;background:#f8f8f8;font-size:12px}.knobs label{
 .call{display:flex;gap:6px;padding:2px 0;border-bottom:1px solid #eee}.call .method{flex:1}.call.error .result{color:#e01e5a}.call.ok .result{color:#007a5a}
 .modal-backdrop{position:fixed;inset:0;background:#0006;display:flex;align-items:center;justify-content:center;z-index:10}
 .modal{background:#fff;border-radius:8px;width:520px;max-height:80vh;overflow:auto;padding:14px}.modal-head{display:flex;justify-content:space-between;margin-bottom:8px}
+.bk-input{display:block;margin:8px 0}.bk-input textarea,.bk-input input,.bk-input select{display:block;width:100%;box-sizing:border-box;margin-top:4px;font:inherit}.modal-foot{text-align:right;margin-top:8px}
 #error{color:#e01e5a;padding:0 14px}.empty{color:#888}
 `;
 
 /**
- * Clicks on Block Kit buttons, shortcuts, the stop button and the modal's close become POSTs the
+ * Clicks on Block Kit buttons, shortcuts, the stop button, the modal's close and its submit become POSTs the
  * server turns into signed requests; the event stream makes panes re-fetch; open `⋮` menus stay open.
  */
 const SCRIPT = `
@@ -71,6 +72,20 @@ document.addEventListener('click', (ev) => {
   } else if (t.dataset.testid === 'modal-close') {
     post('/act/close-modal', { viewId: t.closest('[data-view-id]').dataset.viewId });
   }
+});
+document.addEventListener('submit', (ev) => {
+  const form = ev.target.closest('[data-testid=modal-form]');
+  if (!form) return;
+  ev.preventDefault();
+  const fields = Object.fromEntries([...new FormData(form)].filter(([k]) => k.startsWith('bk:')));
+  post('/act/submit-modal', { viewId: form.closest('[data-view-id]').dataset.viewId, ...fields });
+});
+// A re-render of the same open modal would wipe what is being typed in it: keep it until it changes.
+document.body.addEventListener('htmx:beforeSwap', (ev) => {
+  const open = ev.detail.target.querySelector('[data-testid=modal-form]');
+  if (!open) return;
+  const id = open.closest('[data-view-id]').dataset.viewId;
+  if (ev.detail.serverResponse.includes('data-view-id="' + id + '"')) ev.detail.shouldSwap = false;
 });
 const openMenus = new Set();
 document.addEventListener('toggle', (ev) => {

@@ -129,9 +129,14 @@ export const homePane = (view: StoredView | undefined, names: Names): string =>
 export const modalPane = (view: StoredView | undefined, names: Names): string => {
   if (!view) return '';
   const title = (view.title as { text?: string } | undefined)?.text ?? '';
+  const submit = (view.submit as { text?: string } | undefined)?.text;
+  // A modal with a submit button is a form: its fields go back as the view's state (view_submission).
+  const body = submit
+    ? `<form data-testid="modal-form">${renderBlocks(view.blocks, names)}<div class="modal-foot"><button type="submit" data-testid="modal-submit">${esc(submit)}</button></div></form>`
+    : renderBlocks(view.blocks, names);
   return `<div class="modal-backdrop"><div class="modal" data-testid="modal" data-view-id="${attr(view.id)}" data-container="view">
 <div class="modal-head"><b data-testid="modal-title">${esc(title)}</b><button type="button" data-testid="modal-close" title="Close">✕</button></div>
-<div class="modal-body">${renderBlocks(view.blocks, names)}</div></div></div>`;
+<div class="modal-body">${body}</div></div></div>`;
 };
 
 export const callsPane = (calls: RecordedCall[]): string =>

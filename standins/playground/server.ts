@@ -196,6 +196,23 @@ export const startPlayground = async (o: PlaygroundOptions): Promise<Playground>
       });
     }
   };
+  /** The open modal's fields (`bk:<block>:<action>`) as the view_submission Slack would send. */
+  const submitModal = async (w: Where, p: URLSearchParams) => {
+    const view = slack.modals().find((v) => v.id === p.get('viewId'));
+    if (!view || closedModals.has(view.id)) throw new BadRequest('that modal is not open');
+    const values: Record<string, Record<string, string>> = {};
+    for (const [key, value] of p) {
+      const [kind, blockId, actionId] = key.split(':');
+      if (kind !== 'bk' || !blockId || !actionId) continue;
+      values[blockId] = { ...values[blockId], [actionId]: value };
+    }
+    const { ack } = await driver.submitView({ user: w.user, view, values });
+    // Slack keeps a modal open when the app answers with errors; otherwise it closes.
+    const errors = ackErrors(ack.body);
+    if (errors) throw new BadRequest(errors);
+    closedModals.add(view.id);
+    changed();
+  };
   const act = async (action: string, w: Where, p: URLSearchParams) => {
     switch (action) {
       case 'send':
@@ -215,6 +232,8 @@ export const startPlayground = async (o: PlaygroundOptions): Promise<Playground>
       case 'close-modal':
         closedModals.add(p.get('viewId') ?? '');
         return changed();
+      case 'submit-modal':
+        return submitModal(w, p);
       case 'knob':
         return setKnob(p.get('name') ?? '', p.get('value') ?? '');
       default:
@@ -314,4 +333,21 @@ export const startPlayground = async (o: PlaygroundOptions): Promise<Playground>
       await closeServer(server);
     },
   };
+};
+
+/** The errors of a `response_action: errors` ack, as one line; undefined for any other ack. */
+const ackErrors = (body: unknown): string | undefined => {
+  let parsed: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const o = parsed as { response_action?: unknown; errors?: unknown } | null;
+  if (o?.response_action !== 'errors' || typeof o.errors !== 'object' || o.errors === null) return undefined;
+  return Object.values(o.errors as Record<string, unknown>)
+    .map(String)
+    .join('; ');
 };

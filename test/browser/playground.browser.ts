@@ -213,4 +213,28 @@ describe('the playground in chromium', () => {
     await modal.locator('[data-testid=modal-close]').click();
     await modal.waitFor({ state: 'detached' });
   });
+
+  it('asks about a message with the ⋮ shortcut: fills the modal, and the answer comes in its thread', async () => {
+    await setKnob('llm-speed', /fast/i, '400');
+    await page.locator(`[data-testid=nav-channel][data-channel=${CHANNEL}]`).click();
+    await page.locator('[data-testid=composer]').waitFor();
+    const message = await sendInChannel('the deploy failed at 3pm with exit code 137');
+    const ts = await message.getAttribute('data-ts');
+    await page.locator(`[data-testid=message-menu][data-ts="${ts}"] summary`).click();
+    await page
+      .locator(
+        `[data-testid=message-menu][data-ts="${ts}"] [data-testid=shortcut][data-callback-id=bc_ask_message]`,
+      )
+      .click();
+    const modal = page.locator('[data-testid=modal]');
+    await modal.locator('[data-testid=modal-form]').waitFor();
+    await modal.locator('textarea[data-testid=modal-input]').first().fill('what does exit code 137 mean?');
+    await page.screenshot({ path: path.join(artifacts, 'shortcut-modal.png') });
+    await modal.locator('[data-testid=modal-submit]').click();
+    await modal.waitFor({ state: 'detached' });
+    await openThread(message);
+    await expect
+      .poll(async () => (await botMessagesInThread().allTextContents()).join('\n'), { timeout: 2 * WAIT_MS })
+      .toContain('what does exit code 137 mean?');
+  });
 });

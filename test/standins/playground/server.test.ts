@@ -82,6 +82,68 @@ describe('the playground server', () => {
     expect(received.some((b) => b.includes('command=%2Fask') && b.includes('text=what+is+new'))).toBe(true);
   });
 
+  it('lets a modal be filled in and submitted as the view_submission Slack would send', async () => {
+    const { page, slack, received } = await start();
+    const label = (text: string) => ({ type: 'plain_text', text });
+    const opened = await fetch(`${slack.apiUrl}views.open`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-1', 'content-type': 'application/json' },
+      body: JSON.stringify({
+        trigger_id: '1.2.abc',
+        view: {
+          type: 'modal',
+          callback_id: 'bc_test_modal',
+          title: label('Ask about this'),
+          submit: label('Ask'),
+          blocks: [
+            {
+              type: 'input',
+              block_id: 'q',
+              label: label('Question'),
+              element: { type: 'plain_text_input', action_id: 'question', multiline: true },
+            },
+            {
+              type: 'input',
+              block_id: 'r',
+              label: label('Respond'),
+              element: {
+                type: 'static_select',
+                action_id: 'respond',
+                options: [{ text: label('Only when mentioned'), value: 'mention' }],
+              },
+            },
+          ],
+        },
+      }),
+    });
+    const viewId = ((await opened.json()) as { view: { id: string } }).view.id;
+    const pane = await (await fetch(`${page.url}pane/modal`)).text();
+    expect(pane).toContain('data-testid="modal-submit"');
+    expect(pane).toContain('name="bk:q:question"');
+    expect(pane).toContain('<option value="mention">Only when mentioned</option>');
+
+    const res = await post(`${page.url}act/submit-modal`, {
+      user: 'U0ALICE',
+      view: 'C0GENERAL',
+      viewId,
+      'bk:q:question': 'what changed?',
+      'bk:r:respond': 'mention',
+    });
+    expect(res.status).toBe(204);
+    const submitted = received
+      .map((b) => new URLSearchParams(b).get('payload'))
+      .find((p) => p?.includes('view_submission'));
+    const state = (JSON.parse(submitted ?? '{}') as { view?: { state?: { values?: unknown } } }).view?.state;
+    expect(state?.values).toEqual({
+      q: { question: { type: 'plain_text_input', value: 'what changed?' } },
+      r: {
+        respond: expect.objectContaining({ selected_option: expect.objectContaining({ value: 'mention' }) }),
+      },
+    });
+    // Submitted, it closes.
+    expect(await (await fetch(`${page.url}pane/modal`)).text()).toBe('');
+  });
+
   it('makes the chosen Slack method fail, and lists the call with its error', async () => {
     const { page, slack } = await start();
     await post(`${page.url}act/knob`, { name: 'slack-fault-method', value: 'chat.postMessage' });
