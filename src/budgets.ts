@@ -4,11 +4,10 @@ import { createBudgetCheck } from './answer/budget-check.js';
 import type { Config } from './core/config.js';
 import type { Logger } from './core/logger.js';
 import type { SlackCall } from './out/slack-call.js';
-import { createWorkspaceAdmins } from './out/workspace-admins.js';
+import type { WorkspaceAdmins } from './out/workspace-admins.js';
 import { createUsageOverview, type UsageOverviewDeps } from './overview/usage.js';
 import { createUsageChart } from './overview/usage-chart.js';
-import { createAdminAudit } from './sessions/admin-audit.js';
-import { createAdminCache } from './sessions/admin-cache.js';
+import type { AdminAudit } from './sessions/admin-audit.js';
 import type { Keys } from './sessions/keys.js';
 import { createBudgetOverrides, type UsageStore } from './sessions/usage.js';
 
@@ -22,6 +21,9 @@ export const createBudgets = (deps: {
   redis: Redis;
   keys: Keys;
   usage: UsageStore;
+  /** The process's one record of who is an admin, and the workspace's audit log. */
+  admins: Pick<WorkspaceAdmins, 'isAdmin'>;
+  audit: AdminAudit;
   client: WebClient;
   call: SlackCall | undefined;
   home: UsageOverviewDeps['home'];
@@ -30,15 +32,14 @@ export const createBudgets = (deps: {
 }) => {
   const { config, redis, keys, logger } = deps;
   const overrides = createBudgetOverrides({ redis, keys });
-  const call: SlackCall = deps.call ?? ((_method, _channel, fn) => fn());
   return {
     check: createBudgetCheck({ config, usage: deps.usage, overrides }),
     usage: createUsageOverview({
       config,
       usage: deps.usage,
       overrides,
-      admins: createWorkspaceAdmins({ client: deps.client, call, cache: createAdminCache({ redis, keys }) }),
-      audit: createAdminAudit({ redis, keys }),
+      admins: deps.admins,
+      audit: deps.audit,
       chart: createUsageChart({ client: deps.client, call: deps.call, redis, keys, logger }),
       client: deps.client,
       home: deps.home,

@@ -143,16 +143,20 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     logger,
   });
   await policy.start();
+  // The Home tab and its admin parts write with the web role's client when there is one.
   const homeClient = fg?.client ?? bg?.client ?? slackClient;
+  const homeCall = (fg ?? bg)?.call;
+  // Who is a workspace admin (users.info, cached): one per process, for every part that asks.
   const admins = createWorkspaceAdmins({
     client: homeClient,
-    call: (fg ?? bg)?.call ?? ((_m, _c, fn) => fn()),
+    call: homeCall ?? ((_m, _c, fn) => fn()),
     cache: createAdminCache({ redis: producer, keys }),
   });
+  const audit = createAdminAudit({ redis: producer, keys });
   const policyAdmin = createPolicyAdmin({
     policy,
     admins,
-    audit: createAdminAudit({ redis: producer, keys }),
+    audit,
     client: homeClient,
     publish: (teamId, userId) => overview.publish(teamId, userId),
     logger,
@@ -164,8 +168,10 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
     redis: producer,
     keys,
     usage,
-    client: fg?.client ?? bg?.client ?? slackClient,
-    call: (fg ?? bg)?.call,
+    admins,
+    audit,
+    client: homeClient,
+    call: homeCall,
     home: { publish: (t, u) => overview.publish(t, u), schedule: (t, u) => overview.schedule(t, u) },
     respond: (url, body) => (fg ?? bg)?.poster.respond(url, body) ?? Promise.resolve(),
     logger,
@@ -173,8 +179,8 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
   // The overview: one per process (on the web role's client when there is one), re-published,
   // coalesced, on every change to a user's requests.
   const overview = createOverviewService({
-    client: fg?.client ?? bg?.client ?? slackClient,
-    call: (fg ?? bg)?.call,
+    client: homeClient,
+    call: homeCall,
     requests,
     prefs,
     identity: bot,
@@ -210,6 +216,7 @@ export const startBackchannel = async (opts: StartOptions): Promise<Backchannel>
         answersQueue,
         prefs,
         overview,
+        admins,
         ...(oauth ? { oauth } : {}),
         policy,
         policyAdmin,

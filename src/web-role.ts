@@ -11,7 +11,7 @@ import { registerListeners } from './edge/listeners/index.js';
 import { createIntake } from './intake/intake.js';
 import { createIntakeProcessor } from './intake/processor.js';
 import { createUsergroups } from './out/usergroups.js';
-import { createWorkspaceAdmins } from './out/workspace-admins.js';
+import type { WorkspaceAdmins } from './out/workspace-admins.js';
 import { createOverviewActions } from './overview/actions.js';
 import { createOverviewCommands } from './overview/commands.js';
 import { createFeedbackActions } from './overview/feedback.js';
@@ -28,7 +28,6 @@ import { inJobWorkspace } from './queue/in-workspace.js';
 import { QUEUES } from './queue/registry.js';
 import { createIntakeStalledOut } from './queue/stalled.js';
 import { createTeamPurger } from './queue/team-purge.js';
-import { createAdminCache } from './sessions/admin-cache.js';
 import { createAgentContextStore } from './sessions/agent-context.js';
 import { createFeedbackStore } from './sessions/feedback.js';
 import { createFollowedThreads } from './sessions/follow.js';
@@ -53,6 +52,8 @@ export interface WebRoleDeps extends RoleDeps {
   policyAdmin: Pick<PolicyAdmin, 'handle'>;
   /** Token budgets (the check before an answer) and usage (`/ask usage`, the budget modal). */
   budgets?: Budgets;
+  /** The process's one record of who is a workspace admin (Slack's stop button asks it too). */
+  admins: Pick<WorkspaceAdmins, 'isAdmin'>;
 }
 
 /**
@@ -184,11 +185,7 @@ export const createWebRole = async (deps: WebRoleDeps): Promise<{ slack: SlackAp
     requests,
     canceller,
     stops,
-    admins: createWorkspaceAdmins({
-      client,
-      call: deps.answering.call,
-      cache: createAdminCache({ redis, keys }),
-    }),
+    admins: deps.admins,
     history: deps.answering.history,
     poster,
     threadSession,

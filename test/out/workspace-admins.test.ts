@@ -45,6 +45,14 @@ describe('whether a user is a workspace admin', () => {
     expect(ttl).toBeLessThanOrEqual(ADMIN_TTL_SECONDS);
   });
 
+  it('asks Slack once for several look-ups of the same user at the same time', async () => {
+    const { admins: a } = admins();
+    const before = slack.calls('users.info').length;
+    const answers = await Promise.all([1, 2, 3].map(() => a.isAdmin('T1', 'UOWNER')));
+    expect(answers).toEqual([true, true, true]);
+    expect(slack.calls('users.info').length - before).toBe(1);
+  });
+
   it('throws when Slack cannot say, and caches nothing', async () => {
     const { admins: a, keys } = admins();
     slack.failNext('users.info', { error: 'user_not_found' });
