@@ -15,7 +15,7 @@ import type { FileTextStore } from '../sessions/file-texts.js';
  */
 
 export interface FileResolverDeps {
-  store: Pick<FileTextStore, 'get' | 'set'>;
+  store: Pick<FileTextStore, 'getMany' | 'set'>;
   download: Downloader;
   extract: (file: FileRef, bytes: Buffer) => Promise<FileReading>;
   limits: Pick<Config['files'], 'maxBytes' | 'maxBytesPerRequest' | 'downloadTimeoutMs' | 'vision'>;
@@ -51,8 +51,12 @@ export const createFileResolver = (deps: FileResolverDeps) => {
   };
 
   /** One file's reading, and whether it may be cached; `budget` is what the request may still download. */
-  const read = async (teamId: string, shared: FileRef, budget: { left: number }): Promise<FileReading> => {
-    const cached = await deps.store.get(teamId, shared.id);
+  const read = async (
+    teamId: string,
+    shared: FileRef,
+    budget: { left: number },
+    cached: FileReading | undefined,
+  ): Promise<FileReading> => {
     // An image read while vision was off is a note; with vision on now, it is read again.
     if (cached && !(cached.kind === 'note' && limits.vision && looksLikeImage(shared))) return cached;
     const file = shared.url ? shared : await detailsOf(shared);
@@ -128,13 +132,18 @@ export const createFileResolver = (deps: FileResolverDeps) => {
   };
 
   /** The turn with its files read into `attachments` and `images` (its token count recounted). */
-  const expandTurn = async (teamId: string, turn: Turn, budget: { left: number }): Promise<Turn> => {
+  const expandTurn = async (
+    teamId: string,
+    turn: Turn,
+    budget: { left: number },
+    cache: ReadonlyMap<string, FileReading>,
+  ): Promise<Turn> => {
     if (!turn.files?.length || turn.role !== 'user') return turn;
     const parts: string[] = [];
     const images: { name: string; url: string }[] = [];
     for (const file of turn.files) {
       const name = boundName(file.name) || file.id;
-      const reading = await read(teamId, file, budget);
+      const reading = await read(teamId, file, budget, cache.get(file.id));
       if (reading.kind === 'text') parts.push(`${fileHeader(name)}\n${reading.text}\n[End of file: ${name}]`);
       else if (reading.kind === 'image') {
         parts.push(`${fileHeader(name)} (image, attached)`);
@@ -149,8 +158,13 @@ export const createFileResolver = (deps: FileResolverDeps) => {
     /** The turns (root first) with their files read: the newest turn's first. */
     async expand(teamId: string, turns: readonly Turn[]): Promise<Turn[]> {
       const budget = { left: limits.maxBytesPerRequest };
+      // Every file of the thread already read, in one round trip; only the others are downloaded.
+      const ids = [
+        ...new Set(turns.flatMap((t) => (t.role === 'user' ? (t.files ?? []) : []).map((f) => f.id))),
+      ];
+      const cache = await deps.store.getMany(teamId, ids);
       const out = [...turns];
-      for (let i = out.length - 1; i >= 0; i--) out[i] = await expandTurn(teamId, out[i]!, budget);
+      for (let i = out.length - 1; i >= 0; i--) out[i] = await expandTurn(teamId, out[i]!, budget, cache);
       return out;
     },
   };

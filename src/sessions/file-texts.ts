@@ -3,7 +3,7 @@ import type { FileReading } from '../out/files/extract.js';
 import type { Keys } from './keys.js';
 
 export interface FileTextDeps {
-  redis: Pick<Redis, 'get' | 'set'>;
+  redis: Pick<Redis, 'mget' | 'set'>;
   keys: Pick<Keys, 'fileText'>;
   /** HISTORY_TTL_SECONDS: what was read from a file lives as long as the history that names it. */
   ttlSeconds: number;
@@ -15,14 +15,23 @@ export interface FileTextDeps {
  * failed download) is never stored here.
  */
 export const createFileTextStore = (deps: FileTextDeps) => ({
-  async get(teamId: string, fileId: string): Promise<FileReading | undefined> {
-    const raw = await deps.redis.get(deps.keys.fileText(teamId, fileId));
-    if (!raw) return undefined;
-    try {
-      return JSON.parse(raw) as FileReading;
-    } catch {
-      return undefined;
-    }
+  /**
+   * What was read from each of these files, by id (the ones not read yet left out): one round trip
+   * for all the files of a thread, whatever their number.
+   */
+  async getMany(teamId: string, fileIds: readonly string[]): Promise<Map<string, FileReading>> {
+    const found = new Map<string, FileReading>();
+    if (fileIds.length === 0) return found;
+    const raws = await deps.redis.mget(...fileIds.map((id) => deps.keys.fileText(teamId, id)));
+    raws.forEach((raw, i) => {
+      if (!raw) return;
+      try {
+        found.set(fileIds[i]!, JSON.parse(raw) as FileReading);
+      } catch {
+        // An unreadable entry is read again from the file.
+      }
+    });
+    return found;
   },
   async set(teamId: string, fileId: string, reading: FileReading): Promise<void> {
     await deps.redis.set(deps.keys.fileText(teamId, fileId), JSON.stringify(reading), 'EX', deps.ttlSeconds);

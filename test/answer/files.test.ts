@@ -84,6 +84,40 @@ describe('reading shared files', () => {
     expect(slack.fileDownloads().filter((d) => d.id === id)).toHaveLength(1);
   });
 
+  it('finds every file of a thread already read in one round trip, downloading none again', async () => {
+    const keys = createKeys(`{files-${Math.random().toString(36).slice(2, 8)}}`);
+    const reads: string[][] = [];
+    const counting = {
+      mget: (...k: string[]) => {
+        reads.push(k);
+        return redis.mget(...k);
+      },
+      set: redis.set.bind(redis),
+    } as unknown as Redis;
+    const resolver = createFileResolver({
+      store: createFileTextStore({ redis: counting, keys, ttlSeconds: 600 }),
+      download: createDownloader({ allowedOrigins: [new URL(slack.apiUrl).origin] }),
+      extract: (file, bytes) => extractFile(file, bytes, limits),
+      limits,
+      logger: pino({ level: 'silent' }),
+    });
+    const turns = ['one', 'two', 'three'].map((n) =>
+      shared([{ name: `${n}.txt`, bytes: Buffer.from(`file ${n}`) }]),
+    );
+    const ids = turns.map((t) => t.files![0]!.id);
+    const downloads = () => slack.fileDownloads().filter((d) => ids.includes(d.id)).length;
+    await inWorkspace(workspace('xoxb-team-token'), () => resolver.expand('T0TEAM', turns));
+    expect(downloads()).toBe(3);
+    reads.length = 0;
+    const again = await inWorkspace(workspace('xoxb-team-token'), () => resolver.expand('T0TEAM', turns));
+    expect(again.map((t) => t.attachments)).toEqual(
+      turns.map((_, i) => expect.stringContaining(`file ${['one', 'two', 'three'][i]}`)),
+    );
+    expect(reads).toHaveLength(1);
+    expect(reads[0]).toHaveLength(3);
+    expect(downloads()).toBe(3);
+  });
+
   it('is refused (401) with another token, and says so without caching it', async () => {
     const { resolver, keys } = setup();
     const turn = shared([{ name: 'b.txt', bytes: Buffer.from('beta') }]);
