@@ -120,7 +120,8 @@ export const createSlackBudget = (deps: SlackBudgetDeps): SlackBudget => {
   const log = deps.logger.child({ component: 'slack-budget' });
   let storeDownLogged = false;
 
-  const teamOf = typeof deps.team === 'string' ? () => deps.team as string : deps.team;
+  const { team: fixedOrCurrent } = deps;
+  const teamOf = typeof fixedOrCurrent === 'string' ? () => fixedOrCurrent : fixedOrCurrent;
   const keyOf = (method: string, channel: string): BucketKey => {
     const team = teamOf();
     return limits[method]?.perChannel ? { team, method, channel } : { team, method };
