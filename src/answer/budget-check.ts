@@ -53,11 +53,18 @@ export const userLimitOf = async (
 export const createBudgetCheck = (deps: BudgetCheckDeps) => {
   const now = deps.now ?? Date.now;
   const check = async (teamId: string, userId: string): Promise<BudgetVerdict> => {
-    const teamLimit = deps.config.budgets.teamDailyTokens;
-    const userLimit = await userLimitOf(deps, teamId, userId);
-    if (teamLimit <= 0 && userLimit <= 0) return { ok: true };
+    const { teamDailyTokens: teamLimit, userDailyTokens } = deps.config.budgets;
     const at = now();
-    const used = await deps.usage.usedToday({ teamId, userId }, at);
+    // With a budget set, the user's limit and the day's counts are read together (one round trip);
+    // without one, only an admin's override for this user can set a limit.
+    const usedNow = () => deps.usage.usedToday({ teamId, userId }, at);
+    const anyBudget = teamLimit > 0 || userDailyTokens > 0;
+    const [userLimit, counted] = await Promise.all([
+      userLimitOf(deps, teamId, userId),
+      anyBudget ? usedNow() : undefined,
+    ]);
+    if (teamLimit <= 0 && userLimit <= 0) return { ok: true };
+    const used = counted ?? (await usedNow());
     const resetAt = nextUtcMidnight(at);
     if (teamLimit > 0 && used.team >= teamLimit)
       return { ok: false, who: 'team', limit: teamLimit, ...refusal('team', teamLimit, resetAt) };
