@@ -180,23 +180,13 @@ describe('message shortcuts', () => {
     slack.setChannel(channel, { member: false });
     const t = seedThread(channel);
     const carol = uniqueId('U');
-    const summarize = await d.driver.messageShortcut({
-      user: carol,
-      callbackId: SHORTCUT_IDS.summarize,
-      channel,
-      messageTs: t.root.ts,
-    });
-    await slack.waitFor(() => responseTexts(summarize.responseUrl)[0], 15_000, 'the private note');
-    expect(responseTexts(summarize.responseUrl)[0]).toContain('/invite @Backchannel');
-
-    const later = await d.driver.messageShortcut({
-      user: carol,
-      callbackId: SHORTCUT_IDS.later,
-      channel,
-      messageTs: t.reply.ts,
-    });
-    await slack.waitFor(() => responseTexts(later.responseUrl)[0], 15_000, 'the private note');
-    expect(responseTexts(later.responseUrl)[0]).toContain('/invite @Backchannel');
+    const inviteNote = async (callbackId: string, messageTs: string) => {
+      const used = await d.driver.messageShortcut({ user: carol, callbackId, channel, messageTs });
+      await slack.waitFor(() => responseTexts(used.responseUrl)[0], 15_000, 'the private note');
+      expect(responseTexts(used.responseUrl)[0]).toContain('/invite @Backchannel');
+    };
+    await inviteNote(SHORTCUT_IDS.summarize, t.root.ts);
+    await inviteNote(SHORTCUT_IDS.later, t.reply.ts);
 
     const ask = await d.driver.messageShortcut({
       user: carol,
