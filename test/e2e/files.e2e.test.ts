@@ -9,6 +9,7 @@ import type { SharedFileSeed } from '../../standins/slack/index.js';
 import { startTestRedis } from '../support/processes.js';
 import {
   answerText,
+  buttonValue,
   completeAnswers,
   deploy,
   fileStandins,
@@ -27,17 +28,6 @@ const { slack, openai } = await fileStandins({ text: answerText });
 beforeAll(async () => {
   redis = await startTestRedis();
 });
-
-/** The value of the first button with `actionId` anywhere in a view. */
-const buttonValue = (view: unknown, actionId: string): string | undefined => {
-  if (Array.isArray(view)) return view.map((v) => buttonValue(v, actionId)).find(Boolean);
-  if (typeof view !== 'object' || view === null) return undefined;
-  const o = view as Record<string, unknown>;
-  if (o.action_id === actionId && typeof o.value === 'string') return o.value;
-  return Object.values(o)
-    .map((v) => buttonValue(v, actionId))
-    .find(Boolean);
-};
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const MB = 1024 * 1024;

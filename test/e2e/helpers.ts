@@ -223,3 +223,14 @@ export const runBotToExit = (o: { env: Record<string, string>; cwd: string; time
     });
   });
 };
+
+/** The value of the first button with `actionId` anywhere in a view. */
+export const buttonValue = (view: unknown, actionId: string): string | undefined => {
+  if (Array.isArray(view)) return view.map((v) => buttonValue(v, actionId)).find(Boolean);
+  if (typeof view !== 'object' || view === null) return undefined;
+  const o = view as Record<string, unknown>;
+  if (o.action_id === actionId && typeof o.value === 'string') return o.value;
+  return Object.values(o)
+    .map((v) => buttonValue(v, actionId))
+    .find(Boolean);
+};

@@ -4,6 +4,7 @@ import type { ThrowawayRedis } from '../../standins/redis-server.js';
 import { startTestRedis } from '../support/processes.js';
 import {
   answerText,
+  buttonValue,
   completeAnswers,
   deploy,
   fileStandins,
@@ -38,16 +39,6 @@ const deployWith = (name: string, workers: number) =>
 const answerPosts = (channel: string, threadTs: string) =>
   slack.messages(channel, threadTs).filter((m) => m.metadata?.event_type === 'backchannel_answer');
 const homeText = (user: string) => JSON.stringify(slack.homeView(user)?.blocks ?? []);
-/** The value of the first button with `actionId` anywhere in a view. */
-const buttonValue = (view: unknown, actionId: string): string | undefined => {
-  if (Array.isArray(view)) return view.map((v) => buttonValue(v, actionId)).find(Boolean);
-  if (typeof view !== 'object' || view === null) return undefined;
-  const o = view as Record<string, unknown>;
-  if (o.action_id === actionId && typeof o.value === 'string') return o.value;
-  return Object.values(o)
-    .map((v) => buttonValue(v, actionId))
-    .find(Boolean);
-};
 const unread = (user: string) => Number(/📬 \*(\d+)\* unread/.exec(homeText(user))?.[1] ?? 0);
 
 describe('web with two workers', () => {
